@@ -1,0 +1,159 @@
+package ai.pingvas.generation.dispatch;
+
+import ai.pingvas.generation.domain.FairQueue;
+import ai.pingvas.generation.domain.Fleet;
+import ai.pingvas.generation.domain.QueuedJob;
+import ai.pingvas.generation.domain.WorkerView;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The router's own metrics. Gauges read a snapshot taken on the dispatcher's event loop, never the
+ * live (single-threaded) structures. Queue gauges describe the shared queue, so every replica
+ * reports the same value: aggregate them with {@code max}, not {@code sum}.
+ */
+final class DispatchMetrics {
+  private final MeterRegistry registry;
+  private final Timer dispatchLatency;
+  private final Counter warm;
+  private final Counter cold;
+  private final Counter claimLost;
+  private final Counter fenced;
+  private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
+  private final Map<String, Counter> rejections = new ConcurrentHashMap<>();
+  private final Map<Tags, AtomicLong> depth = new ConcurrentHashMap<>();
+  private final AtomicLong queued = new AtomicLong();
+  private final AtomicLong running = new AtomicLong();
+  private final AtomicLong oldestSeconds = new AtomicLong();
+  private final AtomicLong workers = new AtomicLong();
+  private final AtomicLong slots = new AtomicLong();
+  private final AtomicLong busySlots = new AtomicLong();
+  private final AtomicLong attempts = new AtomicLong();
+  private final long[] completions = new long[60];
+  private long completionsSecond;
+
+  DispatchMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.dispatchLatency = Timer.builder("pingvas_dispatch_latency_seconds")
+        .description("time from a job being queued to its assign being sent to a worker (submit-to-assign)")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofMinutes(10)).register(registry);
+    this.warm = Counter.builder("pingvas_dispatches_total").tag("model_load", "warm")
+        .description("jobs sent to workers, by whether the worker had to load the model").register(registry);
+    this.cold = Counter.builder("pingvas_dispatches_total").tag("model_load", "cold").register(registry);
+    this.claimLost = Counter.builder("pingvas_claims_lost_total")
+        .description("dispatch decisions lost to another replica or a cancel").register(registry);
+    this.fenced = Counter.builder("pingvas_results_fenced_total")
+        .description("worker results refused because their attempt was no longer current").register(registry);
+    Gauge.builder("pingvas_queue_depth_total", queued, AtomicLong::get)
+        .description("jobs waiting in the shared queue").register(registry);
+    Gauge.builder("pingvas_jobs_running", running, AtomicLong::get)
+        .description("jobs holding a worker slot, all replicas").register(registry);
+    Gauge.builder("pingvas_queue_oldest_seconds", oldestSeconds, AtomicLong::get)
+        .description("age of the oldest queued job").register(registry);
+    Gauge.builder("pingvas_workers_connected", workers, AtomicLong::get)
+        .description("workers connected to this replica").register(registry);
+    Gauge.builder("pingvas_worker_slots", slots, AtomicLong::get).tag("state", "total")
+        .description("worker slots on this replica").register(registry);
+    Gauge.builder("pingvas_worker_slots", busySlots, AtomicLong::get).tag("state", "busy").register(registry);
+    Gauge.builder("pingvas_attempts_inflight", attempts, AtomicLong::get)
+        .description("attempts running on this replica's workers").register(registry);
+  }
+
+  void dispatched(boolean coldLoad, long queuedForMs) {
+    (coldLoad ? cold : warm).increment();
+    dispatchLatency.record(Duration.ofMillis(Math.max(0, queuedForMs)));
+  }
+
+  void claimLost() {
+    claimLost.increment();
+  }
+
+  void fenced() {
+    fenced.increment();
+  }
+
+  void rejected(String code) {
+    rejections.computeIfAbsent(code, c -> Counter.builder("pingvas_submissions_rejected_total").tag("code", c)
+        .description("submissions refused by admission control").register(registry)).increment();
+  }
+
+  void outcome(String outcome) {
+    outcomes.computeIfAbsent(outcome, o -> Counter.builder("pingvas_attempt_outcomes_total").tag("outcome", o)
+        .description("how attempts on this replica's workers ended").register(registry)).increment();
+    if (outcome.equals("succeeded")) {
+      synchronized (completions) {
+        roll();
+        completions[(int) (completionsSecond % completions.length)]++;
+      }
+    }
+  }
+
+  /** Jobs completed per second over the last minute (0 when none). */
+  double completionsPerSecond() {
+    synchronized (completions) {
+      roll();
+      long total = 0;
+      for (long c : completions) {
+        total += c;
+      }
+      return total / (double) completions.length;
+    }
+  }
+
+  private void roll() {
+    long second = System.currentTimeMillis() / 1000;
+    while (completionsSecond < second) {
+      completionsSecond++;
+      completions[(int) (completionsSecond % completions.length)] = 0;
+      if (second - completionsSecond > completions.length) {
+        completionsSecond = second;
+        java.util.Arrays.fill(completions, 0);
+      }
+    }
+  }
+
+  void workers(int connected, int totalSlots) {
+    workers.set(connected);
+    slots.set(totalSlots);
+  }
+
+  /** Takes the gauge values; runs on the dispatcher's event loop. */
+  void snapshot(FairQueue queue, Fleet fleet, int inflight) {
+    queued.set(queue.size());
+    running.set(queue.runningTotal());
+    attempts.set(inflight);
+    long now = System.currentTimeMillis();
+    long oldest = now;
+    Map<Tags, Long> counts = new HashMap<>();
+    for (QueuedJob job : queue.all()) {
+      oldest = Math.min(oldest, job.enqueuedAtMs());
+      counts.merge(Tags.of("tier", job.tier(), "model", job.model()), 1L, Long::sum);
+    }
+    oldestSeconds.set((now - oldest) / 1000);
+    depth.forEach((tags, value) -> value.set(counts.getOrDefault(tags, 0L)));
+    counts.forEach((tags, count) -> depth.computeIfAbsent(tags, t -> {
+      AtomicLong value = new AtomicLong();
+      Gauge.builder("pingvas_queue_depth", value, AtomicLong::get).tags(t)
+          .description("jobs waiting in the shared queue, by tier and model").register(registry);
+      return value;
+    }).set(count));
+    int busy = 0;
+    int total = 0;
+    for (WorkerView w : fleet.all()) {
+      busy += w.busy();
+      total += w.slots();
+    }
+    busySlots.set(busy);
+    slots.set(total);
+    workers.set(fleet.size());
+  }
+}

@@ -1,0 +1,748 @@
+package ai.pingvas.generation.dispatch;
+
+import ai.pingvas.generation.dispatch.DispatchMessages.Admission;
+import ai.pingvas.generation.domain.Assignment;
+import ai.pingvas.generation.domain.DispatchPolicy;
+import ai.pingvas.generation.domain.FairQueue;
+import ai.pingvas.generation.domain.Fleet;
+import ai.pingvas.generation.domain.JobEvent;
+import ai.pingvas.generation.domain.JobParams;
+import ai.pingvas.generation.domain.QueuedJob;
+import ai.pingvas.generation.domain.SchedulerSettings;
+import ai.pingvas.generation.domain.Tier;
+import ai.pingvas.generation.domain.WorkerView;
+import ai.pingvas.generation.events.PositionBoard;
+import ai.pingvas.generation.events.StreamHub;
+import ai.pingvas.generation.store.Claimed;
+import ai.pingvas.generation.store.JobStore;
+import ai.pingvas.generation.store.Transition;
+import ai.pingvas.protocol.ImageOutput;
+import ai.pingvas.protocol.JobSpec;
+import ai.pingvas.protocol.RouterMessage;
+import ai.pingvas.protocol.RunningJob;
+import ai.pingvas.protocol.UploadSlot;
+import ai.pingvas.protocol.WorkerMessage;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The router's scheduling state machine, confined to the dispatcher verticle's event loop: the
+ * shared queue (mirrored from Postgres and Kafka), this replica's workers, and the attempts they
+ * run. It decides with {@link DispatchPolicy}, claims in Postgres (conditional, so replicas never
+ * double-dispatch), then sends {@code assign}. Worker messages are fenced by attempt number.
+ */
+final class Dispatcher {
+  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+  private static final int SEEN_MAX = 300_000;
+  private static final int POSITIONS_PER_USER = 50;
+
+  private final Vertx vertx;
+  private final DispatchSettings settings;
+  private final JobStore store;
+  private final UploadSigner signer;
+  private final GalleryClient gallery;
+  private final StreamHub hub;
+  private final PositionBoard board;
+  private final DispatchMetrics metrics;
+  private final DispatchPolicy policy;
+  private final FairQueue queue;
+  private final Fleet fleet = new Fleet();
+  private final Map<String, Link> links = new HashMap<>();
+  private final Map<String, Inflight> inflight = new HashMap<>();
+  private final Map<String, Integer> pending = new HashMap<>();
+  private int pendingTotal;
+  private final Map<String, Integer> seen = new LinkedHashMap<>(1024, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+      return size() > SEEN_MAX;
+    }
+  };
+  private boolean claiming;
+  private boolean rescan;
+  private boolean stopping;
+  private long retryTimer = -1;
+
+  /** A worker connected to this replica. */
+  private static final class Link {
+    final WorkerSession session;
+    final WorkerView view;
+    long lastSeenMs;
+    long graceTimer = -1;
+    boolean connected = true;
+
+    Link(WorkerSession session, WorkerView view, long now) {
+      this.session = session;
+      this.view = view;
+      this.lastSeenMs = now;
+    }
+  }
+
+  /** An attempt running on one of this replica's workers. */
+  private static final class Inflight {
+    final String jobId;
+    final String userId;
+    final String workerId;
+    final int attempt;
+    final int total;
+    boolean started;
+    boolean persisting;
+    long lastPersistMs;
+    WorkerMessage.Progress pendingProgress;
+    long flushTimer = -1;
+    boolean finishing;
+
+    Inflight(String jobId, String userId, String workerId, int attempt, int total) {
+      this.jobId = jobId;
+      this.userId = userId;
+      this.workerId = workerId;
+      this.attempt = attempt;
+      this.total = total;
+    }
+  }
+
+  Dispatcher(Vertx vertx, DispatchSettings settings, JobStore store, UploadSigner signer, GalleryClient gallery,
+      StreamHub hub, PositionBoard board, DispatchMetrics metrics, DispatchPolicy policy) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.store = store;
+    this.signer = signer;
+    this.gallery = gallery;
+    this.hub = hub;
+    this.board = board;
+    this.metrics = metrics;
+    this.policy = policy;
+    this.queue = new FairQueue(settings.tiers());
+  }
+
+  // ---- start-up ---------------------------------------------------------------------------
+
+  /** Loads the shared queue and running counts from Postgres. */
+  Future<Void> load() {
+    return store.loadQueued().compose(jobs -> {
+      long now = System.currentTimeMillis();
+      jobs.forEach(job -> queue.add(job, now));
+      return store.loadActive();
+    }).map(active -> {
+      active.forEach(a -> queue.runningStarted(a.jobId(), a.userId(), a.tier()));
+      LOG.atInfo().addKeyValue("queued", queue.size()).addKeyValue("running", active.size())
+          .log("dispatcher loaded the shared queue");
+      return null;
+    });
+  }
+
+  // ---- admission and submissions -------------------------------------------------------------
+
+  Admission admit(String userId, String tierName, int count) {
+    if (stopping) {
+      return new Admission(false, "shutting_down", "this replica is shutting down", 1);
+    }
+    Tier tier = queue.tier(tierName);
+    int mine = queue.queued(userId) + pending.getOrDefault(userId, 0);
+    if (mine + count > tier.maxQueued()) {
+      metrics.rejected("user_queue_full");
+      return new Admission(false, "user_queue_full", "you already have " + mine + " queued jobs; the "
+          + tier.name() + " tier allows " + tier.maxQueued(), settings.retryAfterSeconds());
+    }
+    if (queue.size() + pendingTotal + count > settings.maxQueuedGlobal()) {
+      metrics.rejected("queue_full");
+      return new Admission(false, "queue_full", "the queue is full; try again shortly",
+          settings.retryAfterSeconds());
+    }
+    pending.merge(userId, count, Integer::sum);
+    pendingTotal += count;
+    return Admission.ok();
+  }
+
+  void release(String userId, int count) {
+    if (count <= 0) {
+      return;
+    }
+    pending.computeIfPresent(userId, (u, n) -> n > count ? n - count : null);
+    pendingTotal = Math.max(0, pendingTotal - count);
+  }
+
+  Map<String, PositionBoard.Place> enqueued(String userId, int reserved, List<QueuedJob> jobs) {
+    release(userId, reserved);
+    long now = System.currentTimeMillis();
+    for (QueuedJob job : jobs) {
+      remember(job.jobId(), 1);
+      queue.add(job, now);
+    }
+    schedule();
+    Map<String, PositionBoard.Place> places = new HashMap<>();
+    for (QueuedJob job : jobs) {
+      PositionBoard.Place place = locate(job.jobId());
+      if (place != null) {
+        places.put(job.jobId(), place);
+        board.put(job.jobId(), place);
+      }
+    }
+    return places;
+  }
+
+  PositionBoard.Place locate(String jobId) {
+    Integer position = queue.position(jobId);
+    if (position == null) {
+      return null;
+    }
+    QueuedJob job = queue.get(jobId);
+    return new PositionBoard.Place(position, eta(position, job), seen.getOrDefault(jobId, 1));
+  }
+
+  private Double eta(int position, QueuedJob job) {
+    int slots = fleet.totalSlots();
+    double runMs = job.expectedRunMs(settings.policy().stepMs());
+    double perSecond = metrics.completionsPerSecond();
+    if (perSecond <= 0 && slots > 0) {
+      perSecond = slots * 1000.0 / Math.max(1.0, runMs);
+    }
+    if (perSecond <= 0) {
+      return null;
+    }
+    return Math.round((position / perSecond + runMs / 1000.0) * 10) / 10.0;
+  }
+
+  // ---- scheduling -------------------------------------------------------------------------
+
+  /** Runs the policy and claims its decisions; one claim round at a time. */
+  void schedule() {
+    if (stopping) {
+      return;
+    }
+    if (claiming) {
+      rescan = true;
+      return;
+    }
+    long now = System.currentTimeMillis();
+    List<Assignment> decisions = policy.decide(queue, fleet, now);
+    if (decisions.isEmpty()) {
+      return;
+    }
+    claiming = true;
+    rescan = false;
+    List<String> jobIds = decisions.stream().map(a -> a.job().jobId()).toList();
+    List<String> workerIds = decisions.stream().map(Assignment::workerId).toList();
+    store.claim(settings.routerId(), jobIds, workerIds).onComplete(ar -> {
+      claiming = false;
+      if (ar.failed()) {
+        LOG.atWarn().addKeyValue("jobs", decisions.size()).addKeyValue("error", ar.cause().toString())
+            .log("claim failed; jobs stay queued");
+        for (Assignment a : decisions) {
+          undo(a);
+          queue.add(a.job(), System.currentTimeMillis());
+        }
+        retryLater();
+        return;
+      }
+      Map<String, Claimed> won = new HashMap<>();
+      ar.result().forEach(c -> won.put(c.jobId(), c));
+      for (Assignment a : decisions) {
+        Claimed claimed = won.get(a.job().jobId());
+        if (claimed == null) {
+          undo(a);
+          metrics.claimLost();
+        } else {
+          deliver(a, claimed);
+        }
+      }
+      schedule();
+    });
+  }
+
+  private void retryLater() {
+    if (retryTimer < 0) {
+      retryTimer = vertx.setTimer(500, id -> {
+        retryTimer = -1;
+        schedule();
+      });
+    }
+  }
+
+  private void undo(Assignment a) {
+    WorkerView view = fleet.get(a.workerId());
+    if (view != null) {
+      view.finish(a.job().jobId());
+    }
+    queue.runningEnded(a.job().jobId());
+  }
+
+  private void deliver(Assignment a, Claimed claimed) {
+    remember(claimed.jobId(), claimed.seq());
+    board.remove(claimed.jobId());
+    Link link = links.get(a.workerId());
+    JobParams p = claimed.params();
+    if (link == null || !link.connected) {
+      unclaim(claimed);
+      return;
+    }
+    List<UploadSlot> upload = signer.slots(claimed.userId(), claimed.jobId(), claimed.attempt(), p.count());
+    JobSpec spec = new JobSpec(claimed.jobId(), claimed.attempt(), p.model(), p.prompt(), p.negativePrompt(),
+        p.width(), p.height(), p.steps(), p.cfgScale(), p.seed(), p.scheduler(), p.loras(), p.count(),
+        settings.executionTimeout().toMillis());
+    if (!link.session.send(new RouterMessage.Assign(spec, upload))) {
+      unclaim(claimed);
+      return;
+    }
+    inflight.put(claimed.jobId(), new Inflight(claimed.jobId(), claimed.userId(), a.workerId(), claimed.attempt(),
+        p.steps()));
+    metrics.dispatched(a.coldLoad(), System.currentTimeMillis() - claimed.queuedAtMs());
+  }
+
+  private void unclaim(Claimed claimed) {
+    WorkerView view = fleet.get(claimed.workerId());
+    if (view != null) {
+      view.finish(claimed.jobId());
+    }
+    queue.runningEnded(claimed.jobId());
+    store.unclaim(List.of(claimed.jobId()), List.of(claimed.attempt()))
+        .onFailure(err -> LOG.warn("unclaim of {} failed (the lease reaper will re-queue it): {}",
+            claimed.jobId(), err.toString()));
+  }
+
+  // ---- workers ------------------------------------------------------------------------------
+
+  void onFrame(WorkerSession session, WorkerMessage message) {
+    if (message instanceof WorkerMessage.Hello hello) {
+      onHello(session, hello);
+      return;
+    }
+    Link link = session.workerId() == null ? null : links.get(session.workerId());
+    if (link == null || link.session != session) {
+      session.close(1008, "send hello first");
+      return;
+    }
+    link.lastSeenMs = System.currentTimeMillis();
+    if (message instanceof WorkerMessage.Heartbeat hb) {
+      link.view.reportModels(hb.modelsLoaded());
+      link.view.setDraining(hb.draining());
+      reconcile(link, hb.running());
+      schedule();
+    } else if (message instanceof WorkerMessage.Progress progress) {
+      onProgress(progress);
+    } else if (message instanceof WorkerMessage.Result result) {
+      onResult(link, result);
+    } else if (message instanceof WorkerMessage.Failure failure) {
+      onFailure(link, failure);
+    }
+  }
+
+  private void onHello(WorkerSession session, WorkerMessage.Hello hello) {
+    if (hello.version() != WorkerMessage.PROTOCOL_VERSION) {
+      session.close(1002, "protocol version " + hello.version() + " is not supported");
+      return;
+    }
+    String workerId = hello.workerId();
+    Link previous = links.remove(workerId);
+    if (previous != null) {
+      if (previous.graceTimer >= 0) {
+        vertx.cancelTimer(previous.graceTimer);
+      }
+      if (previous.session != session) {
+        previous.session.close(4000, "replaced by a new connection");
+      }
+      fleet.remove(workerId);
+    }
+    session.identify(workerId);
+    store.adopt(settings.routerId(), workerId, hello.running()).onComplete(ar -> {
+      List<Claimed> adopted = ar.succeeded() ? ar.result() : List.of();
+      Set<String> adoptedIds = new HashSet<>();
+      adopted.forEach(c -> adoptedIds.add(c.jobId()));
+      List<RunningJob> abandon = hello.running().stream().filter(r -> !adoptedIds.contains(r.jobId())).toList();
+      long now = System.currentTimeMillis();
+      WorkerView view = new WorkerView(workerId, hello.slots(), hello.vramMb(), hello.modelsLoaded());
+      for (Claimed c : adopted) {
+        view.start(c.jobId(), c.params().model(), now + expectedMs(c.params()), settings.policy().modelsPerWorker());
+        queue.runningStarted(c.jobId(), c.userId(), c.tier());
+        inflight.putIfAbsent(c.jobId(), new Inflight(c.jobId(), c.userId(), workerId, c.attempt(), c.params().steps()));
+        remember(c.jobId(), c.seq());
+      }
+      // Attempts we had on this worker that it no longer runs were lost with its previous process.
+      for (Inflight f : List.copyOf(inflight.values())) {
+        if (f.workerId.equals(workerId) && !adoptedIds.contains(f.jobId) && !f.finishing) {
+          endAttempt(f, "worker_lost", "the worker restarted and no longer runs this attempt", true);
+        }
+      }
+      Link link = new Link(session, view, now);
+      links.put(workerId, link);
+      fleet.add(view);
+      session.send(new RouterMessage.Welcome(settings.routerId(), settings.heartbeatInterval().toMillis(),
+          settings.heartbeatTimeout().toMillis(), adopted.stream().map(c -> new RunningJob(c.jobId(), c.attempt()))
+              .toList(), abandon));
+      LOG.atInfo().addKeyValue("worker_id", workerId).addKeyValue("slots", hello.slots())
+          .addKeyValue("gpu", hello.gpu()).addKeyValue("models", hello.modelsLoaded())
+          .addKeyValue("adopted", adopted.size()).addKeyValue("abandoned", abandon.size())
+          .log("worker connected");
+      metrics.workers(links.size(), fleet.totalSlots());
+      schedule();
+    });
+  }
+
+  /** A heartbeat lists what the worker runs: anything it runs that is not its current attempt stops. */
+  private void reconcile(Link link, List<RunningJob> reported) {
+    for (RunningJob r : reported) {
+      Inflight f = inflight.get(r.jobId());
+      if (f == null || f.attempt != r.attempt() || !f.workerId.equals(link.view.id())) {
+        link.session.send(new RouterMessage.Cancel(r.jobId(), r.attempt(), "not assigned to you"));
+      }
+    }
+  }
+
+  private void onProgress(WorkerMessage.Progress progress) {
+    Inflight f = inflight.get(progress.jobId());
+    if (f == null || f.attempt != progress.attempt() || f.finishing) {
+      return;
+    }
+    f.pendingProgress = progress;
+    long now = System.currentTimeMillis();
+    boolean due = !f.started || progress.step() >= progress.total()
+        || now - f.lastPersistMs >= settings.progressInterval().toMillis();
+    if (due) {
+      flushProgress(f);
+    } else if (f.flushTimer < 0) {
+      long delay = Math.max(1, settings.progressInterval().toMillis() - (now - f.lastPersistMs));
+      f.flushTimer = vertx.setTimer(delay, id -> {
+        f.flushTimer = -1;
+        flushProgress(f);
+      });
+    }
+  }
+
+  private void flushProgress(Inflight f) {
+    if (f.persisting || f.pendingProgress == null || f.finishing) {
+      return;
+    }
+    WorkerMessage.Progress p = f.pendingProgress;
+    f.pendingProgress = null;
+    f.persisting = true;
+    f.started = true;
+    f.lastPersistMs = System.currentTimeMillis();
+    store.progress(p.jobId(), p.attempt(), p.step(), p.total(), p.preview()).onComplete(ar -> {
+      f.persisting = false;
+      if (ar.succeeded() && ar.result().applied()) {
+        remember(f.jobId, ar.result().seq());
+      }
+      if (f.pendingProgress != null && f.flushTimer < 0) {
+        onProgress(f.pendingProgress);
+      }
+    });
+  }
+
+  private void onResult(Link link, WorkerMessage.Result result) {
+    Inflight f = inflight.get(result.jobId());
+    link.view.finish(result.jobId());
+    if (f == null || f.attempt != result.attempt() || f.finishing) {
+      metrics.fenced();
+      LOG.atInfo().addKeyValue("job_id", result.jobId()).addKeyValue("attempt", result.attempt())
+          .addKeyValue("worker_id", link.view.id()).log("refused a result of an attempt that is no longer current");
+      schedule();
+      return;
+    }
+    f.finishing = true;
+    cancelFlush(f);
+    verifyAndSucceed(f, result.images(), 0);
+    schedule();
+  }
+
+  private void verifyAndSucceed(Inflight f, List<ImageOutput> images, int tries) {
+    gallery.verify(f.jobId, f.userId, f.attempt, images)
+        .compose(stored -> store.succeed(f.jobId, f.attempt, stored))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            Transition t = ar.result();
+            finished(f, t.applied() ? "succeeded" : "fenced", t);
+          } else if (ar.cause() instanceof GalleryClient.InvalidOutput invalid) {
+            f.finishing = false;
+            endAttempt(f, "invalid_output", invalid.getMessage(), true);
+          } else if (tries < 5) {
+            vertx.setTimer(500L << tries, id -> verifyAndSucceed(f, images, tries + 1));
+          } else {
+            f.finishing = false;
+            endAttempt(f, "result_not_recorded", "could not verify or record the result: " + ar.cause().getMessage(),
+                true);
+          }
+        });
+  }
+
+  private void onFailure(Link link, WorkerMessage.Failure failure) {
+    Inflight f = inflight.get(failure.jobId());
+    link.view.finish(failure.jobId());
+    if (f == null || f.attempt != failure.attempt() || f.finishing) {
+      schedule();
+      return;
+    }
+    boolean retryable = failure.retryable() && !settings.deterministicCodes().contains(failure.code());
+    endAttempt(f, failure.code(), failure.message(), retryable);
+    schedule();
+  }
+
+  /** Ends an attempt of ours in failure (re-queued or failed per the retry policy). */
+  private void endAttempt(Inflight f, String code, String message, boolean retryable) {
+    if (f.finishing) {
+      return;
+    }
+    f.finishing = true;
+    cancelFlush(f);
+    store.failAttempt(f.jobId, f.attempt, code, message, retryable, settings.backoffBase()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        finished(f, ar.result().applied() ? ar.result().status().wire() : "fenced", ar.result());
+      } else {
+        LOG.atWarn().addKeyValue("job_id", f.jobId).addKeyValue("error", ar.cause().toString())
+            .log("could not record a failed attempt; the lease reaper will re-queue it");
+        finished(f, "unrecorded", null);
+      }
+    });
+  }
+
+  private void finished(Inflight f, String outcome, Transition t) {
+    inflight.remove(f.jobId);
+    WorkerView view = fleet.get(f.workerId);
+    if (view != null) {
+      view.finish(f.jobId);
+    }
+    if (t != null && t.applied()) {
+      remember(f.jobId, t.seq());
+      queue.runningEnded(f.jobId);
+    }
+    metrics.outcome(outcome);
+    schedule();
+  }
+
+  private void cancelFlush(Inflight f) {
+    if (f.flushTimer >= 0) {
+      vertx.cancelTimer(f.flushTimer);
+      f.flushTimer = -1;
+    }
+  }
+
+  void onClosed(WorkerSession session) {
+    String workerId = session.workerId();
+    Link link = workerId == null ? null : links.get(workerId);
+    if (link == null || link.session != session) {
+      return;
+    }
+    link.connected = false;
+    fleet.remove(workerId);
+    metrics.workers(links.size() - 1, fleet.totalSlots());
+    if (stopping) {
+      links.remove(workerId);
+      return;
+    }
+    LOG.atInfo().addKeyValue("worker_id", workerId).log("worker disconnected; waiting for it to reconnect");
+    link.graceTimer = vertx.setTimer(settings.reconnectGrace().toMillis(), id -> {
+      link.graceTimer = -1;
+      if (links.get(workerId) == link) {
+        lose(link, "worker_lost", "the worker disconnected and did not come back");
+      }
+    });
+  }
+
+  /** Declares a worker dead: its attempts here are re-queued (or failed after max attempts). */
+  private void lose(Link link, String code, String message) {
+    String workerId = link.view.id();
+    links.remove(workerId);
+    fleet.remove(workerId);
+    link.session.close(4001, message);
+    List<Inflight> lost = inflight.values().stream().filter(f -> f.workerId.equals(workerId)).toList();
+    lost.forEach(f -> f.finishing = true);
+    store.releaseWorker(settings.routerId(), workerId, code, message, settings.backoffBase()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        for (Transition t : ar.result()) {
+          remember(t.jobId(), t.seq());
+          queue.runningEnded(t.jobId());
+          metrics.outcome(t.status().wire());
+        }
+      } else {
+        LOG.warn("could not re-queue the jobs of lost worker {} (the lease reaper will): {}", workerId,
+            ar.cause().toString());
+      }
+      lost.forEach(f -> inflight.remove(f.jobId));
+      LOG.atWarn().addKeyValue("worker_id", workerId).addKeyValue("jobs", lost.size()).addKeyValue("reason", code)
+          .log("worker lost; its jobs were re-queued");
+      metrics.workers(links.size(), fleet.totalSlots());
+      schedule();
+    });
+  }
+
+  /** Periodic: workers silent past the heartbeat timeout are dead. */
+  void checkHeartbeats() {
+    long now = System.currentTimeMillis();
+    for (Link link : List.copyOf(links.values())) {
+      if (link.connected && now - link.lastSeenMs > settings.heartbeatTimeout().toMillis()) {
+        link.connected = false;
+        lose(link, "worker_lost", "no heartbeat for " + settings.heartbeatTimeout().toSeconds() + "s");
+      }
+    }
+    if (queue.nextDueMs() >= 0 && queue.nextDueMs() <= now) {
+      schedule();
+    }
+  }
+
+  void drain(String workerId, String reason) {
+    Link link = links.get(workerId);
+    if (link != null) {
+      link.view.setDraining(true);
+      link.session.send(new RouterMessage.Drain(reason));
+    }
+  }
+
+  // ---- cancellation and shared-queue events -------------------------------------------------
+
+  /** A job was canceled (here or on another replica): stop its worker and free the slot at once. */
+  void onCanceled(String jobId, int attempt) {
+    QueuedJob queued = queue.remove(jobId);
+    if (queued != null) {
+      board.remove(jobId);
+    }
+    Inflight f = inflight.remove(jobId);
+    if (f != null && f.attempt == attempt) {
+      cancelFlush(f);
+      f.finishing = true;
+      Link link = links.get(f.workerId);
+      if (link != null) {
+        link.view.finish(jobId);
+        link.session.send(new RouterMessage.Cancel(jobId, attempt, "canceled by the user"));
+      }
+      metrics.outcome("canceled");
+    }
+    queue.runningEnded(jobId);
+    schedule();
+  }
+
+  /** Applies an event of the shared topic (any replica's) to the queue view. */
+  void onEvent(JsonObject json) {
+    String jobId = json.getString("job_id");
+    Integer seq = json.getInteger("seq");
+    String type = json.getString("type");
+    if (jobId == null || seq == null || type == null) {
+      return;
+    }
+    Integer known = seen.get(jobId);
+    if (known != null && known >= seq) {
+      return;
+    }
+    remember(jobId, seq);
+    String userId = json.getString("user_id");
+    switch (type) {
+      case JobEvent.QUEUED -> {
+        Inflight f = inflight.get(jobId);
+        if (f != null) {
+          stopAttempt(f, "the attempt was ended by another replica");
+        }
+        queue.runningEnded(jobId);
+        queue.add(fromEvent(json), System.currentTimeMillis());
+        schedule();
+      }
+      case JobEvent.DISPATCHED -> {
+        queue.remove(jobId);
+        board.remove(jobId);
+        queue.runningStarted(jobId, userId, json.getString("tier", "free"));
+      }
+      case JobEvent.SUCCEEDED, JobEvent.FAILED, JobEvent.CANCELED -> {
+        queue.remove(jobId);
+        board.remove(jobId);
+        Inflight f = inflight.get(jobId);
+        if (f != null && !f.finishing) {
+          stopAttempt(f, type.equals(JobEvent.CANCELED) ? "canceled" : "the job ended elsewhere");
+        }
+        queue.runningEnded(jobId);
+        schedule();
+      }
+      default -> {
+      }
+    }
+  }
+
+  private void stopAttempt(Inflight f, String reason) {
+    inflight.remove(f.jobId);
+    cancelFlush(f);
+    f.finishing = true;
+    Link link = links.get(f.workerId);
+    if (link != null) {
+      link.view.finish(f.jobId);
+      link.session.send(new RouterMessage.Cancel(f.jobId, f.attempt, reason));
+    }
+  }
+
+  private static QueuedJob fromEvent(JsonObject e) {
+    List<String> loras = new ArrayList<>();
+    JsonArray loraJson = e.getJsonArray("loras", new JsonArray());
+    for (Object l : loraJson) {
+      if (l instanceof JsonObject lora) {
+        loras.add(lora.getString("name"));
+      }
+    }
+    String notBefore = e.getString("not_before");
+    return new QueuedJob(e.getString("job_id"), e.getString("user_id"), e.getString("tier", "free"),
+        e.getString("model"), List.copyOf(loras), e.getInteger("priority", 0), millis(e.getString("queued_at")),
+        notBefore == null ? 0 : millis(notBefore), e.getInteger("steps", 30), e.getInteger("count", 1),
+        millis(e.getString("created_at")));
+  }
+
+  private static long millis(String timestamp) {
+    if (timestamp == null) {
+      return System.currentTimeMillis();
+    }
+    try {
+      return OffsetDateTime.parse(timestamp).toInstant().toEpochMilli();
+    } catch (RuntimeException e) {
+      return Instant.parse(timestamp).toEpochMilli();
+    }
+  }
+
+  // ---- positions and metrics ------------------------------------------------------------------
+
+  /** Periodic: pushes changed positions to owners connected here; refreshes gauges. */
+  void refreshPositions() {
+    for (String userId : hub.users()) {
+      for (Map.Entry<String, Integer> e : queue.positionsOf(userId, POSITIONS_PER_USER).entrySet()) {
+        String jobId = e.getKey();
+        PositionBoard.Place place = new PositionBoard.Place(e.getValue(), eta(e.getValue(), queue.get(jobId)),
+            seen.getOrDefault(jobId, 1));
+        PositionBoard.Place before = board.get(jobId);
+        if (before == null || before.position() != place.position()) {
+          board.put(jobId, place);
+          hub.deliver(userId, place.applyTo(new JsonObject().put("type", JobEvent.QUEUED).put("job_id", jobId)
+              .put("seq", place.seq()).put("ts", Instant.now().toString()).put("status", "queued")
+              .put("refresh", true)));
+        }
+      }
+    }
+    metrics.snapshot(queue, fleet, inflight.size());
+  }
+
+  void stop() {
+    stopping = true;
+    for (Link link : links.values()) {
+      link.session.close(1012, "router restarting; reconnect to another replica");
+    }
+  }
+
+  boolean idle() {
+    return !claiming;
+  }
+
+  private long expectedMs(JobParams p) {
+    return (long) p.steps() * p.count() * settings.policy().stepMs();
+  }
+
+  private void remember(String jobId, int seq) {
+    Integer known = seen.get(jobId);
+    if (known == null || known < seq) {
+      seen.put(jobId, seq);
+    }
+  }
+}

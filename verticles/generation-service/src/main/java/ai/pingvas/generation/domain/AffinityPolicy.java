@@ -1,0 +1,134 @@
+package ai.pingvas.generation.domain;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Fair, model-affine dispatch.
+ *
+ * <ol>
+ *   <li>Users are visited in fair-share order; each offers its own highest-priority job.</li>
+ *   <li>A job goes to a free worker that already holds its model (the least busy such worker).</li>
+ *   <li>Otherwise it waits for a warm worker while that is cheaper than a cold load — the expected
+ *       wait (the warm workers' backlog for that model) is below the load time — but never longer
+ *       than {@code affinityMaxWait} (aging). Meanwhile later users whose models are warm go first,
+ *       so no slot idles that could be used without a swap.</li>
+ *   <li>A job that may not wait loads its model on the free worker where that hurts least: spare
+ *       model capacity first, then evicting a model nobody is waiting for, least recently used.
+ *       Evicting the only copy of a model with waiting jobs costs most: that is how thrashing is
+ *       avoided.</li>
+ * </ol>
+ */
+final class AffinityPolicy implements DispatchPolicy {
+  private static final int SCAN_LIMIT = 512;
+  private final SchedulerSettings settings;
+
+  AffinityPolicy(SchedulerSettings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  public List<Assignment> decide(FairQueue queue, Fleet fleet, long now) {
+    List<Assignment> out = new ArrayList<>();
+    queue.promoteDue(now);
+    while (fleet.totalFree() > 0 && queue.size() > 0) {
+      Assignment next = pick(queue, fleet, now);
+      if (next == null) {
+        break;
+      }
+      apply(next, queue, fleet, now, settings);
+      out.add(next);
+    }
+    return out;
+  }
+
+  private Assignment pick(FairQueue queue, Fleet fleet, long now) {
+    QueuedJob mustLoad = null;
+    int scanned = 0;
+    for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < SCAN_LIMIT; scanned++) {
+      UserQueue user = it.next();
+      if (user.atRunningCap()) {
+        continue;
+      }
+      QueuedJob job = user.head();
+      WorkerView warm = bestWarm(fleet, job.model());
+      if (warm != null) {
+        return new Assignment(job, warm.id(), false);
+      }
+      if (mustLoad == null && !worthWaiting(job, queue, fleet, now)) {
+        mustLoad = job;
+      }
+    }
+    if (mustLoad != null) {
+      WorkerView cold = bestCold(fleet, queue);
+      if (cold != null) {
+        return new Assignment(mustLoad, cold.id(), true);
+      }
+    }
+    return null;
+  }
+
+  static void apply(Assignment a, FairQueue queue, Fleet fleet, long now, SchedulerSettings settings) {
+    QueuedJob job = a.job();
+    queue.serve(job);
+    queue.runningStarted(job.jobId(), job.userId(), job.tier());
+    long expected = job.expectedRunMs(settings.stepMs()) + (a.coldLoad() ? settings.modelLoadMs() : 0);
+    fleet.get(a.workerId()).start(job.jobId(), job.model(), now + expected, settings.modelsPerWorker());
+  }
+
+  private boolean worthWaiting(QueuedJob job, FairQueue queue, Fleet fleet, long now) {
+    int warmSlots = fleet.warmSlots(job.model());
+    if (warmSlots == 0) {
+      return false;
+    }
+    if (now - job.enqueuedAtMs() >= settings.affinityMaxWaitMs()) {
+      return false;
+    }
+    long untilFree = fleet.msUntilWarmSlot(job.model(), now);
+    long backlog = Math.max(0, queue.demand(job.model()) - 1);
+    long expectedWait = untilFree + backlog * job.expectedRunMs(settings.stepMs()) / warmSlots;
+    return expectedWait < settings.modelLoadMs();
+  }
+
+  private static WorkerView bestWarm(Fleet fleet, String model) {
+    WorkerView best = null;
+    for (WorkerView w : fleet.all()) {
+      if (w.free() > 0 && w.holds(model) && (best == null || w.free() > best.free())) {
+        best = w;
+      }
+    }
+    return best;
+  }
+
+  private WorkerView bestCold(Fleet fleet, FairQueue queue) {
+    WorkerView best = null;
+    double bestCost = Double.MAX_VALUE;
+    for (WorkerView w : fleet.all()) {
+      if (w.free() <= 0) {
+        continue;
+      }
+      double cost = evictionCost(w, fleet, queue) + w.busy() * 0.01;
+      if (cost < bestCost) {
+        best = w;
+        bestCost = cost;
+      }
+    }
+    return best;
+  }
+
+  /** What loading one more model on this worker destroys: the demand served by what it evicts. */
+  private double evictionCost(WorkerView w, Fleet fleet, FairQueue queue) {
+    List<String> models = w.models();
+    if (models.size() < settings.modelsPerWorker()) {
+      return 0;
+    }
+    String victim = models.get(0);
+    int demand = queue.demand(victim);
+    if (demand == 0) {
+      return 0.001;
+    }
+    int copies = fleet.warmCopies(victim);
+    return copies <= 1 ? 1_000_000.0 + demand : (double) demand / copies;
+  }
+}

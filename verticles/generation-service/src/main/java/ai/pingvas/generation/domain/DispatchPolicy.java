@@ -1,0 +1,27 @@
+package ai.pingvas.generation.domain;
+
+import java.util.List;
+
+/**
+ * Decides which queued jobs run on which free worker slots. Implementations take jobs out of the
+ * queue ({@link FairQueue#serve}) and occupy worker slots ({@link WorkerView#start}) as they decide,
+ * so the router and the fleet simulator drive exactly the same logic.
+ */
+public interface DispatchPolicy {
+  List<Assignment> decide(FairQueue queue, Fleet fleet, long now);
+
+  /** Our policy: fair between users, model-affine with aging. */
+  static DispatchPolicy affinity(SchedulerSettings settings) {
+    return new AffinityPolicy(settings);
+  }
+
+  /** Baseline: fair job order, workers taken in rotation regardless of models. */
+  static DispatchPolicy roundRobin(SchedulerSettings settings) {
+    return new BaselinePolicy(settings, false);
+  }
+
+  /** Baseline: fair job order, the least busy worker regardless of models. */
+  static DispatchPolicy leastLoaded(SchedulerSettings settings) {
+    return new BaselinePolicy(settings, true);
+  }
+}

@@ -1,0 +1,89 @@
+package ai.pingvas.generation.events;
+
+import ai.pingvas.generation.dispatch.DispatcherVerticle;
+import ai.pingvas.platform.kafka.KafkaSettings;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows every partition of {@code generation.events} (no consumer group: every replica needs
+ * every event) and fans each event out to the owner's WebSockets on this replica and to the
+ * dispatcher, whose view of the shared queue it keeps current. Starts at the end of the topic:
+ * the dispatcher loads the rest from Postgres.
+ */
+public final class JobEventsVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(JobEventsVerticle.class);
+
+  private final KafkaSettings kafka;
+  private final String topic;
+  private final StreamHub hub;
+  private final PositionBoard positions;
+  private final Counter consumed;
+  private KafkaConsumer<String, String> consumer;
+
+  public JobEventsVerticle(KafkaSettings kafka, String topic, StreamHub hub, PositionBoard positions,
+      MeterRegistry registry) {
+    this.kafka = kafka;
+    this.topic = topic;
+    this.hub = hub;
+    this.positions = positions;
+    this.consumed = Counter.builder("pingvas_events_consumed_total")
+        .description("job events this replica received from Kafka").register(registry);
+  }
+
+  @Override
+  public Future<?> start() {
+    Map<String, String> config = kafka.consumer("unused", "latest");
+    config.remove("group.id");
+    config.put("client.id", config.get("client.id").replace("-unused", "-fanout-" + deploymentID()));
+    consumer = KafkaConsumer.create(vertx, config);
+    consumer.handler(this::handle);
+    consumer.exceptionHandler(err -> LOG.warn("event consumer: {}", err.toString()));
+    return consumer.partitionsFor(topic).compose(infos -> {
+      Set<TopicPartition> partitions = new HashSet<>();
+      infos.forEach(info -> partitions.add(new TopicPartition(topic, info.getPartition())));
+      return consumer.assign(partitions).compose(v -> consumer.seekToEnd(partitions))
+          .compose(v -> Future.all(partitions.stream().map(consumer::position).toList()));
+    }).onSuccess(v -> LOG.info("following {} from its end", topic));
+  }
+
+  private void handle(KafkaConsumerRecord<String, String> record) {
+    consumed.increment();
+    JsonObject event;
+    try {
+      event = new JsonObject(record.value());
+    } catch (RuntimeException e) {
+      LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
+      return;
+    }
+    vertx.eventBus().send(DispatcherVerticle.EVENT, event);
+    String userId = event.getString("user_id");
+    if (userId != null && hub.connected(userId)) {
+      JsonObject view = event.copy();
+      view.remove("user_id");
+      if ("job.queued".equals(view.getString("type"))) {
+        PositionBoard.Place place = positions.get(view.getString("job_id"));
+        if (place != null) {
+          place.applyTo(view);
+        }
+      }
+      hub.deliver(userId, view);
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    return consumer == null ? Future.succeededFuture() : consumer.close();
+  }
+}

@@ -1,0 +1,170 @@
+package ai.pingvas.generation.events;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.pubsub.PgSubscriber;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes the outbox to Kafka in id order, then deletes what the broker acknowledged. One
+ * replica relays at a time (a session advisory lock), which keeps each job's events in seq order.
+ * Wakes on the outbox's NOTIFY and polls as a fallback; while Kafka is down rows simply wait.
+ */
+public final class OutboxRelayVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(OutboxRelayVerticle.class);
+  private static final long LOCK_KEY = 0x70696e6776617301L;
+  private static final int BATCH = 2000;
+  private static final long POLL_MS = 200;
+
+  private final Pool pool;
+  private final PgConnectOptions connectOptions;
+  private final KafkaProducer<String, String> producer;
+  private final String topic;
+  private final Counter published;
+  private final Timer lag;
+  private SqlConnection lockConnection;
+  private PgSubscriber subscriber;
+  private boolean leader;
+  private boolean running;
+  private boolean again;
+  private boolean stopped;
+  private long timer;
+
+  public OutboxRelayVerticle(Pool pool, PgConnectOptions connectOptions, KafkaProducer<String, String> producer,
+      String topic, MeterRegistry registry) {
+    this.pool = pool;
+    this.connectOptions = connectOptions;
+    this.producer = producer;
+    this.topic = topic;
+    this.published = Counter.builder("pingvas_outbox_published_total")
+        .description("job events relayed from the outbox to Kafka").register(registry);
+    this.lag = Timer.builder("pingvas_outbox_lag_seconds")
+        .description("time from an event's commit to its Kafka acknowledgement")
+        .publishPercentileHistogram().register(registry);
+  }
+
+  @Override
+  public Future<?> start() {
+    subscriber = PgSubscriber.subscriber(vertx, connectOptions)
+        .reconnectPolicy(retries -> 500L);
+    subscriber.channel("pingvas_outbox").handler(payload -> poke());
+    timer = vertx.setPeriodic(POLL_MS, id -> poke());
+    subscriber.connect().onFailure(err -> LOG.warn("outbox LISTEN unavailable, polling only: {}", err.getMessage()));
+    return Future.succeededFuture();
+  }
+
+  /** Relays now (coalesces concurrent wake-ups). */
+  public void poke() {
+    if (stopped) {
+      return;
+    }
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    ensureLeader()
+        .compose(isLeader -> isLeader ? relayBatch() : Future.succeededFuture(0))
+        .onComplete(ar -> {
+          running = false;
+          if (ar.failed()) {
+            LOG.atWarn().addKeyValue("error", ar.cause().toString()).log("outbox relay failed; will retry");
+            dropLock();
+          } else if (ar.result() >= BATCH || again) {
+            again = false;
+            vertx.runOnContext(v -> poke());
+          }
+        });
+  }
+
+  private Future<Boolean> ensureLeader() {
+    if (leader && lockConnection != null) {
+      return Future.succeededFuture(true);
+    }
+    Future<SqlConnection> connection = lockConnection != null ? Future.succeededFuture(lockConnection)
+        : pool.getConnection().onSuccess(c -> {
+          lockConnection = c;
+          c.closeHandler(v -> {
+            lockConnection = null;
+            leader = false;
+          });
+        });
+    return connection.compose(c -> c.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(LOCK_KEY)))
+        .map(rows -> {
+          leader = rows.iterator().next().getBoolean(0);
+          if (leader) {
+            LOG.info("this replica now relays the outbox");
+          }
+          return leader;
+        });
+  }
+
+  private Future<Integer> relayBatch() {
+    return pool.preparedQuery("SELECT id, job_id, user_id, seq, type, data, created_at FROM outbox ORDER BY id LIMIT $1")
+        .execute(Tuple.of(BATCH))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(0);
+          }
+          List<Future<?>> sends = new ArrayList<>(rows.size());
+          List<Long> ids = new ArrayList<>(rows.size());
+          List<OffsetDateTime> committed = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            ids.add(row.getLong("id"));
+            committed.add(row.getOffsetDateTime("created_at"));
+            String jobId = row.getUUID("job_id").toString();
+            Object data = row.getValue("data");
+            JsonObject event = (data instanceof JsonObject json ? json.copy() : new JsonObject(String.valueOf(data)))
+                .put("type", row.getString("type")).put("job_id", jobId)
+                .put("user_id", row.getUUID("user_id").toString()).put("seq", row.getInteger("seq"))
+                .put("ts", row.getOffsetDateTime("created_at").toInstant().toString());
+            sends.add(producer.send(KafkaProducerRecord.create(topic, jobId, event.encode())));
+          }
+          return Future.all(sends)
+              .compose(done -> pool.preparedQuery("DELETE FROM outbox WHERE id = ANY($1)")
+                  .execute(Tuple.of(ids.toArray(Long[]::new))))
+              .map(deleted -> {
+                long now = System.currentTimeMillis();
+                committed.forEach(t -> lag.record(java.time.Duration.ofMillis(Math.max(0,
+                    now - t.toInstant().toEpochMilli()))));
+                published.increment(ids.size());
+                return ids.size();
+              });
+        });
+  }
+
+  private void dropLock() {
+    if (lockConnection != null) {
+      SqlConnection c = lockConnection;
+      lockConnection = null;
+      leader = false;
+      c.close();
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    vertx.cancelTimer(timer);
+    Future<Void> drained = running ? vertx.timer(200).mapEmpty() : Future.succeededFuture();
+    return drained.compose(v -> {
+      dropLock();
+      return subscriber.close();
+    });
+  }
+}

@@ -1,0 +1,112 @@
+package ai.pingvas.generation.http;
+
+import ai.pingvas.generation.events.StreamHub;
+import ai.pingvas.generation.store.ApiKeys;
+import ai.pingvas.generation.store.JobStore;
+import ai.pingvas.platform.auth.AuthHandler;
+import ai.pingvas.platform.auth.Authenticator;
+import ai.pingvas.platform.auth.InternalAuth;
+import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.http.Contracts;
+import ai.pingvas.platform.http.OpsRoutes;
+import ai.pingvas.platform.launch.ServiceRuntime;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import java.util.concurrent.TimeUnit;
+
+/** The generation API: REST from the OpenAPI contract, the client event stream and the worker socket. */
+public final class GenerationApiVerticle extends VerticleBase {
+  private final ServiceRuntime runtime;
+  private final JobStore store;
+  private final Authenticator authenticator;
+  private final ApiKeys apiKeys;
+  private final StreamHub hub;
+  private final Contracts.Loaded contract;
+  private HttpServer server;
+
+  public GenerationApiVerticle(ServiceRuntime runtime, JobStore store, Authenticator authenticator, ApiKeys apiKeys,
+      StreamHub hub, Contracts.Loaded contract) {
+    this.runtime = runtime;
+    this.store = store;
+    this.authenticator = authenticator;
+    this.apiKeys = apiKeys;
+    this.hub = hub;
+    this.contract = contract;
+  }
+
+  @Override
+  public Future<?> start() {
+    var config = runtime.config();
+    String publicUrl = config.string("http.public-url");
+    AuthHandler auth = AuthHandler.create(authenticator);
+    SubmitBatcher batcher = new SubmitBatcher(store, 4, runtime.registry());
+    SubmitHandler submit = new SubmitHandler(vertx, store, batcher, runtime.probes(),
+        config.integer("retry.max-attempts"), publicUrl, config.duration("queue.retry-after").toSeconds());
+    JobQueries jobs = new JobQueries(vertx, store, publicUrl);
+    WorkerGateway workers = new WorkerGateway(vertx, config.optionalString("workers.token"));
+    StreamGateway stream = new StreamGateway(hub, authenticator);
+
+    Router router = OpsRoutes.mount(Router.router(vertx), runtime);
+    router.get("/openapi.yaml").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "application/yaml").end(contract.text()));
+    router.post("/internal/v1/auth/introspect").handler(BodyHandler.create().setBodyLimit(16 * 1024))
+        .handler(InternalAuth.create(config.optionalString("auth.internal-token"))).handler(this::introspect);
+
+    RouterBuilder api = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler())
+        .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
+        .rootHandler(auth)
+        .rootHandler(new Utf8Check());
+    api.getRoutes().forEach(route -> route.setDoSecurity(false));
+    route(api, "submitGeneration").addHandler(submit);
+    route(api, "listGenerations").addHandler(jobs::list);
+    route(api, "getGeneration").addHandler(jobs::get);
+    route(api, "cancelGeneration").addHandler(jobs::cancel);
+    router.route("/*").subRouter(api.createRouter());
+    OpsRoutes.notFound(router);
+
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setMaxWebSocketMessageSize(1024 * 1024).setMaxWebSocketFrameSize(256 * 1024)
+        .setIdleTimeout(0).setCompressionSupported(true));
+    // WebSockets are authenticated during the handshake, before the upgrade is accepted.
+    server.webSocketHandshakeHandler(handshake -> {
+      switch (handshake.path()) {
+        case "/v1/stream" -> stream.handshake(handshake);
+        case "/v1/workers/connect" -> workers.handshake(handshake);
+        default -> handshake.reject(404);
+      }
+    });
+    return server.requestHandler(router).listen(config.integer("http.port"), config.string("http.host"));
+  }
+
+  private static OpenAPIRoute route(RouterBuilder api, String operationId) {
+    OpenAPIRoute route = api.getRoute(operationId);
+    if (route == null) {
+      throw new IllegalStateException("operation " + operationId + " is missing from the contract");
+    }
+    return route;
+  }
+
+  private void introspect(RoutingContext ctx) {
+    String credential = ctx.body().asJsonObject() == null ? null : ctx.body().asJsonObject().getString("credential");
+    if (credential == null) {
+      ctx.fail(ApiException.badRequest("missing_credential", "send {\"credential\": \"...\"}"));
+      return;
+    }
+    apiKeys.authenticate(credential).onSuccess(principal -> ctx.response()
+        .putHeader("Content-Type", "application/json").end(principal.toJson().encode())).onFailure(ctx::fail);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture()
+        : server.shutdown(runtime.config().duration("shutdown.grace").toMillis(), TimeUnit.MILLISECONDS);
+  }
+}

@@ -1,0 +1,8 @@
+package ai.pingvas.generation.store;
+
+import ai.pingvas.generation.domain.JobParams;
+
+/** A job held by a worker through this replica: dispatched (or adopted), with its attempt number. */
+public record Claimed(String jobId, String userId, String tier, String workerId, int attempt, int seq,
+    JobParams params, long queuedAtMs) {
+}

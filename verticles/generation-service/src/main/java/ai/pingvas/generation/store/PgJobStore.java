@@ -1,0 +1,546 @@
+package ai.pingvas.generation.store;
+
+import ai.pingvas.generation.domain.Job;
+import ai.pingvas.generation.domain.JobParams;
+import ai.pingvas.generation.domain.JobStatus;
+import ai.pingvas.generation.domain.QueuedJob;
+import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.protocol.RunningJob;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+
+/** {@link JobStore} on PostgreSQL: each state change and its outbox event in one statement. */
+public final class PgJobStore implements JobStore {
+  private static final String ACTIVE = "('dispatched', 'running')";
+
+  /** The data of a {@code job.queued} event, enough for any replica to index the job. */
+  private static final String QUEUED_DATA = """
+      jsonb_build_object('status', 'queued', 'model', x.model, 'tier', x.tier, 'priority', x.priority,
+        'steps', (x.params->>'steps')::int, 'count', (x.params->>'count')::int, 'loras', x.params->'loras',
+        'attempt', x.attempt, 'queued_at', x.queued_at, 'not_before', x.not_before, 'created_at', x.created_at)""";
+
+  private static final String INSERT = """
+      WITH input AS (
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+                             $8::text[], $9::bytea[], $10::int[])
+          AS t(id, user_id, tier, model, prompt, params, priority, idem, hash, max_attempts)
+      ), ins AS (
+        INSERT INTO jobs (id, user_id, tier, status, model, prompt, params, priority, idempotency_key,
+                          request_hash, max_attempts, event_seq)
+        SELECT id, user_id, tier, 'queued', model, prompt, params::jsonb, priority, idem, hash, max_attempts, 1
+        FROM input
+        ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        RETURNING *
+      ), ev AS (
+        INSERT INTO outbox (job_id, user_id, seq, type, data)
+        SELECT x.id, x.user_id, 1, 'job.queued', %s FROM ins x
+      )
+      SELECT * FROM ins""".formatted(QUEUED_DATA);
+
+  private static final String CANCEL = """
+      WITH cur AS (
+        SELECT id, status AS previous FROM jobs WHERE id = $1 AND user_id = $2 FOR UPDATE
+      ), upd AS (
+        UPDATE jobs j SET status = 'canceled', finished_at = now(), event_seq = j.event_seq + 1
+        FROM cur WHERE j.id = cur.id AND j.status IN ('queued', 'dispatched', 'running')
+        RETURNING j.id, j.user_id, j.event_seq, j.attempt, j.worker_id, j.router_id, cur.previous
+      ), ev AS (
+        INSERT INTO outbox (job_id, user_id, seq, type, data)
+        SELECT id, user_id, event_seq, 'job.canceled', jsonb_build_object('status', 'canceled',
+          'attempt', attempt, 'previous_status', previous, 'worker_id', worker_id, 'router_id', router_id)
+        FROM upd
+      )
+      SELECT (SELECT previous FROM cur) AS found, upd.* FROM (SELECT 1) AS one LEFT JOIN upd ON true""";
+
+  private static final String CLAIM = """
+      WITH input AS (
+        SELECT * FROM unnest($2::uuid[], $3::text[]) AS t(id, worker)
+      ), upd AS (
+        UPDATE jobs j SET status = 'dispatched', attempt = j.attempt + 1, worker_id = i.worker, router_id = $1,
+          dispatched_at = now(), started_at = NULL, progress_step = 0,
+          progress_total = (j.params->>'steps')::int, not_before = NULL, event_seq = j.event_seq + 1
+        FROM input i WHERE j.id = i.id AND j.status = 'queued'
+        RETURNING j.*
+      ), ev AS (
+        INSERT INTO outbox (job_id, user_id, seq, type, data)
+        SELECT id, user_id, event_seq, 'job.dispatched', jsonb_build_object('status', 'dispatched',
+          'attempt', attempt, 'worker_id', worker_id, 'router_id', router_id, 'model', model)
+        FROM upd
+      )
+      SELECT * FROM upd""";
+
+  private static final String PROGRESS = """
+      WITH cur AS (
+        SELECT id, status AS previous FROM jobs
+        WHERE id = $1 AND attempt = $2 AND status IN %s FOR UPDATE
+      ), upd AS (
+        UPDATE jobs j SET status = 'running',
+          started_at = CASE WHEN cur.previous = 'dispatched' THEN now() ELSE j.started_at END,
+          progress_step = $3, progress_total = $4, event_seq = j.event_seq + 1
+        FROM cur WHERE j.id = cur.id
+        RETURNING j.id, j.user_id, j.event_seq, j.attempt, j.started_at, cur.previous
+      ), ev AS (
+        INSERT INTO outbox (job_id, user_id, seq, type, data)
+        SELECT id, user_id, event_seq,
+          CASE WHEN previous = 'dispatched' THEN 'job.started' ELSE 'job.progress' END,
+          jsonb_strip_nulls(jsonb_build_object('status', 'running', 'attempt', attempt,
+            'progress', jsonb_build_object('step', $3::int, 'total', $4::int,
+              'percent', CASE WHEN $4::int > 0 THEN round(100.0 * $3::int / $4::int, 1) ELSE 0 END),
+            'preview', $5::text, 'started_at', started_at))
+        FROM upd
+      )
+      SELECT * FROM upd""".formatted(ACTIVE);
+
+  private static final String SUCCEED = """
+      WITH upd AS (
+        UPDATE jobs SET status = 'succeeded', images = $3::jsonb, finished_at = now(),
+          progress_step = progress_total, event_seq = event_seq + 1
+        WHERE id = $1 AND attempt = $2 AND status IN %s
+        RETURNING *
+      ), ev AS (
+        INSERT INTO outbox (job_id, user_id, seq, type, data)
+        SELECT id, user_id, event_seq, 'job.succeeded', jsonb_build_object('status', 'succeeded',
+          'attempt', attempt, 'images', images, 'model', model, 'prompt', prompt, 'params', params,
+          'tier', tier, 'worker_id', worker_id, 'created_at', created_at, 'started_at', started_at,
+          'finished_at', finished_at)
+        FROM upd
+      )
+      SELECT * FROM upd""".formatted(ACTIVE);
+
+  /**
+   * Ends the attempts selected by {@code target} (a query yielding {@code id} and {@code requeue}):
+   * re-queued with exponential backoff and jitter while attempts remain, else failed.
+   * Parameters: $1 code, $2 message, $3 backoff base ms, $4 backoff max ms, then the target's.
+   */
+  private static final String END_ATTEMPTS = """
+      WITH target AS (%s),
+      upd AS (
+        UPDATE jobs j SET
+          status = CASE WHEN t.requeue THEN 'queued' ELSE 'failed' END,
+          router_id = NULL,
+          not_before = CASE WHEN t.requeue THEN now() + make_interval(secs =>
+            least($4::bigint, $3::bigint * power(2, greatest(j.attempt - 1, 0))) * (0.5 + random() / 2) / 1000.0)
+            END,
+          queued_at = CASE WHEN t.requeue THEN now() ELSE j.queued_at END,
+          finished_at = CASE WHEN t.requeue THEN NULL ELSE now() END,
+          error_code = $1, error_message = $2, progress_step = 0, event_seq = j.event_seq + 1
+        FROM target t WHERE j.id = t.id AND j.status IN %s
+        RETURNING j.*
+      ), ev AS (
+        INSERT INTO outbox (job_id, user_id, seq, type, data)
+        SELECT x.id, x.user_id, x.event_seq,
+          CASE WHEN x.status = 'queued' THEN 'job.queued' ELSE 'job.failed' END,
+          CASE WHEN x.status = 'queued'
+            THEN %s || jsonb_build_object('retry', true, 'error', jsonb_build_object('code', $1::text, 'message', $2::text))
+            ELSE jsonb_build_object('status', 'failed', 'attempt', x.attempt,
+              'error', jsonb_build_object('code', $1::text, 'message', $2::text))
+          END
+        FROM upd x
+      )
+      SELECT * FROM upd""";
+
+  private static final String FAIL_ONE_TARGET = """
+      SELECT id, ($7::boolean AND attempt < max_attempts) AS requeue FROM jobs
+      WHERE id = $5 AND attempt = $6 AND status IN ('dispatched', 'running') FOR UPDATE""";
+
+  private static final String WORKER_TARGET = """
+      SELECT id, attempt < max_attempts AS requeue FROM jobs
+      WHERE router_id = $5 AND worker_id = $6 AND status IN ('dispatched', 'running') FOR UPDATE""";
+
+  private static final String LAPSED_TARGET = """
+      SELECT j.id, j.attempt < j.max_attempts AS requeue FROM jobs j JOIN routers r ON r.id = j.router_id
+      WHERE j.status IN ('dispatched', 'running') AND r.lease_until < now()
+      ORDER BY j.id LIMIT 1000 FOR UPDATE OF j SKIP LOCKED""";
+
+  private static final String OVERTIME_TARGET = """
+      SELECT id, attempt < max_attempts AS requeue FROM jobs
+      WHERE router_id = $5 AND status IN ('dispatched', 'running')
+        AND dispatched_at < now() - make_interval(secs => $6::bigint / 1000.0)
+      FOR UPDATE SKIP LOCKED""";
+
+  private static final String UNCLAIM = """
+      WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS t(id, attempt)),
+      upd AS (
+        UPDATE jobs j SET status = 'queued', router_id = NULL, queued_at = now(), not_before = NULL,
+          max_attempts = j.max_attempts + 1, event_seq = j.event_seq + 1
+        FROM input i WHERE j.id = i.id AND j.attempt = i.attempt AND j.status IN %s
+        RETURNING j.*
+      ), ev AS (
+        INSERT INTO outbox (job_id, user_id, seq, type, data)
+        SELECT x.id, x.user_id, x.event_seq, 'job.queued', %s FROM upd x
+      )
+      SELECT * FROM upd""".formatted(ACTIVE, QUEUED_DATA);
+
+  private static final String EXPIRE_QUEUED = """
+      WITH target AS (
+        SELECT id FROM jobs WHERE status = 'queued' AND queued_at < now() - make_interval(secs => $1::bigint / 1000.0)
+        ORDER BY queued_at LIMIT 1000 FOR UPDATE SKIP LOCKED
+      ), upd AS (
+        UPDATE jobs j SET status = 'failed', error_code = 'queue_timeout',
+          error_message = 'no worker started the job within the queue TTL', finished_at = now(),
+          event_seq = j.event_seq + 1
+        FROM target t WHERE j.id = t.id AND j.status = 'queued'
+        RETURNING j.*
+      ), ev AS (
+        INSERT INTO outbox (job_id, user_id, seq, type, data)
+        SELECT id, user_id, event_seq, 'job.failed', jsonb_build_object('status', 'failed', 'attempt', attempt,
+          'error', jsonb_build_object('code', error_code, 'message', error_message))
+        FROM upd
+      )
+      SELECT * FROM upd""";
+
+  private static final String ADOPT = """
+      WITH input AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS t(id, attempt))
+      UPDATE jobs j SET router_id = $1
+      FROM input i
+      WHERE j.id = i.id AND j.attempt = i.attempt AND j.worker_id = $2 AND j.status IN %s
+      RETURNING j.*""".formatted(ACTIVE);
+
+  private static final String RENEW_LEASE = """
+      INSERT INTO routers (id, lease_until) VALUES ($1, now() + make_interval(secs => $2::bigint / 1000.0))
+      ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until""";
+
+  private final Pool pool;
+
+  public PgJobStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  @Override
+  public Future<List<Inserted>> insert(List<NewJob> jobs) {
+    int n = jobs.size();
+    UUID[] ids = new UUID[n];
+    UUID[] users = new UUID[n];
+    String[] tiers = new String[n];
+    String[] models = new String[n];
+    String[] prompts = new String[n];
+    String[] params = new String[n];
+    Integer[] priorities = new Integer[n];
+    String[] keys = new String[n];
+    Buffer[] hashes = new Buffer[n];
+    Integer[] maxAttempts = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      NewJob job = jobs.get(i);
+      ids[i] = UUID.fromString(job.id());
+      users[i] = UUID.fromString(job.userId());
+      tiers[i] = job.tier();
+      models[i] = job.params().model();
+      prompts[i] = job.params().prompt();
+      params[i] = job.params().toJson().encode();
+      priorities[i] = job.params().priority();
+      keys[i] = job.idempotencyKey();
+      hashes[i] = job.requestHash() == null ? null : Buffer.buffer(job.requestHash());
+      maxAttempts[i] = job.maxAttempts();
+    }
+    return pool.preparedQuery(INSERT)
+        .execute(Tuple.of(ids, users, tiers, models, prompts, params).addArrayOfInteger(priorities)
+            .addArrayOfString(keys).addArrayOfBuffer(hashes).addArrayOfInteger(maxAttempts))
+        .map(rows -> {
+          List<Inserted> out = new ArrayList<>(n);
+          java.util.Map<String, Job> byId = new java.util.HashMap<>();
+          for (Row row : rows) {
+            Job job = toJob(row);
+            byId.put(job.id(), job);
+          }
+          for (NewJob job : jobs) {
+            Job stored = byId.get(job.id());
+            out.add(new Inserted(stored, stored != null));
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public Future<Job> findByIdempotencyKey(String userId, String key) {
+    return pool.preparedQuery("SELECT * FROM jobs WHERE user_id = $1 AND idempotency_key = $2")
+        .execute(Tuple.of(UUID.fromString(userId), key))
+        .map(rows -> rows.size() == 0 ? null : toJob(rows.iterator().next()));
+  }
+
+  @Override
+  public Future<byte[]> requestHash(String jobId) {
+    return pool.preparedQuery("SELECT request_hash FROM jobs WHERE id = $1")
+        .execute(Tuple.of(UUID.fromString(jobId)))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return null;
+          }
+          Buffer hash = rows.iterator().next().getBuffer(0);
+          return hash == null ? null : hash.getBytes();
+        });
+  }
+
+  @Override
+  public Future<Job> get(String userId, String jobId) {
+    return pool.preparedQuery("SELECT * FROM jobs WHERE id = $1 AND user_id = $2")
+        .execute(Tuple.of(UUID.fromString(jobId), UUID.fromString(userId)))
+        .map(rows -> rows.size() == 0 ? null : toJob(rows.iterator().next()));
+  }
+
+  @Override
+  public Future<JobPage> list(String userId, JobStatus status, String cursor, int limit) {
+    StringBuilder sql = new StringBuilder("SELECT * FROM jobs WHERE user_id = $1");
+    Tuple args = Tuple.of(UUID.fromString(userId));
+    if (status != null) {
+      args.addString(status.wire());
+      sql.append(" AND status = $").append(args.size());
+    }
+    if (cursor != null) {
+      Cursor c = Cursor.decode(cursor);
+      args.addOffsetDateTime(c.createdAt()).addUUID(c.id());
+      sql.append(" AND (created_at, id) < ($").append(args.size() - 1).append(", $").append(args.size()).append(')');
+    }
+    args.addInteger(limit + 1);
+    sql.append(" ORDER BY created_at DESC, id DESC LIMIT $").append(args.size());
+    return pool.preparedQuery(sql.toString()).execute(args).map(rows -> {
+      List<Job> items = new ArrayList<>();
+      for (Row row : rows) {
+        items.add(toJob(row));
+      }
+      String next = null;
+      if (items.size() > limit) {
+        items = items.subList(0, limit);
+        Job last = items.get(limit - 1);
+        next = new Cursor(OffsetDateTime.ofInstant(last.createdAt(), java.time.ZoneOffset.UTC),
+            UUID.fromString(last.id())).encode();
+      }
+      return new JobPage(List.copyOf(items), next);
+    });
+  }
+
+  @Override
+  public Future<Transition> cancel(String userId, String jobId) {
+    return pool.preparedQuery(CANCEL).execute(Tuple.of(UUID.fromString(jobId), UUID.fromString(userId)))
+        .map(rows -> {
+          Row row = rows.iterator().next();
+          if (row.getString("found") == null) {
+            return null;
+          }
+          if (row.getUUID("id") == null) {
+            return Transition.refused(jobId);
+          }
+          return new Transition(jobId, row.getUUID("user_id").toString(), JobStatus.CANCELED,
+              row.getInteger("event_seq"), row.getInteger("attempt"), true);
+        });
+  }
+
+  @Override
+  public Future<List<Claimed>> claim(String routerId, List<String> jobIds, List<String> workerIds) {
+    UUID[] ids = jobIds.stream().map(UUID::fromString).toArray(UUID[]::new);
+    return pool.preparedQuery(CLAIM)
+        .execute(Tuple.of(routerId, ids, workerIds.toArray(String[]::new)))
+        .map(PgJobStore::claims);
+  }
+
+  @Override
+  public Future<List<Transition>> unclaim(List<String> jobIds, List<Integer> attempts) {
+    UUID[] ids = jobIds.stream().map(UUID::fromString).toArray(UUID[]::new);
+    return pool.preparedQuery(UNCLAIM)
+        .execute(Tuple.of(ids).addArrayOfInteger(attempts.toArray(Integer[]::new)))
+        .map(PgJobStore::transitions);
+  }
+
+  @Override
+  public Future<Transition> progress(String jobId, int attempt, int step, int total, String preview) {
+    return pool.preparedQuery(PROGRESS)
+        .execute(Tuple.of(UUID.fromString(jobId), attempt, step, total, preview))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return Transition.refused(jobId);
+          }
+          Row row = rows.iterator().next();
+          return new Transition(jobId, row.getUUID("user_id").toString(), JobStatus.RUNNING,
+              row.getInteger("event_seq"), attempt, true);
+        });
+  }
+
+  @Override
+  public Future<Transition> succeed(String jobId, int attempt, JsonArray images) {
+    return pool.preparedQuery(SUCCEED).execute(Tuple.of(UUID.fromString(jobId), attempt, images))
+        .map(rows -> rows.size() == 0 ? Transition.refused(jobId) : transitions(rows).get(0));
+  }
+
+  @Override
+  public Future<Transition> failAttempt(String jobId, int attempt, String code, String message,
+      boolean retryable, Duration backoff) {
+    String sql = END_ATTEMPTS.formatted(FAIL_ONE_TARGET, ACTIVE, QUEUED_DATA);
+    Tuple args = endArgs(code, message, backoff).addUUID(UUID.fromString(jobId)).addInteger(attempt)
+        .addBoolean(retryable);
+    return pool.preparedQuery(sql).execute(args)
+        .map(rows -> rows.size() == 0 ? Transition.refused(jobId) : transitions(rows).get(0));
+  }
+
+  @Override
+  public Future<List<Transition>> releaseWorker(String routerId, String workerId, String code, String message,
+      Duration backoff) {
+    String sql = END_ATTEMPTS.formatted(WORKER_TARGET, ACTIVE, QUEUED_DATA);
+    return pool.preparedQuery(sql).execute(endArgs(code, message, backoff).addString(routerId).addString(workerId))
+        .map(PgJobStore::transitions);
+  }
+
+  @Override
+  public Future<List<Claimed>> adopt(String routerId, String workerId, List<RunningJob> running) {
+    List<RunningJob> valid = running.stream().filter(r -> isUuid(r.jobId())).toList();
+    if (valid.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    UUID[] ids = valid.stream().map(r -> UUID.fromString(r.jobId())).toArray(UUID[]::new);
+    Integer[] attempts = valid.stream().map(RunningJob::attempt).toArray(Integer[]::new);
+    return pool.preparedQuery(ADOPT).execute(Tuple.of(routerId, workerId, ids).addArrayOfInteger(attempts))
+        .map(PgJobStore::claims);
+  }
+
+  @Override
+  public Future<Void> renewRouterLease(String routerId, Duration lease) {
+    return pool.preparedQuery(RENEW_LEASE).execute(Tuple.of(routerId, lease.toMillis())).mapEmpty();
+  }
+
+  @Override
+  public Future<List<Transition>> reapLapsedRouters(Duration backoff) {
+    String sql = END_ATTEMPTS.formatted(LAPSED_TARGET, ACTIVE, QUEUED_DATA);
+    return pool.preparedQuery(sql)
+        .execute(endArgs("router_lost", "the router replica holding the job stopped", backoff))
+        .map(PgJobStore::transitions);
+  }
+
+  @Override
+  public Future<List<Transition>> expireQueued(Duration ttl) {
+    return pool.preparedQuery(EXPIRE_QUEUED).execute(Tuple.of(ttl.toMillis())).map(PgJobStore::transitions);
+  }
+
+  @Override
+  public Future<List<Transition>> expireRunning(String routerId, Duration timeout, Duration backoff) {
+    String sql = END_ATTEMPTS.formatted(OVERTIME_TARGET, ACTIVE, QUEUED_DATA);
+    Tuple args = endArgs("execution_timeout", "the attempt ran longer than the execution timeout", backoff)
+        .addString(routerId).addLong(timeout.toMillis());
+    return pool.preparedQuery(sql).execute(args).map(PgJobStore::transitions);
+  }
+
+  @Override
+  public Future<List<QueuedJob>> loadQueued() {
+    return pool.query("SELECT * FROM jobs WHERE status = 'queued'").execute().map(rows -> {
+      List<QueuedJob> out = new ArrayList<>(rows.size());
+      for (Row row : rows) {
+        out.add(toQueued(row));
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public Future<List<ActiveJob>> loadActive() {
+    return pool.query("SELECT id, user_id, tier, router_id, worker_id FROM jobs WHERE status IN " + ACTIVE)
+        .execute().map(rows -> {
+          List<ActiveJob> out = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            out.add(new ActiveJob(row.getUUID("id").toString(), row.getUUID("user_id").toString(),
+                row.getString("tier"), row.getString("router_id"), row.getString("worker_id")));
+          }
+          return out;
+        });
+  }
+
+  private static List<Claimed> claims(RowSet<Row> rows) {
+    List<Claimed> out = new ArrayList<>(rows.size());
+    for (Row row : rows) {
+      Job job = toJob(row);
+      out.add(new Claimed(job.id(), job.userId(), job.tier(), job.workerId(), job.attempt(), job.eventSeq(),
+          job.params(), job.queuedAt().toEpochMilli()));
+    }
+    return out;
+  }
+
+  private static Tuple endArgs(String code, String message, Duration backoffBase) {
+    long base = backoffBase.toMillis();
+    return Tuple.of(code, message, base, Math.max(base, base * 30));
+  }
+
+  private static List<Transition> transitions(RowSet<Row> rows) {
+    List<Transition> out = new ArrayList<>(rows.size());
+    for (Row row : rows) {
+      out.add(new Transition(row.getUUID("id").toString(), row.getUUID("user_id").toString(),
+          JobStatus.fromWire(row.getString("status")), row.getInteger("event_seq"), row.getInteger("attempt"), true));
+    }
+    return out;
+  }
+
+  /** Maps a full {@code jobs} row. */
+  public static Job toJob(Row row) {
+    JsonObject params = asObject(row.getValue("params"));
+    Object images = row.getValue("images");
+    return new Job(row.getUUID("id").toString(), row.getUUID("user_id").toString(), row.getString("tier"),
+        JobStatus.fromWire(row.getString("status")),
+        JobParams.fromJson(row.getString("model"), row.getString("prompt"), params),
+        row.getInteger("attempt"), row.getInteger("max_attempts"), row.getString("worker_id"),
+        row.getString("router_id"), row.getInteger("progress_step"), row.getInteger("progress_total"),
+        row.getString("error_code"), row.getString("error_message"),
+        images instanceof JsonArray array ? array : new JsonArray(String.valueOf(images)),
+        row.getInteger("event_seq"), instant(row, "created_at"), instant(row, "queued_at"),
+        instant(row, "started_at"), instant(row, "finished_at"));
+  }
+
+  static QueuedJob toQueued(Row row) {
+    JsonObject params = asObject(row.getValue("params"));
+    Instant notBefore = instant(row, "not_before");
+    List<String> loras = new ArrayList<>();
+    params.getJsonArray("loras", new JsonArray()).forEach(l -> loras.add(((JsonObject) l).getString("name")));
+    return new QueuedJob(row.getUUID("id").toString(), row.getUUID("user_id").toString(), row.getString("tier"),
+        row.getString("model"), List.copyOf(loras), row.getInteger("priority"),
+        instant(row, "queued_at").toEpochMilli(), notBefore == null ? 0 : notBefore.toEpochMilli(),
+        params.getInteger("steps"), params.getInteger("count"), instant(row, "created_at").toEpochMilli());
+  }
+
+  private static JsonObject asObject(Object value) {
+    if (value instanceof JsonObject object) {
+      return object;
+    }
+    return new JsonObject(String.valueOf(value));
+  }
+
+  private static Instant instant(Row row, String column) {
+    OffsetDateTime value = row.getOffsetDateTime(column);
+    return value == null ? null : value.toInstant();
+  }
+
+  static boolean isUuid(String text) {
+    try {
+      UUID.fromString(text);
+      return text.length() == 36;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /** Opaque pagination cursor: the (created_at, id) of the last item of a page. */
+  record Cursor(OffsetDateTime createdAt, UUID id) {
+    String encode() {
+      String raw = createdAt.toInstant().toString() + "|" + id;
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Cursor decode(String cursor) {
+      try {
+        String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        int bar = raw.indexOf('|');
+        return new Cursor(OffsetDateTime.ofInstant(Instant.parse(raw.substring(0, bar)), java.time.ZoneOffset.UTC),
+            UUID.fromString(raw.substring(bar + 1)));
+      } catch (RuntimeException e) {
+        throw ApiException.badRequest("invalid_cursor", "cursor is not one this API returned");
+      }
+    }
+  }
+}

@@ -1,0 +1,158 @@
+package ai.pingvas.generation;
+
+import ai.pingvas.embedded.LocalInfra;
+import ai.pingvas.embedded.Ports;
+import ai.pingvas.embedded.S3Server;
+import ai.pingvas.embedded.SharedInfra;
+import ai.pingvas.embedded.PostgresServer;
+import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.config.ConfigLoader;
+import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.worker.RouterLinkVerticle;
+import ai.pingvas.worker.WorkerAgent;
+import io.vertx.core.Future;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * Starts a real generation-service (and real procedural workers) against the shared embedded
+ * Postgres, Kafka and S3, configured through the same environment variables as production.
+ */
+final class RouterHarness implements AutoCloseable {
+  static final String WORKER_TOKEN = "test-worker-token";
+
+  final LocalInfra infra = SharedInfra.get();
+  final String dbUrl;
+  final String topic;
+  final int port;
+  final Map<String, String> env = new HashMap<>();
+  ServiceRuntime router;
+  final List<ServiceRuntime> workers = new ArrayList<>();
+
+  RouterHarness(String name) {
+    this.dbUrl = SharedInfra.newDatabase(name);
+    this.topic = "generation.events." + name + "." + UUID.randomUUID().toString().substring(0, 8);
+    this.port = Ports.free();
+    env.put("PINGVAS_HTTP_PORT", Integer.toString(port));
+    env.put("PINGVAS_HTTP_PUBLIC_URL", "http://127.0.0.1:" + port);
+    env.put("PINGVAS_PG_URL", dbUrl);
+    env.put("PINGVAS_PG_USER", PostgresServer.USER);
+    env.put("PINGVAS_PG_PASSWORD", PostgresServer.PASSWORD);
+    env.put("PINGVAS_KAFKA_BOOTSTRAP", infra.kafka().bootstrap());
+    env.put("PINGVAS_KAFKA_PARTITIONS", "4");
+    env.put("PINGVAS_ROUTER_EVENTS_TOPIC", topic);
+    env.put("PINGVAS_WORKERS_TOKEN", WORKER_TOKEN);
+    env.put("PINGVAS_STORAGE_ENDPOINT", infra.s3().endpoint());
+    env.put("PINGVAS_STORAGE_ACCESS_KEY", S3Server.ACCESS_KEY);
+    env.put("PINGVAS_STORAGE_SECRET_KEY", S3Server.SECRET_KEY);
+    env.put("PINGVAS_STORAGE_BUCKET", SharedInfra.BUCKET);
+    env.put("PINGVAS_GALLERY_VERIFY", "false");
+    env.put("PINGVAS_SHUTDOWN_GRACE", "2s");
+  }
+
+  RouterHarness with(String variable, String value) {
+    env.put(variable, value);
+    return this;
+  }
+
+  Config routerConfig() {
+    return ConfigLoader.load("/generation-defaults.yaml", env);
+  }
+
+  Future<Void> startRouter() {
+    router = ServiceRuntime.create(GenerationService.NAME, routerConfig(), 2);
+    return GenerationService.start(router);
+  }
+
+  /** Starts a procedural worker connected to this router. */
+  Future<RouterLinkVerticle> startWorker(String workerId, Map<String, String> overrides) {
+    Map<String, String> workerEnv = new HashMap<>();
+    workerEnv.put("PINGVAS_HTTP_PORT", Integer.toString(Ports.free()));
+    workerEnv.put("PINGVAS_WORKER_ID", workerId);
+    workerEnv.put("PINGVAS_WORKER_ROUTER_URL", "ws://127.0.0.1:" + port + "/v1/workers/connect");
+    workerEnv.put("PINGVAS_WORKER_TOKEN", WORKER_TOKEN);
+    workerEnv.put("PINGVAS_WORKER_EXIT_WHEN_DRAINED", "false");
+    workerEnv.put("PINGVAS_ENGINE_STEP_TIME", "20ms");
+    workerEnv.put("PINGVAS_SHUTDOWN_GRACE", "2s");
+    workerEnv.putAll(overrides);
+    ServiceRuntime runtime = ServiceRuntime.create(WorkerAgent.NAME,
+        ConfigLoader.load("/worker-defaults.yaml", workerEnv), 1);
+    workers.add(runtime);
+    return WorkerAgent.start(runtime, null);
+  }
+
+  String baseUrl() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  S3Client s3() {
+    return S3Client.builder().endpointOverride(URI.create(infra.s3().endpoint())).region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3Server.ACCESS_KEY,
+            S3Server.SECRET_KEY)))
+        .forcePathStyle(true).build();
+  }
+
+  /** Runs SQL against the router's database as the superuser (test inspection only). */
+  long count(String sql) {
+    String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
+    try (var c = java.sql.DriverManager.getConnection(infra.postgres().jdbcUrl(db), "postgres", "");
+        var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (ServiceRuntime w : workers) {
+      w.close().toCompletionStage().toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+          .exceptionally(e -> null).join();
+    }
+    if (router != null) {
+      router.close().toCompletionStage().toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+          .exceptionally(e -> null).join();
+    }
+  }
+
+  /** Creates a user with one API key directly in the router's tables; returns the key. */
+  String createUser(String tier) {
+    String userId = UUID.randomUUID().toString();
+    String key = "pv_test_" + UUID.randomUUID().toString().replace("-", "");
+    String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
+    try (var c = java.sql.DriverManager.getConnection(infra.postgres().jdbcUrl(db), "postgres", "")) {
+      try (var s = c.prepareStatement("INSERT INTO generation.users (id, name, tier) VALUES (?::uuid, ?, ?)")) {
+        s.setString(1, userId);
+        s.setString(2, "user-" + userId.substring(0, 8));
+        s.setString(3, tier);
+        s.executeUpdate();
+      }
+      try (var s = c.prepareStatement("INSERT INTO generation.api_keys (id, user_id, key_hash, prefix) "
+          + "VALUES (?::uuid, ?::uuid, ?, ?)")) {
+        s.setString(1, UUID.randomUUID().toString());
+        s.setString(2, userId);
+        s.setBytes(3, java.security.MessageDigest.getInstance("SHA-256")
+            .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        s.setString(4, key.substring(0, 10));
+        s.executeUpdate();
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    return key;
+  }
+
+  static Duration await() {
+    return Duration.ofSeconds(30);
+  }
+}

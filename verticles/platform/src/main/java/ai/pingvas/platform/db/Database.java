@@ -1,0 +1,103 @@
+package ai.pingvas.platform.db;
+
+import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.config.ConfigException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.util.Map;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Connects a service to its Postgres schema: Flyway migrations (on a worker thread, never the event
+ * loop) and a reactive pool whose connections have {@code search_path} set to the schema.
+ */
+public final class Database {
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+  private final PgConnectOptions connectOptions;
+  private final String schema;
+  private final int poolSize;
+
+  private Database(PgConnectOptions connectOptions, String schema, int poolSize) {
+    this.connectOptions = connectOptions;
+    this.schema = schema;
+    this.poolSize = poolSize;
+  }
+
+  /** Reads {@code pg.url}, {@code pg.user}, {@code pg.password}, {@code pg.schema}, {@code pg.pool-size}. */
+  public static Database fromConfig(Config config) {
+    String url = config.string("pg.url");
+    PgConnectOptions options;
+    try {
+      options = PgConnectOptions.fromUri(url);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("pg.url is not a postgresql:// URL: " + e.getMessage());
+    }
+    // Credentials in the URL win; otherwise take the separate (secret-backed) settings.
+    if (options.getUser() == null || options.getUser().isEmpty() || !url.contains("@")) {
+      options.setUser(config.string("pg.user"));
+      options.setPassword(config.optionalString("pg.password"));
+    }
+    String schema = config.string("pg.schema");
+    if (!schema.matches("[a-z_][a-z0-9_]*")) {
+      throw new ConfigException("pg.schema must be a plain lower-case identifier, got '" + schema + "'");
+    }
+    options.setPipeliningLimit(256);
+    options.setReconnectAttempts(0);
+    options.setProperties(Map.of("search_path", schema, "application_name", "pingvas"));
+    return new Database(options, schema, config.integer("pg.pool-size"));
+  }
+
+  public String schema() {
+    return schema;
+  }
+
+  public PgConnectOptions connectOptions() {
+    return connectOptions;
+  }
+
+  /** The JDBC URL Flyway uses for the same server. */
+  public String jdbcUrl() {
+    return "jdbc:postgresql://" + connectOptions.getHost() + ":" + connectOptions.getPort() + "/"
+        + connectOptions.getDatabase();
+  }
+
+  /** Applies the migrations under {@code classpath:<location>} to the schema, off the event loop. */
+  public Future<Integer> migrate(Vertx vertx, String location) {
+    return vertx.executeBlocking(() -> migrateBlocking(location), false);
+  }
+
+  /** Blocking migration, for the {@code migrate} command and PreSync Jobs. */
+  public int migrateBlocking(String location) {
+    Flyway flyway = Flyway.configure()
+        .dataSource(jdbcUrl(), connectOptions.getUser(), connectOptions.getPassword())
+        .schemas(schema)
+        .defaultSchema(schema)
+        .createSchemas(true)
+        .locations("classpath:" + location)
+        .connectRetries(10)
+        .load();
+    MigrateResult result = flyway.migrate();
+    LOG.atInfo().addKeyValue("schema", schema).addKeyValue("applied", result.migrationsExecuted)
+        .addKeyValue("version", result.targetSchemaVersion)
+        .log("database migrated");
+    return result.migrationsExecuted;
+  }
+
+  /** A pool for this schema; the caller closes it. */
+  public Pool pool(Vertx vertx) {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(poolSize).setMaxWaitQueueSize(10_000)
+            .setConnectionTimeout(5).setName("pg-" + schema).setShared(false))
+        .connectingTo(connectOptions)
+        .using(vertx)
+        .build();
+  }
+}

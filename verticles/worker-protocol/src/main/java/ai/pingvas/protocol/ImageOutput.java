@@ -1,0 +1,17 @@
+package ai.pingvas.protocol;
+
+import io.vertx.core.json.JsonObject;
+
+/** An image a worker uploaded for an attempt. */
+public record ImageOutput(int index, String key, int width, int height, long seed, long sizeBytes, String sha256) {
+  public JsonObject toJson() {
+    return new JsonObject().put("index", index).put("key", key).put("width", width).put("height", height)
+        .put("seed", seed).put("size_bytes", sizeBytes).put("sha256", sha256);
+  }
+
+  public static ImageOutput fromJson(JsonObject json) {
+    return new ImageOutput((int) Json.num(json, "index"), Json.str(json, "key"), (int) Json.num(json, "width"),
+        (int) Json.num(json, "height"), Json.num(json, "seed"), Json.num(json, "size_bytes"),
+        Json.str(json, "sha256"));
+  }
+}

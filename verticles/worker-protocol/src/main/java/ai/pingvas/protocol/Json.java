@@ -1,0 +1,119 @@
+package ai.pingvas.protocol;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/** Strict field readers: a missing or mistyped field is a {@link ProtocolException}, not a null. */
+final class Json {
+  private Json() {
+  }
+
+  static String str(JsonObject json, String field) {
+    Object value = json.getValue(field);
+    if (!(value instanceof String text)) {
+      throw new ProtocolException("field '" + field + "' must be a string");
+    }
+    return text;
+  }
+
+  static String optStr(JsonObject json, String field) {
+    Object value = json.getValue(field);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof String text)) {
+      throw new ProtocolException("field '" + field + "' must be a string");
+    }
+    return text;
+  }
+
+  static long num(JsonObject json, String field) {
+    Object value = json.getValue(field);
+    if (!(value instanceof Number number)) {
+      throw new ProtocolException("field '" + field + "' must be a number");
+    }
+    return number.longValue();
+  }
+
+  static long optNum(JsonObject json, String field, long fallback) {
+    Object value = json.getValue(field);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Number number)) {
+      throw new ProtocolException("field '" + field + "' must be a number");
+    }
+    return number.longValue();
+  }
+
+  static double dbl(JsonObject json, String field) {
+    Object value = json.getValue(field);
+    if (!(value instanceof Number number)) {
+      throw new ProtocolException("field '" + field + "' must be a number");
+    }
+    return number.doubleValue();
+  }
+
+  static boolean optBool(JsonObject json, String field, boolean fallback) {
+    Object value = json.getValue(field);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Boolean b)) {
+      throw new ProtocolException("field '" + field + "' must be a boolean");
+    }
+    return b;
+  }
+
+  static JsonObject obj(JsonObject json, String field) {
+    Object value = json.getValue(field);
+    if (!(value instanceof JsonObject object)) {
+      throw new ProtocolException("field '" + field + "' must be an object");
+    }
+    return object;
+  }
+
+  static List<String> strings(JsonObject json, String field) {
+    return list(json, field, item -> {
+      if (!(item instanceof String text)) {
+        throw new ProtocolException("field '" + field + "' must hold strings");
+      }
+      return text;
+    });
+  }
+
+  static <T> List<T> objects(JsonObject json, String field, Function<JsonObject, T> reader) {
+    return list(json, field, item -> {
+      if (!(item instanceof JsonObject object)) {
+        throw new ProtocolException("field '" + field + "' must hold objects");
+      }
+      return reader.apply(object);
+    });
+  }
+
+  private static <T> List<T> list(JsonObject json, String field, Function<Object, T> reader) {
+    Object value = json.getValue(field);
+    if (value == null) {
+      return List.of();
+    }
+    if (!(value instanceof JsonArray array)) {
+      throw new ProtocolException("field '" + field + "' must be an array");
+    }
+    List<T> out = new ArrayList<>(array.size());
+    for (Object item : array) {
+      out.add(reader.apply(item));
+    }
+    return List.copyOf(out);
+  }
+
+  static JsonArray array(List<?> items, Function<Object, Object> writer) {
+    JsonArray out = new JsonArray();
+    for (Object item : items) {
+      out.add(writer.apply(item));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,133 @@
+package ai.pingvas.protocol;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/** Messages a worker sends to the router over {@code /v1/workers/connect}. */
+public sealed interface WorkerMessage {
+  int PROTOCOL_VERSION = 1;
+
+  JsonObject toJson();
+
+  /** Parses one text frame; throws {@link ProtocolException} on anything malformed. */
+  static WorkerMessage parse(String frame) {
+    JsonObject json;
+    try {
+      json = new JsonObject(frame);
+    } catch (DecodeException | ClassCastException e) {
+      throw new ProtocolException("frame is not a JSON object");
+    }
+    String type = Json.str(json, "type");
+    return switch (type) {
+      case "hello" -> Hello.fromJson(json);
+      case "heartbeat" -> Heartbeat.fromJson(json);
+      case "progress" -> Progress.fromJson(json);
+      case "result" -> Result.fromJson(json);
+      case "failure" -> Failure.fromJson(json);
+      default -> throw new ProtocolException("unknown worker message type '" + type + "'");
+    };
+  }
+
+  /** First message on a connection: who the worker is, what it holds, what it is already running. */
+  record Hello(int version, String workerId, String gpu, int vramMb, int vramFreeMb, int slots,
+      List<String> modelsLoaded, String engine, List<RunningJob> running) implements WorkerMessage {
+    public JsonObject toJson() {
+      return new JsonObject().put("type", "hello").put("version", version).put("worker_id", workerId)
+          .put("gpu", gpu).put("vram_mb", vramMb).put("vram_free_mb", vramFreeMb).put("slots", slots)
+          .put("models_loaded", Json.array(modelsLoaded, m -> m)).put("engine", engine)
+          .put("running", Json.array(running, r -> ((RunningJob) r).toJson()));
+    }
+
+    static Hello fromJson(JsonObject json) {
+      int slots = (int) Json.num(json, "slots");
+      if (slots < 1 || slots > 64) {
+        throw new ProtocolException("slots must be between 1 and 64");
+      }
+      String workerId = Json.str(json, "worker_id");
+      if (workerId.isBlank() || workerId.length() > 128) {
+        throw new ProtocolException("worker_id must be 1-128 characters");
+      }
+      return new Hello((int) Json.optNum(json, "version", PROTOCOL_VERSION), workerId,
+          Json.str(json, "gpu"), (int) Json.num(json, "vram_mb"),
+          (int) Json.optNum(json, "vram_free_mb", Json.num(json, "vram_mb")), slots,
+          Json.strings(json, "models_loaded"), Json.optStr(json, "engine"),
+          Json.objects(json, "running", RunningJob::fromJson));
+    }
+  }
+
+  /** Periodic liveness and state; a worker silent past the heartbeat timeout is presumed dead. */
+  record Heartbeat(int vramFreeMb, List<String> modelsLoaded, List<RunningJob> running, boolean draining,
+      double gpuUtilization) implements WorkerMessage {
+    public JsonObject toJson() {
+      return new JsonObject().put("type", "heartbeat").put("vram_free_mb", vramFreeMb)
+          .put("models_loaded", Json.array(modelsLoaded, m -> m))
+          .put("running", Json.array(running, r -> ((RunningJob) r).toJson()))
+          .put("draining", draining).put("gpu_utilization", gpuUtilization);
+    }
+
+    static Heartbeat fromJson(JsonObject json) {
+      Object util = json.getValue("gpu_utilization");
+      return new Heartbeat((int) Json.optNum(json, "vram_free_mb", 0), Json.strings(json, "models_loaded"),
+          Json.objects(json, "running", RunningJob::fromJson), Json.optBool(json, "draining", false),
+          util instanceof Number n ? n.doubleValue() : 0.0);
+    }
+  }
+
+  /**
+   * Progress of an attempt. Step 0 means the worker has started it (model loaded); a preview, when
+   * present, is a small image as a data URL.
+   */
+  record Progress(String jobId, int attempt, int step, int total, String preview) implements WorkerMessage {
+    public JsonObject toJson() {
+      JsonObject json = new JsonObject().put("type", "progress").put("job_id", jobId).put("attempt", attempt)
+          .put("step", step).put("total", total);
+      if (preview != null) {
+        json.put("preview", preview);
+      }
+      return json;
+    }
+
+    static Progress fromJson(JsonObject json) {
+      String preview = Json.optStr(json, "preview");
+      if (preview != null && (!preview.startsWith("data:image/") || preview.length() > 256 * 1024)) {
+        throw new ProtocolException("preview must be a data:image/ URL under 256 KiB");
+      }
+      return new Progress(Json.str(json, "job_id"), (int) Json.num(json, "attempt"),
+          (int) Json.num(json, "step"), (int) Json.num(json, "total"), preview);
+    }
+  }
+
+  /** An attempt finished: its images are uploaded. */
+  record Result(String jobId, int attempt, List<ImageOutput> images, long loadMs, long runMs)
+      implements WorkerMessage {
+    public JsonObject toJson() {
+      return new JsonObject().put("type", "result").put("job_id", jobId).put("attempt", attempt)
+          .put("images", Json.array(images, i -> ((ImageOutput) i).toJson()))
+          .put("load_ms", loadMs).put("run_ms", runMs);
+    }
+
+    static Result fromJson(JsonObject json) {
+      return new Result(Json.str(json, "job_id"), (int) Json.num(json, "attempt"),
+          Json.objects(json, "images", ImageOutput::fromJson), Json.optNum(json, "load_ms", 0),
+          Json.optNum(json, "run_ms", 0));
+    }
+  }
+
+  /**
+   * An attempt failed. {@code retryable=false} marks deterministic failures (bad_request,
+   * unknown model) that another attempt would repeat; code {@code canceled} acknowledges a cancel.
+   */
+  record Failure(String jobId, int attempt, String code, String message, boolean retryable)
+      implements WorkerMessage {
+    public JsonObject toJson() {
+      return new JsonObject().put("type", "failure").put("job_id", jobId).put("attempt", attempt)
+          .put("code", code).put("message", message).put("retryable", retryable);
+    }
+
+    static Failure fromJson(JsonObject json) {
+      return new Failure(Json.str(json, "job_id"), (int) Json.num(json, "attempt"), Json.str(json, "code"),
+          Json.optStr(json, "message"), Json.optBool(json, "retryable", true));
+    }
+  }
+}

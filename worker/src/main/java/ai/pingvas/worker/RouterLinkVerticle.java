@@ -1,0 +1,336 @@
+package ai.pingvas.worker;
+
+import ai.pingvas.protocol.ProtocolException;
+import ai.pingvas.protocol.RouterMessage;
+import ai.pingvas.protocol.RunningJob;
+import ai.pingvas.protocol.WorkerMessage;
+import ai.pingvas.worker.engine.Engine;
+import ai.pingvas.worker.engine.EngineException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's side of the worker protocol. Dials the router (any replica) with jittered
+ * exponential backoff, says hello with what it runs, heartbeats, runs assignments on the engine,
+ * uploads and reports. If the router stays unreachable longer than {@code disconnect-abort} it
+ * abandons its attempts — before the router's own timeouts re-queue them elsewhere — so no job
+ * ever runs on two live workers. Drain (router message or SIGTERM): finish, take nothing, leave.
+ */
+public final class RouterLinkVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(RouterLinkVerticle.class);
+
+  private final WorkerSettings settings;
+  private final Engine engine;
+  private final GpuInfo gpu;
+  private final Runnable onDrained;
+  private final Map<String, Attempt> attempts = new LinkedHashMap<>();
+  private final AtomicInteger running = new AtomicInteger();
+  private final AtomicInteger connectedGauge = new AtomicInteger();
+  private final Counter completed;
+  private final Counter failed;
+  private final Timer duration;
+  private Uploader uploader;
+  private WebSocketClient client;
+  private WebSocket socket;
+  private boolean welcomed;
+  private long heartbeatEveryMs = 2_000;
+  private long heartbeatTimer = -1;
+  private long lastHeardMs;
+  private int reconnects;
+  private boolean draining;
+  private boolean stopped;
+  private Promise<Void> drained;
+  private long watchdog;
+
+  public RouterLinkVerticle(WorkerSettings settings, Engine engine, GpuInfo gpu, MeterRegistry registry,
+      Runnable onDrained) {
+    this.settings = settings;
+    this.engine = engine;
+    this.gpu = gpu;
+    this.onDrained = onDrained;
+    this.completed = Counter.builder("pingvas_worker_jobs_total").tag("outcome", "succeeded")
+        .description("attempts this worker finished").register(registry);
+    this.failed = Counter.builder("pingvas_worker_jobs_total").tag("outcome", "failed").register(registry);
+    this.duration = Timer.builder("pingvas_worker_job_seconds").description("time from assign to report")
+        .publishPercentileHistogram().register(registry);
+    Gauge.builder("pingvas_worker_running_jobs", running, AtomicInteger::get)
+        .description("attempts running on this worker").register(registry);
+    Gauge.builder("pingvas_worker_router_connected", connectedGauge, AtomicInteger::get)
+        .description("1 while connected to a router").register(registry);
+  }
+
+  /** True while connected to a router (the readiness of a worker). */
+  public boolean connected() {
+    return socket != null && welcomed;
+  }
+
+  @Override
+  public Future<?> start() {
+    uploader = new Uploader(vertx);
+    client = vertx.createWebSocketClient(new WebSocketClientOptions().setConnectTimeout(5_000)
+        .setMaxMessageSize(4 * 1024 * 1024).setMaxFrameSize(1024 * 1024));
+    lastHeardMs = System.currentTimeMillis();
+    watchdog = vertx.setPeriodic(500, id -> abandonIfCutOff());
+    connect();
+    return Future.succeededFuture();
+  }
+
+  // ---- connection -----------------------------------------------------------------------------
+
+  private void connect() {
+    if (stopped) {
+      return;
+    }
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setAbsoluteURI(settings.routerUrl())
+        .putHeader("Authorization", "Bearer " + settings.token()).setTimeout(5_000);
+    client.connect(options).onSuccess(ws -> {
+      socket = ws;
+      welcomed = false;
+      reconnects = 0;
+      lastHeardMs = System.currentTimeMillis();
+      ws.textMessageHandler(this::onText);
+      ws.closeHandler(v -> onClosed(ws));
+      ws.exceptionHandler(err -> LOG.debug("router socket error: {}", err.toString()));
+      send(new WorkerMessage.Hello(WorkerMessage.PROTOCOL_VERSION, settings.workerId(), gpu.name(), gpu.vramMb(),
+          gpu.vramFreeMb(), settings.slots(), engine.modelsLoaded(), engine.name(), runningRefs()));
+    }).onFailure(err -> {
+      LOG.atInfo().addKeyValue("router", settings.routerUrl()).addKeyValue("error", err.getMessage())
+          .log("router unreachable; retrying");
+      reconnectLater();
+    });
+  }
+
+  private void reconnectLater() {
+    if (stopped) {
+      return;
+    }
+    long cap = Math.min(settings.reconnectMax().toMillis(), settings.reconnectMin().toMillis() << Math.min(reconnects, 16));
+    long delay = Math.max(settings.reconnectMin().toMillis() / 2, ThreadLocalRandom.current().nextLong(cap + 1));
+    reconnects++;
+    vertx.setTimer(delay, id -> connect());
+  }
+
+  private void onClosed(WebSocket ws) {
+    if (socket != ws) {
+      return;
+    }
+    socket = null;
+    welcomed = false;
+    connectedGauge.set(0);
+    if (heartbeatTimer >= 0) {
+      vertx.cancelTimer(heartbeatTimer);
+      heartbeatTimer = -1;
+    }
+    if (draining && attempts.isEmpty()) {
+      finishDrain();
+      return;
+    }
+    LOG.atWarn().addKeyValue("code", ws.closeStatusCode()).addKeyValue("reason", ws.closeReason())
+        .log("router connection closed; reconnecting");
+    reconnectLater();
+  }
+
+  /** Without the router for too long, our attempts will be re-queued elsewhere: stop them first. */
+  private void abandonIfCutOff() {
+    if (socket != null || attempts.isEmpty()) {
+      return;
+    }
+    if (System.currentTimeMillis() - lastHeardMs > settings.disconnectAbort().toMillis()) {
+      LOG.atWarn().addKeyValue("attempts", attempts.size())
+          .log("router unreachable past the abort deadline; abandoning attempts");
+      for (Attempt a : List.copyOf(attempts.values())) {
+        a.cancel.cancel();
+        attempts.remove(a.job.jobId());
+      }
+      running.set(0);
+    }
+  }
+
+  private void onText(String text) {
+    lastHeardMs = System.currentTimeMillis();
+    RouterMessage message;
+    try {
+      message = RouterMessage.parse(text);
+    } catch (ProtocolException e) {
+      LOG.warn("ignoring a malformed router message: {}", e.getMessage());
+      return;
+    }
+    if (message instanceof RouterMessage.Welcome welcome) {
+      onWelcome(welcome);
+    } else if (message instanceof RouterMessage.Assign assign) {
+      onAssign(assign);
+    } else if (message instanceof RouterMessage.Cancel cancel) {
+      Attempt a = attempts.get(cancel.jobId());
+      if (a != null && a.job.attempt() == cancel.attempt()) {
+        LOG.atInfo().addKeyValue("job_id", cancel.jobId()).addKeyValue("reason", cancel.reason()).log("canceling");
+        a.cancel.cancel();
+      }
+    } else if (message instanceof RouterMessage.Drain drain) {
+      LOG.atInfo().addKeyValue("reason", drain.reason()).log("router asked this worker to drain");
+      beginDrain();
+    }
+  }
+
+  private void onWelcome(RouterMessage.Welcome welcome) {
+    welcomed = true;
+    connectedGauge.set(1);
+    heartbeatEveryMs = Math.max(200, welcome.heartbeatIntervalMs());
+    Set<String> abandon = new HashSet<>();
+    welcome.abandon().forEach(r -> abandon.add(r.jobId()));
+    for (Attempt a : List.copyOf(attempts.values())) {
+      if (abandon.contains(a.job.jobId())) {
+        a.cancel.cancel();
+        attempts.remove(a.job.jobId());
+      } else if (a.report != null) {
+        deliverReport(a);
+      }
+    }
+    running.set(attempts.size());
+    if (heartbeatTimer >= 0) {
+      vertx.cancelTimer(heartbeatTimer);
+    }
+    heartbeatTimer = vertx.setPeriodic(heartbeatEveryMs, id -> heartbeat());
+    LOG.atInfo().addKeyValue("router_id", welcome.routerId()).addKeyValue("adopted", welcome.adopted().size())
+        .addKeyValue("abandoned", abandon.size()).log("connected to router");
+    heartbeat();
+  }
+
+  private void heartbeat() {
+    send(new WorkerMessage.Heartbeat(gpu.vramFreeMb(), engine.modelsLoaded(), runningRefs(), draining,
+        gpu.utilization()));
+  }
+
+  private List<RunningJob> runningRefs() {
+    List<RunningJob> refs = new ArrayList<>();
+    attempts.values().forEach(a -> refs.add(a.ref()));
+    return refs;
+  }
+
+  private boolean send(WorkerMessage message) {
+    WebSocket ws = socket;
+    if (ws == null || ws.isClosed()) {
+      return false;
+    }
+    ws.writeTextMessage(message.toJson().encode());
+    return true;
+  }
+
+  // ---- attempts -------------------------------------------------------------------------------
+
+  private void onAssign(RouterMessage.Assign assign) {
+    String jobId = assign.job().jobId();
+    if (draining) {
+      send(new WorkerMessage.Failure(jobId, assign.job().attempt(), "worker_draining",
+          "the worker is draining and takes no new jobs", true));
+      return;
+    }
+    Attempt previous = attempts.get(jobId);
+    if (previous != null) {
+      previous.cancel.cancel();
+    }
+    Attempt a = new Attempt(assign.job(), assign.upload());
+    attempts.put(jobId, a);
+    running.set(attempts.size());
+    LOG.atInfo().addKeyValue("job_id", jobId).addKeyValue("attempt", a.job.attempt())
+        .addKeyValue("model", a.job.model()).log("running job");
+    engine.generate(a.job, (step, total, preview) -> {
+      if (!a.cancel.canceled()) {
+        send(new WorkerMessage.Progress(jobId, a.job.attempt(), step, total, preview));
+      }
+    }, a.cancel)
+        .compose(images -> {
+          a.cancel.check();
+          return uploader.uploadAll(images, a.upload);
+        })
+        .onComplete(ar -> {
+          duration.record(Duration.ofNanos(System.nanoTime() - a.startedNanos));
+          if (attempts.get(jobId) != a) {
+            return;
+          }
+          if (ar.succeeded()) {
+            completed.increment();
+            a.report = new WorkerMessage.Result(jobId, a.job.attempt(), ar.result(), 0,
+                (System.nanoTime() - a.startedNanos) / 1_000_000);
+          } else {
+            failed.increment();
+            EngineException e = ar.cause() instanceof EngineException ee ? ee
+                : new EngineException("engine_error", String.valueOf(ar.cause().getMessage()), true, ar.cause());
+            if (!e.code().equals("canceled")) {
+              LOG.atWarn().addKeyValue("job_id", jobId).addKeyValue("code", e.code()).log("job failed: {}", e.getMessage());
+            }
+            a.report = new WorkerMessage.Failure(jobId, a.job.attempt(), e.code(), e.getMessage(), e.retryable());
+          }
+          deliverReport(a);
+        });
+  }
+
+  private void deliverReport(Attempt a) {
+    if (welcomed && send(a.report)) {
+      attempts.remove(a.job.jobId());
+      running.set(attempts.size());
+      if (draining && attempts.isEmpty()) {
+        finishDrain();
+      }
+    }
+  }
+
+  // ---- drain and stop -------------------------------------------------------------------------
+
+  private void beginDrain() {
+    if (draining) {
+      return;
+    }
+    draining = true;
+    heartbeat();
+    if (attempts.isEmpty()) {
+      finishDrain();
+    }
+  }
+
+  private void finishDrain() {
+    if (drained != null && drained.future().isComplete()) {
+      return;
+    }
+    stopped = true;
+    LOG.info("drained: no job running; leaving the router");
+    if (socket != null) {
+      socket.close((short) 1000, "drained");
+    }
+    if (drained != null) {
+      drained.tryComplete();
+    } else if (onDrained != null) {
+      onDrained.run();
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(watchdog);
+    drained = Promise.promise();
+    beginDrain();
+    if (attempts.isEmpty()) {
+      drained.tryComplete();
+    }
+    return drained.future().compose(v -> client.close());
+  }
+}

@@ -1,0 +1,42 @@
+package ai.pingvas.worker;
+
+import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.config.ConfigException;
+import java.net.InetAddress;
+import java.time.Duration;
+
+/** The worker's configuration, typed and checked once at start. */
+public record WorkerSettings(String workerId, String routerUrl, String token, int slots, String engine,
+    String gpuName, int vramMb, Duration disconnectAbort, Duration reconnectMin, Duration reconnectMax,
+    boolean exitWhenDrained, Duration stepTime, Duration modelLoadTime, int maxModels, int previewEvery) {
+
+  public static WorkerSettings from(Config config) {
+    String id = config.optionalString("worker.id");
+    if (id == null) {
+      id = hostName();
+    }
+    String token = config.optionalString("worker.token");
+    if (token == null) {
+      throw new ConfigException("worker.token (PINGVAS_WORKER_TOKEN) must be set to the router's worker token");
+    }
+    String gpu = config.optionalString("worker.gpu-name");
+    return new WorkerSettings(id, config.string("worker.router-url"), token, config.integer("worker.slots"),
+        config.string("worker.engine"), gpu == null ? "cpu (procedural)" : gpu, config.integer("worker.vram-mb"),
+        config.duration("worker.disconnect-abort"), config.duration("worker.reconnect-min"),
+        config.duration("worker.reconnect-max"), config.bool("worker.exit-when-drained"),
+        config.duration("engine.step-time"), config.duration("engine.model-load-time"),
+        config.integer("engine.max-models"), config.integer("engine.preview-every"));
+  }
+
+  private static String hostName() {
+    String env = System.getenv("HOSTNAME");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (Exception e) {
+      return "worker";
+    }
+  }
+}
