@@ -4,7 +4,7 @@ import ai.pingvas.generation.domain.Job;
 import ai.pingvas.generation.domain.JobParams;
 import ai.pingvas.generation.domain.JobStatus;
 import ai.pingvas.generation.domain.QueuedJob;
-import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.db.PageCursor;
 import ai.pingvas.protocol.RunningJob;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -14,12 +14,10 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 
@@ -300,7 +298,7 @@ public final class PgJobStore implements JobStore {
       sql.append(" AND status = $").append(args.size());
     }
     if (cursor != null) {
-      Cursor c = Cursor.decode(cursor);
+      PageCursor c = PageCursor.decode(cursor);
       args.addOffsetDateTime(c.createdAt()).addUUID(c.id());
       sql.append(" AND (created_at, id) < ($").append(args.size() - 1).append(", $").append(args.size()).append(')');
     }
@@ -315,8 +313,7 @@ public final class PgJobStore implements JobStore {
       if (items.size() > limit) {
         items = items.subList(0, limit);
         Job last = items.get(limit - 1);
-        next = new Cursor(OffsetDateTime.ofInstant(last.createdAt(), java.time.ZoneOffset.UTC),
-            UUID.fromString(last.id())).encode();
+        next = PageCursor.after(last.createdAt(), last.id()).encode();
       }
       return new JobPage(List.copyOf(items), next);
     });
@@ -522,25 +519,6 @@ public final class PgJobStore implements JobStore {
       return text.length() == 36;
     } catch (IllegalArgumentException e) {
       return false;
-    }
-  }
-
-  /** Opaque pagination cursor: the (created_at, id) of the last item of a page. */
-  record Cursor(OffsetDateTime createdAt, UUID id) {
-    String encode() {
-      String raw = createdAt.toInstant().toString() + "|" + id;
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
-    }
-
-    static Cursor decode(String cursor) {
-      try {
-        String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-        int bar = raw.indexOf('|');
-        return new Cursor(OffsetDateTime.ofInstant(Instant.parse(raw.substring(0, bar)), java.time.ZoneOffset.UTC),
-            UUID.fromString(raw.substring(bar + 1)));
-      } catch (RuntimeException e) {
-        throw ApiException.badRequest("invalid_cursor", "cursor is not one this API returned");
-      }
     }
   }
 }

@@ -41,6 +41,13 @@ public final class ProblemHandler implements Handler<RoutingContext> {
 
   /** Maps any failure to an {@link ApiException}; unknown ones become a 500 without internals. */
   public static ApiException toApiException(Throwable failure, int statusCode) {
+    Throwable cause = failure;
+    for (int depth = 0; cause != null && depth < 5; depth++, cause = cause.getCause()) {
+      if (cause instanceof ApiException || cause instanceof ValidatorException || cause instanceof DecodeException) {
+        failure = cause;
+        break;
+      }
+    }
     if (failure instanceof ApiException api) {
       return api;
     }
@@ -85,27 +92,58 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     return e.getMessage();
   }
 
+  private static final java.util.regex.Pattern REQUIRED =
+      java.util.regex.Pattern.compile("does not have required property \"(.+)\"");
+
+  /**
+   * Turns the validator's output into one error per field, most specific message first:
+   * {@code /width: 100 is not a multiple of 8}, {@code /style: unknown field, not allowed}.
+   */
   private static ApiException fromSchema(SchemaValidationException e) {
     List<OutputUnit> leaves = new ArrayList<>();
     collectLeaves(e.getOutputUnit(), leaves);
-    JsonArray errors = new JsonArray();
+    java.util.Map<String, List<String>> specific = new java.util.LinkedHashMap<>();
+    java.util.Map<String, String> generic = new java.util.LinkedHashMap<>();
     for (OutputUnit unit : leaves) {
-      String pointer = unit.getInstanceLocation() == null ? "" : unit.getInstanceLocation();
-      errors.add(new JsonObject()
-          .put("pointer", pointer.isEmpty() ? "/" : pointer)
-          .put("detail", unit.getError()));
+      String pointer = pointer(unit.getInstanceLocation());
+      String message = unit.getError();
+      java.util.regex.Matcher required = REQUIRED.matcher(message);
+      if (required.find()) {
+        specific.computeIfAbsent(pointer.equals("/") ? "/" + required.group(1) : pointer + "/" + required.group(1),
+            k -> new ArrayList<>()).add("is required");
+      } else if (message.contains("does not match additional properties schema")) {
+        generic.putIfAbsent(pointer, "unknown field, not allowed");
+      } else if (message.contains("does not match schema")) {
+        generic.putIfAbsent(pointer, "is invalid");
+      } else {
+        specific.computeIfAbsent(pointer, k -> new ArrayList<>()).add(message);
+      }
     }
-    String detail;
+    JsonArray errors = new JsonArray();
+    specific.forEach((pointer, messages) -> messages.stream().distinct()
+        .forEach(m -> errors.add(new JsonObject().put("pointer", pointer).put("detail", m))));
+    generic.forEach((pointer, message) -> {
+      if (!specific.containsKey(pointer)) {
+        errors.add(new JsonObject().put("pointer", pointer).put("detail", message));
+      }
+    });
     if (errors.isEmpty()) {
-      detail = e.getMessage();
-    } else {
-      JsonObject first = errors.getJsonObject(0);
-      detail = first.getString("pointer") + ": " + first.getString("detail");
+      return ApiException.validation(isMissingBody(e) ? "a JSON request body is required" : e.getMessage(), null);
     }
-    if (e.getOutputUnit() != null && isMissingBody(e)) {
-      return ApiException.validation("a JSON request body is required", errors);
+    StringBuilder detail = new StringBuilder();
+    for (int i = 0; i < errors.size(); i++) {
+      JsonObject error = errors.getJsonObject(i);
+      detail.append(i == 0 ? "" : "; ").append(error.getString("pointer")).append(": ")
+          .append(error.getString("detail"));
     }
-    return ApiException.validation(detail, errors);
+    return ApiException.validation(detail.toString(), errors);
+  }
+
+  private static String pointer(String instanceLocation) {
+    if (instanceLocation == null || instanceLocation.isEmpty() || instanceLocation.equals("#")) {
+      return "/";
+    }
+    return instanceLocation.startsWith("#") ? instanceLocation.substring(1) : instanceLocation;
   }
 
   private static boolean isMissingBody(SchemaValidationException e) {

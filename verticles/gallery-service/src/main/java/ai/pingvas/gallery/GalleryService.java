@@ -1,0 +1,68 @@
+package ai.pingvas.gallery;
+
+import ai.pingvas.gallery.events.ImageIngestVerticle;
+import ai.pingvas.gallery.http.GalleryApiVerticle;
+import ai.pingvas.gallery.storage.ObjectStore;
+import ai.pingvas.gallery.store.PgImageStore;
+import ai.pingvas.platform.auth.IntrospectionAuthenticator;
+import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.db.Database;
+import ai.pingvas.platform.http.Contracts;
+import ai.pingvas.platform.kafka.KafkaSettings;
+import ai.pingvas.platform.launch.ServiceMain;
+import ai.pingvas.platform.launch.ServiceRuntime;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.admin.KafkaAdminClient;
+import io.vertx.sqlclient.Pool;
+import java.util.List;
+
+/** gallery-service: the image store (S3 objects, Postgres metadata, verification, image API). */
+public final class GalleryService {
+  public static final String NAME = "gallery-service";
+  public static final ServiceMain.Descriptor DESCRIPTOR =
+      new ServiceMain.Descriptor(NAME, "/gallery-defaults.yaml", "db/gallery");
+
+  private GalleryService() {
+  }
+
+  public static void main(String[] args) {
+    ServiceMain.run(args, DESCRIPTOR, GalleryService::start);
+  }
+
+  public static Future<Void> start(ServiceRuntime runtime) {
+    Vertx vertx = runtime.vertx();
+    Config config = runtime.config();
+    Database database = Database.fromConfig(config);
+    KafkaSettings kafka = KafkaSettings.fromConfig(config, NAME);
+    String topic = config.string("events.topic");
+    Future<Integer> migrated = config.bool("pg.migrate") ? database.migrate(vertx, "db/gallery")
+        : Future.succeededFuture(0);
+    return migrated.compose(n -> kafka.ensureTopics(vertx, List.of(topic)))
+        .compose(v -> Contracts.load(vertx, "openapi/gallery.yaml"))
+        .compose(contract -> {
+          Pool pool = database.pool(vertx);
+          runtime.onClose(pool::close);
+          ObjectStore objects = ObjectStore.fromConfig(config);
+          runtime.onClose(() -> {
+            objects.close();
+            return Future.succeededFuture();
+          });
+          KafkaAdminClient admin = KafkaAdminClient.create(vertx, kafka.admin());
+          runtime.onClose(admin::close);
+          runtime.probes()
+              .register("postgres", () -> pool.query("SELECT 1").execute())
+              .register("kafka", admin::describeCluster);
+          runtime.probes().startRefreshing(1_000);
+          PgImageStore store = new PgImageStore(pool);
+          IntrospectionAuthenticator authenticator = new IntrospectionAuthenticator(vertx,
+              config.string("auth.introspect-url"), config.optionalString("auth.internal-token"),
+              config.duration("auth.cache-ttl"));
+          return vertx.deployVerticle(new ImageIngestVerticle(kafka, topic, config.string("events.group"), store,
+                  runtime.registry()))
+              .compose(id -> vertx.deployVerticle(new GalleryApiVerticle(runtime, store, objects, authenticator,
+                  contract)))
+              .<Void>mapEmpty();
+        });
+  }
+}

@@ -1,0 +1,112 @@
+package ai.pingvas.gallery.events;
+
+import ai.pingvas.gallery.store.Image;
+import ai.pingvas.gallery.store.ImageStore;
+import ai.pingvas.platform.kafka.KafkaSettings;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records the images of every {@code job.succeeded} event. Idempotent (image ids are derived from
+ * object keys; inserts ignore known ids) and at-least-once: offsets are committed only after the
+ * batch is stored, so a crash replays rather than loses.
+ */
+public final class ImageIngestVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(ImageIngestVerticle.class);
+
+  private final KafkaSettings kafka;
+  private final String topic;
+  private final String group;
+  private final ImageStore store;
+  private final Counter ingested;
+  private KafkaConsumer<String, String> consumer;
+
+  public ImageIngestVerticle(KafkaSettings kafka, String topic, String group, ImageStore store,
+      MeterRegistry registry) {
+    this.kafka = kafka;
+    this.topic = topic;
+    this.group = group;
+    this.store = store;
+    this.ingested = Counter.builder("pingvas_gallery_images_ingested_total")
+        .description("images recorded from job.succeeded events").register(registry);
+  }
+
+  @Override
+  public Future<?> start() {
+    consumer = KafkaConsumer.create(vertx, kafka.consumer(group, "earliest"));
+    consumer.handler(record -> {
+    });
+    consumer.batchHandler(this::ingest);
+    consumer.exceptionHandler(err -> LOG.warn("image ingest consumer: {}", err.toString()));
+    return consumer.subscribe(topic);
+  }
+
+  private void ingest(KafkaConsumerRecords<String, String> records) {
+    List<Image> images = new ArrayList<>();
+    for (int i = 0; i < records.size(); i++) {
+      KafkaConsumerRecord<String, String> record = records.recordAt(i);
+      try {
+        JsonObject event = new JsonObject(record.value());
+        if ("job.succeeded".equals(event.getString("type"))) {
+          images.addAll(imagesOf(event));
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
+      }
+    }
+    if (images.isEmpty()) {
+      consumer.commit();
+      return;
+    }
+    consumer.pause();
+    store.insert(images)
+        .compose(stored -> {
+          ingested.increment(stored);
+          return consumer.commit();
+        })
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            LOG.atWarn().addKeyValue("error", ar.cause().toString())
+                .log("image ingest failed; the batch will be replayed");
+            consumer.close();
+            vertx.setTimer(1_000, id -> restart());
+          } else {
+            consumer.resume();
+          }
+        });
+  }
+
+  /** After a failure, a fresh consumer rejoins the group and replays from the last commit. */
+  private void restart() {
+    start();
+  }
+
+  static List<Image> imagesOf(JsonObject event) {
+    List<Image> out = new ArrayList<>();
+    JsonArray images = event.getJsonArray("images", new JsonArray());
+    for (int i = 0; i < images.size(); i++) {
+      JsonObject image = images.getJsonObject(i);
+      out.add(new Image(image.getString("id"), event.getString("user_id"), event.getString("job_id"),
+          event.getInteger("attempt"), image.getInteger("index"), image.getString("key"), event.getString("prompt"),
+          event.getString("model"), image.getLong("seed"), image.getInteger("width"), image.getInteger("height"),
+          image.getLong("size_bytes"), image.getString("sha256"), null));
+    }
+    return out;
+  }
+
+  @Override
+  public Future<?> stop() {
+    return consumer == null ? Future.succeededFuture() : consumer.close();
+  }
+}

@@ -1,0 +1,69 @@
+package ai.pingvas.gallery.http;
+
+import ai.pingvas.gallery.storage.ObjectStore;
+import ai.pingvas.gallery.store.ImageStore;
+import ai.pingvas.platform.auth.AuthHandler;
+import ai.pingvas.platform.auth.Authenticator;
+import ai.pingvas.platform.auth.InternalAuth;
+import ai.pingvas.platform.http.Contracts;
+import ai.pingvas.platform.http.OpsRoutes;
+import ai.pingvas.platform.launch.ServiceRuntime;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import java.util.concurrent.TimeUnit;
+
+/** The gallery API (from its OpenAPI contract) and the router-only verification endpoint. */
+public final class GalleryApiVerticle extends VerticleBase {
+  private final ServiceRuntime runtime;
+  private final ImageStore store;
+  private final ObjectStore objects;
+  private final Authenticator authenticator;
+  private final Contracts.Loaded contract;
+  private HttpServer server;
+
+  public GalleryApiVerticle(ServiceRuntime runtime, ImageStore store, ObjectStore objects,
+      Authenticator authenticator, Contracts.Loaded contract) {
+    this.runtime = runtime;
+    this.store = store;
+    this.objects = objects;
+    this.authenticator = authenticator;
+    this.contract = contract;
+  }
+
+  @Override
+  public Future<?> start() {
+    var config = runtime.config();
+    ImageQueries images = new ImageQueries(store, objects);
+    UploadVerifier verifier = new UploadVerifier(objects);
+
+    Router router = OpsRoutes.mount(Router.router(vertx), runtime);
+    router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
+        .end(contract.text()));
+    router.post("/internal/v1/images/verify").handler(BodyHandler.create().setBodyLimit(256 * 1024))
+        .handler(InternalAuth.create(config.optionalString("auth.internal-token"))).handler(verifier::verify);
+
+    RouterBuilder api = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler())
+        .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
+        .rootHandler(AuthHandler.create(authenticator));
+    api.getRoutes().forEach(route -> route.setDoSecurity(false));
+    api.getRoute("listImages").addHandler(images::list);
+    api.getRoute("getImage").addHandler(images::get);
+    api.getRoute("getImageContent").addHandler(images::content);
+    router.route("/*").subRouter(api.createRouter());
+    OpsRoutes.notFound(router);
+
+    server = vertx.createHttpServer();
+    return server.requestHandler(router).listen(config.integer("http.port"), config.string("http.host"));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture()
+        : server.shutdown(runtime.config().duration("shutdown.grace").toMillis(), TimeUnit.MILLISECONDS);
+  }
+}

@@ -1,0 +1,77 @@
+package ai.pingvas.gallery.http;
+
+import ai.pingvas.gallery.storage.ObjectStore;
+import ai.pingvas.platform.http.ApiException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code POST /internal/v1/images/verify} (router only): before a job may succeed, each uploaded
+ * object must exist under the job's key prefix, have the reported size, start with the PNG
+ * signature and have the reported dimensions. Any mismatch is 422 naming the image and the reason.
+ */
+final class UploadVerifier {
+  private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  private final ObjectStore objects;
+
+  UploadVerifier(ObjectStore objects) {
+    this.objects = objects;
+  }
+
+  void verify(RoutingContext ctx) {
+    JsonObject body = ctx.body().asJsonObject();
+    if (body == null || body.getString("job_id") == null || body.getString("user_id") == null
+        || !(body.getValue("images") instanceof JsonArray images)) {
+      ctx.fail(ApiException.badRequest("bad_request", "send {job_id, user_id, images: [...]}"));
+      return;
+    }
+    String prefix = "images/" + body.getString("user_id") + "/" + body.getString("job_id") + "/";
+    Context context = ctx.vertx().getOrCreateContext();
+    List<Future<Void>> checks = new ArrayList<>();
+    for (int i = 0; i < images.size(); i++) {
+      checks.add(check(context, prefix, images.getJsonObject(i)));
+    }
+    Future.all(checks).onSuccess(all -> ctx.response().putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("verified", images.size()).encode())).onFailure(ctx::fail);
+  }
+
+  private Future<Void> check(Context context, String prefix, JsonObject image) {
+    String key = image.getString("key");
+    if (key == null || !key.startsWith(prefix) || key.contains("..")) {
+      return invalid("image key " + key + " is outside the job's upload prefix " + prefix);
+    }
+    long size = image.getLong("size_bytes", -1L);
+    return objects.head(context, key).compose(head -> {
+      if (head == null) {
+        return invalid("image " + key + " was not uploaded");
+      }
+      if (head.size() != size) {
+        return invalid("image " + key + " is " + head.size() + " bytes, the worker reported " + size);
+      }
+      return objects.range(context, key, 0, 23).compose(bytes -> {
+        if (bytes.length < 24 || !Arrays.equals(Arrays.copyOf(bytes, 8), PNG_SIGNATURE)) {
+          return invalid("image " + key + " is not a PNG");
+        }
+        ByteBuffer ihdr = ByteBuffer.wrap(bytes, 16, 8);
+        int width = ihdr.getInt();
+        int height = ihdr.getInt();
+        if (width != image.getInteger("width", -1) || height != image.getInteger("height", -1)) {
+          return invalid("image " + key + " is " + width + "x" + height + ", the job asked for "
+              + image.getInteger("width") + "x" + image.getInteger("height"));
+        }
+        return Future.<Void>succeededFuture();
+      });
+    });
+  }
+
+  private static Future<Void> invalid(String detail) {
+    return Future.failedFuture(ApiException.unprocessable("invalid_image", detail));
+  }
+}

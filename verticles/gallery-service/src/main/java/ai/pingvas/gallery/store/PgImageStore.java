@@ -1,0 +1,107 @@
+package ai.pingvas.gallery.store;
+
+import ai.pingvas.platform.db.PageCursor;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** {@link ImageStore} on PostgreSQL. */
+public final class PgImageStore implements ImageStore {
+  private static final String INSERT = """
+      INSERT INTO images (id, user_id, job_id, attempt, idx, object_key, prompt, model, seed, width, height,
+                          size_bytes, sha256)
+      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::text[], $7::text[],
+                           $8::text[], $9::bigint[], $10::int[], $11::int[], $12::bigint[], $13::text[])
+      ON CONFLICT (id) DO NOTHING""";
+
+  private final Pool pool;
+
+  public PgImageStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  @Override
+  public Future<Integer> insert(List<Image> images) {
+    if (images.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    int n = images.size();
+    UUID[] ids = new UUID[n];
+    UUID[] users = new UUID[n];
+    UUID[] jobs = new UUID[n];
+    Integer[] attempts = new Integer[n];
+    Integer[] indexes = new Integer[n];
+    String[] keys = new String[n];
+    String[] prompts = new String[n];
+    String[] models = new String[n];
+    Long[] seeds = new Long[n];
+    Integer[] widths = new Integer[n];
+    Integer[] heights = new Integer[n];
+    Long[] sizes = new Long[n];
+    String[] hashes = new String[n];
+    for (int i = 0; i < n; i++) {
+      Image image = images.get(i);
+      ids[i] = UUID.fromString(image.id());
+      users[i] = UUID.fromString(image.userId());
+      jobs[i] = UUID.fromString(image.jobId());
+      attempts[i] = image.attempt();
+      indexes[i] = image.index();
+      keys[i] = image.objectKey();
+      prompts[i] = image.prompt();
+      models[i] = image.model();
+      seeds[i] = image.seed();
+      widths[i] = image.width();
+      heights[i] = image.height();
+      sizes[i] = image.sizeBytes();
+      hashes[i] = image.sha256();
+    }
+    Tuple args = Tuple.of(ids, users, jobs).addArrayOfInteger(attempts).addArrayOfInteger(indexes)
+        .addArrayOfString(keys).addArrayOfString(prompts).addArrayOfString(models).addArrayOfLong(seeds)
+        .addArrayOfInteger(widths).addArrayOfInteger(heights).addArrayOfLong(sizes).addArrayOfString(hashes);
+    return pool.preparedQuery(INSERT).execute(args).map(rows -> rows.rowCount());
+  }
+
+  @Override
+  public Future<Image> get(String userId, String imageId) {
+    return pool.preparedQuery("SELECT * FROM images WHERE id = $1 AND user_id = $2")
+        .execute(Tuple.of(UUID.fromString(imageId), UUID.fromString(userId)))
+        .map(rows -> rows.size() == 0 ? null : toImage(rows.iterator().next()));
+  }
+
+  @Override
+  public Future<ImagePage> list(String userId, String cursor, int limit) {
+    String sql = "SELECT * FROM images WHERE user_id = $1"
+        + (cursor == null ? "" : " AND (created_at, id) < ($3, $4)")
+        + " ORDER BY created_at DESC, id DESC LIMIT $2";
+    Tuple args = Tuple.of(UUID.fromString(userId), limit + 1);
+    if (cursor != null) {
+      PageCursor c = PageCursor.decode(cursor);
+      args.addOffsetDateTime(c.createdAt()).addUUID(c.id());
+    }
+    return pool.preparedQuery(sql).execute(args).map(rows -> {
+      List<Image> items = new ArrayList<>();
+      for (Row row : rows) {
+        items.add(toImage(row));
+      }
+      String next = null;
+      if (items.size() > limit) {
+        items = items.subList(0, limit);
+        Image last = items.get(limit - 1);
+        next = PageCursor.after(last.createdAt(), last.id()).encode();
+      }
+      return new ImagePage(List.copyOf(items), next);
+    });
+  }
+
+  private static Image toImage(Row row) {
+    return new Image(row.getUUID("id").toString(), row.getUUID("user_id").toString(),
+        row.getUUID("job_id").toString(), row.getInteger("attempt"), row.getInteger("idx"),
+        row.getString("object_key"), row.getString("prompt"), row.getString("model"), row.getLong("seed"),
+        row.getInteger("width"), row.getInteger("height"), row.getLong("size_bytes"), row.getString("sha256"),
+        row.getOffsetDateTime("created_at").toInstant());
+  }
+}

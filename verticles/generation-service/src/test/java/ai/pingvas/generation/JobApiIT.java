@@ -1,0 +1,147 @@
+package ai.pingvas.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The job API without workers (jobs stay queued): idempotency, cancel, isolation between users,
+ * pagination, and the schema created from an empty database.
+ */
+class JobApiIT {
+  private static final String BODY = "{\"model\": \"sd-1.5\", \"prompt\": \"a red fox\", \"seed\": 7}";
+  private static RouterHarness harness;
+  private static ApiClient api;
+
+  @BeforeAll
+  static void start() {
+    harness = new RouterHarness("jobapi");
+    harness.startRouter().toCompletionStage().toCompletableFuture().join();
+    api = new ApiClient(harness.baseUrl());
+  }
+
+  @AfterAll
+  static void stop() {
+    harness.close();
+  }
+
+  @Test
+  void migratesAnEmptyDatabase() {
+    assertThat(harness.count("SELECT count(*) FROM generation.flyway_schema_history WHERE success")).isPositive();
+    assertThat(harness.count("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'generation' "
+        + "AND table_name IN ('jobs', 'outbox', 'routers', 'api_keys', 'users')")).isEqualTo(5);
+  }
+
+  @Test
+  void sameIdempotencyKeyAndBodyReturnsTheSameJob() {
+    String key = harness.createUser("pro");
+    ApiClient.Response first = api.post("/v1/generations", key, BODY, "Idempotency-Key", "order-1");
+    assertThat(first.status()).isEqualTo(202);
+    // the same body with keys in another order and other spacing is the same request
+    ApiClient.Response again = api.post("/v1/generations", key,
+        "{\"seed\":7,\"prompt\":\"a red fox\",\"model\":\"sd-1.5\"}", "Idempotency-Key", "order-1");
+    assertThat(again.status()).isEqualTo(202);
+    assertThat(again.json().getString("id")).isEqualTo(first.json().getString("id"));
+    assertThat(again.headers().firstValue("Idempotent-Replayed")).contains("true");
+    assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE idempotency_key = 'order-1'")).isEqualTo(1);
+  }
+
+  @Test
+  void sameIdempotencyKeyWithAnotherBodyIs409() {
+    String key = harness.createUser("pro");
+    assertThat(api.post("/v1/generations", key, BODY, "Idempotency-Key", "order-2").status()).isEqualTo(202);
+    ApiClient.Response conflict = api.post("/v1/generations", key,
+        "{\"model\": \"sd-1.5\", \"prompt\": \"a blue fox\"}", "Idempotency-Key", "order-2");
+    assertThat(conflict.status()).isEqualTo(409);
+    assertThat(conflict.json().getString("code")).isEqualTo("idempotency_key_reused");
+  }
+
+  @Test
+  void idempotencyKeysBelongToOneUser() {
+    String alice = harness.createUser("pro");
+    String bob = harness.createUser("pro");
+    String a = api.post("/v1/generations", alice, BODY, "Idempotency-Key", "shared").json().getString("id");
+    String b = api.post("/v1/generations", bob, BODY, "Idempotency-Key", "shared").json().getString("id");
+    assertThat(a).isNotEqualTo(b);
+  }
+
+  @Test
+  void cancelsAQueuedJob() {
+    String key = harness.createUser("pro");
+    String id = api.post("/v1/generations", key, BODY).json().getString("id");
+    JsonObject queued = api.get("/v1/generations/" + id, key).json();
+    assertThat(queued.getString("status")).isEqualTo("queued");
+    assertThat(queued.getInteger("queue_position")).isNotNull().isGreaterThanOrEqualTo(0);
+
+    ApiClient.Response canceled = api.post("/v1/generations/" + id + "/cancel", key, "");
+    assertThat(canceled.status()).isEqualTo(200);
+    assertThat(canceled.json().getString("status")).isEqualTo("canceled");
+    assertThat(canceled.json().getString("finished_at")).isNotNull();
+    assertThat(api.get("/v1/generations/" + id, key).json().getString("status")).isEqualTo("canceled");
+
+    ApiClient.Response twice = api.post("/v1/generations/" + id + "/cancel", key, "");
+    assertThat(twice.status()).isEqualTo(409);
+    assertThat(twice.json().getString("code")).isEqualTo("already_finished");
+  }
+
+  @Test
+  void usersNeverSeeEachOthersJobs() {
+    String alice = harness.createUser("pro");
+    String bob = harness.createUser("pro");
+    String id = api.post("/v1/generations", alice, BODY).json().getString("id");
+
+    ApiClient.Response peek = api.get("/v1/generations/" + id, bob);
+    assertThat(peek.status()).isEqualTo(404);
+    assertThat(peek.json().getString("code")).isEqualTo("not_found");
+    assertThat(api.post("/v1/generations/" + id + "/cancel", bob, "").status()).isEqualTo(404);
+    assertThat(api.get("/v1/generations", bob).json().getJsonArray("items"))
+        .noneMatch(item -> id.equals(((JsonObject) item).getString("id")));
+    assertThat(api.get("/v1/generations/" + id, alice).json().getString("status")).isEqualTo("queued");
+  }
+
+  @Test
+  void listsNewestFirstWithCursorPaginationAndStatusFilter() {
+    String key = harness.createUser("pro");
+    List<String> created = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      created.add(api.post("/v1/generations", key, BODY).json().getString("id"));
+    }
+    api.post("/v1/generations/" + created.get(0) + "/cancel", key, "");
+
+    List<String> seen = new ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      JsonObject page = api.get("/v1/generations?limit=2" + (cursor == null ? "" : "&cursor=" + cursor), key).json();
+      JsonArray items = page.getJsonArray("items");
+      assertThat(items.size()).isLessThanOrEqualTo(2);
+      items.forEach(item -> seen.add(((JsonObject) item).getString("id")));
+      cursor = page.getString("next_cursor");
+      pages++;
+    } while (cursor != null);
+    assertThat(pages).isEqualTo(3);
+    List<String> newestFirst = new ArrayList<>(created);
+    java.util.Collections.reverse(newestFirst);
+    assertThat(seen).containsExactlyElementsOf(newestFirst);
+
+    Set<String> canceled = new HashSet<>();
+    api.get("/v1/generations?status=canceled", key).json().getJsonArray("items")
+        .forEach(item -> canceled.add(((JsonObject) item).getString("id")));
+    assertThat(canceled).containsExactly(created.get(0));
+  }
+
+  @Test
+  void servesItsOpenApiContract() {
+    ApiClient.Response contract = api.get("/openapi.yaml", null);
+    assertThat(contract.status()).isEqualTo(200);
+    assertThat(contract.body()).contains("openapi: 3.1.0").contains("/v1/generations/{id}/cancel");
+  }
+}

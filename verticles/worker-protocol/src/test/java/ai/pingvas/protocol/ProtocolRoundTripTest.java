@@ -1,0 +1,52 @@
+package ai.pingvas.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Both sides parse what the other writes, and refuse what is malformed. */
+class ProtocolRoundTripTest {
+  private static final JobSpec JOB = new JobSpec("8d56afad-4e3e-4dd3-a5e3-08b17a9a0a66", 2, "sdxl", "a fox",
+      null, 1024, 768, 30, 6.5, 42, "euler_a", List.of(new LoraRef("pixel-art", 0.8)), 2, 600_000);
+
+  @Test
+  void workerMessagesSurviveTheirJsonForm() {
+    List<WorkerMessage> messages = List.of(
+        new WorkerMessage.Hello(1, "w1", "NVIDIA L4", 23034, 20000, 1, List.of("sdxl"), "invokeai",
+            List.of(new RunningJob(JOB.jobId(), 2))),
+        new WorkerMessage.Heartbeat(19000, List.of("sdxl", "sd-1.5"), List.of(), true, 0.93),
+        new WorkerMessage.Progress(JOB.jobId(), 2, 5, 30, "data:image/png;base64,AAAA"),
+        new WorkerMessage.Result(JOB.jobId(), 2, List.of(new ImageOutput(0, "images/u/j/2-0.png", 1024, 768, 42,
+            12345, "ab".repeat(32))), 1200, 8000),
+        new WorkerMessage.Failure(JOB.jobId(), 2, "bad_request", "unknown scheduler", false));
+    for (WorkerMessage message : messages) {
+      assertThat(WorkerMessage.parse(message.toJson().encode())).isEqualTo(message);
+    }
+  }
+
+  @Test
+  void routerMessagesSurviveTheirJsonForm() {
+    List<RouterMessage> messages = List.of(
+        new RouterMessage.Welcome("router-a", 2000, 8000, List.of(new RunningJob(JOB.jobId(), 2)), List.of()),
+        new RouterMessage.Assign(JOB, List.of(new UploadSlot(0, "images/u/j/2-0.png", "http://s3/put?sig", 1L))),
+        new RouterMessage.Cancel(JOB.jobId(), 2, "canceled by the user"),
+        new RouterMessage.Drain("node consolidation"));
+    for (RouterMessage message : messages) {
+      assertThat(RouterMessage.parse(message.toJson().encode())).isEqualTo(message);
+    }
+  }
+
+  @Test
+  void refusesMalformedFrames() {
+    assertThatThrownBy(() -> WorkerMessage.parse("not json")).isInstanceOf(ProtocolException.class);
+    assertThatThrownBy(() -> WorkerMessage.parse("{\"type\":\"explode\"}")).hasMessageContaining("explode");
+    assertThatThrownBy(() -> WorkerMessage.parse("{\"type\":\"hello\",\"worker_id\":\"w\",\"gpu\":\"g\","
+        + "\"vram_mb\":1,\"slots\":0}")).hasMessageContaining("slots");
+    assertThatThrownBy(() -> WorkerMessage.parse("{\"type\":\"progress\",\"job_id\":\"j\",\"attempt\":\"one\","
+        + "\"step\":1,\"total\":2}")).hasMessageContaining("attempt");
+    assertThatThrownBy(() -> WorkerMessage.parse("{\"type\":\"progress\",\"job_id\":\"j\",\"attempt\":1,"
+        + "\"step\":1,\"total\":2,\"preview\":\"javascript:alert(1)\"}")).hasMessageContaining("preview");
+  }
+}
