@@ -134,30 +134,31 @@ public final class DevStack implements AutoCloseable {
       }
     });
 
-    int generationPort = Ports.free();
-    int galleryPort = Ports.free();
-    Map<String, String> generation = new HashMap<>(common);
-    generation.put("PINGVAS_HTTP_PORT", Integer.toString(generationPort));
-    generation.put("PINGVAS_WORKERS_TOKEN", workerToken);
-    generation.put("PINGVAS_GALLERY_URL", "http://127.0.0.1:" + galleryPort);
-    generation.put("PINGVAS_DEV_SEED_USER", "true");
-    generation.put("PINGVAS_DEV_SEED_KEY", apiKey);
-    generation.put("PINGVAS_ROUTER_ID", "dev-router");
-    Map<String, String> gallery = new HashMap<>(common);
-    gallery.put("PINGVAS_HTTP_PORT", Integer.toString(galleryPort));
-    gallery.put("PINGVAS_AUTH_INTROSPECT_URL", "http://127.0.0.1:" + generationPort + "/internal/v1/auth/introspect");
-    gallery.put("PINGVAS_EVENTS_TOPIC", TOPIC);
+    // Every service gets its own port; the gateway routes the public paths to them.
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    for (ServiceSpec spec : SERVICES) {
+      ports.put(spec.descriptor().name(), Ports.free());
+    }
+    String generationUrl = "http://127.0.0.1:" + ports.get(GenerationService.NAME);
+    common.put("PINGVAS_AUTH_INTROSPECT_URL", generationUrl + "/internal/v1/auth/introspect");
+    common.put("PINGVAS_GALLERY_URL", "http://127.0.0.1:" + ports.get(GalleryService.NAME));
+    common.put("PINGVAS_WORKERS_TOKEN", workerToken);
+    common.put("PINGVAS_DEV_SEED_KEY", apiKey);
 
-    Future<Void> services = Future.all(
-            service(GenerationService.DESCRIPTOR, generation, GenerationService::start),
-            service(GalleryService.DESCRIPTOR, gallery, GalleryService::start))
-        .mapEmpty();
-    await(services, "services");
+    List<Future<Void>> started = new ArrayList<>();
+    for (ServiceSpec spec : SERVICES) {
+      Map<String, String> serviceEnv = new HashMap<>(common);
+      serviceEnv.putAll(spec.env());
+      serviceEnv.put("PINGVAS_HTTP_PORT", Integer.toString(ports.get(spec.descriptor().name())));
+      started.add(service(spec.descriptor(), serviceEnv, spec.starter()));
+    }
+    await(Future.all(started), "services");
+
     for (int i = 1; i <= options.workers(); i++) {
       Map<String, String> worker = new HashMap<>(common);
       worker.put("PINGVAS_HTTP_PORT", Integer.toString(Ports.free()));
       worker.put("PINGVAS_WORKER_ID", "dev-worker-" + i);
-      worker.put("PINGVAS_WORKER_ROUTER_URL", "ws://127.0.0.1:" + generationPort + "/v1/workers/connect");
+      worker.put("PINGVAS_WORKER_ROUTER_URL", generationUrl.replace("http:", "ws:") + "/v1/workers/connect");
       worker.put("PINGVAS_WORKER_TOKEN", workerToken);
       worker.put("PINGVAS_WORKER_EXIT_WHEN_DRAINED", "false");
       ServiceRuntime runtime = ServiceRuntime.create(WorkerAgent.NAME, ConfigLoader.load("/worker-defaults.yaml",
@@ -167,14 +168,28 @@ public final class DevStack implements AutoCloseable {
     }
 
     gatewayVertx = Vertx.vertx();
-    gateway = new Gateway(gatewayVertx)
-        .route("/v1/generations", generationPort).route("/v1/stream", generationPort)
-        .route("/v1/workers", generationPort).route("/openapi.yaml", generationPort)
-        .route("/v1/images", galleryPort);
+    gateway = new Gateway(gatewayVertx);
+    for (ServiceSpec spec : SERVICES) {
+      int servicePort = ports.get(spec.descriptor().name());
+      spec.routes().forEach(prefix -> gateway.route(prefix, servicePort));
+      serviceUrls.put(spec.descriptor().name(), "http://127.0.0.1:" + servicePort);
+    }
     await(gateway.listen(port).mapEmpty(), "gateway");
-    serviceUrls.put(GenerationService.NAME, "http://127.0.0.1:" + generationPort);
-    serviceUrls.put(GalleryService.NAME, "http://127.0.0.1:" + galleryPort);
   }
+
+  /** A service of the stack: how to start it, its own settings, and the public paths it serves. */
+  private record ServiceSpec(ServiceMain.Descriptor descriptor, Function<ServiceRuntime, Future<?>> starter,
+      Map<String, String> env, List<String> routes) {
+  }
+
+  /** The services of the stack, in no particular order (they start concurrently). */
+  private static final List<ServiceSpec> SERVICES = List.of(
+      new ServiceSpec(GenerationService.DESCRIPTOR, GenerationService::start,
+          Map.of("PINGVAS_DEV_SEED_USER", "true", "PINGVAS_ROUTER_ID", "dev-router"),
+          List.of("/v1/generations", "/v1/stream", "/v1/workers", "/openapi.yaml")),
+      new ServiceSpec(GalleryService.DESCRIPTOR, GalleryService::start,
+          Map.of("PINGVAS_EVENTS_TOPIC", TOPIC),
+          List.of("/v1/images")));
 
   private Future<Void> service(ServiceMain.Descriptor descriptor, Map<String, String> env,
       Function<ServiceRuntime, Future<?>> starter) {

@@ -10,6 +10,7 @@ import ai.pingvas.generation.events.OutboxRelayVerticle;
 import ai.pingvas.generation.events.PositionBoard;
 import ai.pingvas.generation.events.StreamHub;
 import ai.pingvas.generation.http.GenerationApiVerticle;
+import ai.pingvas.generation.http.SubmitCheck;
 import ai.pingvas.generation.store.ApiKeys;
 import ai.pingvas.generation.store.PgJobStore;
 import ai.pingvas.platform.auth.Authenticator;
@@ -85,6 +86,8 @@ public final class GenerationService {
           GalleryClient gallery = new GalleryClient(vertx, config.string("gallery.url"),
               config.optionalString("auth.internal-token"), config.bool("gallery.verify"),
               config.string("http.public-url"));
+          // Checks every submission passes before it is stored, in order (tier limits, models, credits).
+          List<SubmitCheck> submitChecks = List.of();
           StreamHub hub = new StreamHub(runtime.registry());
           PositionBoard board = new PositionBoard();
 
@@ -97,7 +100,7 @@ public final class GenerationService {
                   topic, runtime.registry())))
               .compose(id -> seedDevUser(config, apiKeys))
               .compose(v -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,
-                  apiKeys, hub, loaded),
+                  apiKeys, hub, loaded, submitChecks),
                   new DeploymentOptions().setInstances(config.integer("http.instances"))));
           return chain.<Void>mapEmpty();
         });

@@ -20,6 +20,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The generation API: REST from the OpenAPI contract, the client event stream and the worker socket. */
@@ -30,16 +31,18 @@ public final class GenerationApiVerticle extends VerticleBase {
   private final ApiKeys apiKeys;
   private final StreamHub hub;
   private final Contracts.Loaded contract;
+  private final List<SubmitCheck> submitChecks;
   private HttpServer server;
 
   public GenerationApiVerticle(ServiceRuntime runtime, JobStore store, Authenticator authenticator, ApiKeys apiKeys,
-      StreamHub hub, Contracts.Loaded contract) {
+      StreamHub hub, Contracts.Loaded contract, List<SubmitCheck> submitChecks) {
     this.runtime = runtime;
     this.store = store;
     this.authenticator = authenticator;
     this.apiKeys = apiKeys;
     this.hub = hub;
     this.contract = contract;
+    this.submitChecks = List.copyOf(submitChecks);
   }
 
   @Override
@@ -49,7 +52,8 @@ public final class GenerationApiVerticle extends VerticleBase {
     AuthHandler auth = AuthHandler.create(authenticator);
     SubmitBatcher batcher = new SubmitBatcher(store, 4, runtime.registry());
     SubmitHandler submit = new SubmitHandler(vertx, store, batcher, runtime.probes(),
-        config.integer("retry.max-attempts"), publicUrl, config.duration("queue.retry-after").toSeconds());
+        config.integer("retry.max-attempts"), publicUrl, config.duration("queue.retry-after").toSeconds(),
+        submitChecks);
     JobQueries jobs = new JobQueries(vertx, store, publicUrl);
     WorkerGateway workers = new WorkerGateway(vertx, config.optionalString("workers.token"));
     StreamGateway stream = new StreamGateway(hub, authenticator);

@@ -46,9 +46,10 @@ final class SubmitHandler implements Handler<RoutingContext> {
   private final int maxAttempts;
   private final String publicUrl;
   private final long retryAfterSeconds;
+  private final List<SubmitCheck> checks;
 
   SubmitHandler(Vertx vertx, JobStore store, SubmitBatcher batcher, Probes probes, int maxAttempts,
-      String publicUrl, long retryAfterSeconds) {
+      String publicUrl, long retryAfterSeconds, List<SubmitCheck> checks) {
     this.vertx = vertx;
     this.store = store;
     this.batcher = batcher;
@@ -56,6 +57,7 @@ final class SubmitHandler implements Handler<RoutingContext> {
     this.maxAttempts = maxAttempts;
     this.publicUrl = publicUrl;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.checks = List.copyOf(checks);
   }
 
   private record Accepted(Job job, PositionBoard.Place place, boolean replayed) {
@@ -74,7 +76,7 @@ final class SubmitHandler implements Handler<RoutingContext> {
     String key = ctx.request().getHeader("Idempotency-Key");
     NewJob job = new NewJob(UUID.randomUUID().toString(), principal.userId(), principal.tier(), params, key,
         hash(body), maxAttempts);
-    Future<Accepted> accepted = key == null ? fresh(job) : idempotent(job);
+    Future<Accepted> accepted = key == null ? fresh(principal, job) : idempotent(principal, job);
     accepted.onSuccess(a -> ctx.response().setStatusCode(202)
             .putHeader("Content-Type", "application/json")
             .putHeader("Location", "/v1/generations/" + a.job().id())
@@ -83,9 +85,9 @@ final class SubmitHandler implements Handler<RoutingContext> {
         .onFailure(ctx::fail);
   }
 
-  private Future<Accepted> idempotent(NewJob job) {
+  private Future<Accepted> idempotent(Principal principal, NewJob job) {
     return store.findByIdempotencyKey(job.userId(), job.idempotencyKey()).compose(existing -> existing != null
-        ? replay(existing, job) : fresh(job).recover(err -> err instanceof KeyTaken
+        ? replay(existing, job) : fresh(principal, job).recover(err -> err instanceof KeyTaken
             ? store.findByIdempotencyKey(job.userId(), job.idempotencyKey()).compose(e -> replay(e, job))
             : Future.failedFuture(err)));
   }
@@ -100,7 +102,25 @@ final class SubmitHandler implements Handler<RoutingContext> {
     });
   }
 
-  private Future<Accepted> fresh(NewJob job) {
+  private Future<Accepted> fresh(Principal principal, NewJob job) {
+    return runChecks(principal, job, 0, new ArrayList<>()).compose(undo -> admitAndStore(job).onFailure(err ->
+        undo.forEach(Runnable::run)));
+  }
+
+  /** Runs the submit checks in order; on a refusal, undoes what the earlier ones reserved. */
+  private Future<List<Runnable>> runChecks(Principal principal, NewJob job, int index, List<Runnable> undo) {
+    if (index == checks.size()) {
+      return Future.succeededFuture(undo);
+    }
+    return checks.get(index).check(principal, job)
+        .onFailure(err -> undo.forEach(Runnable::run))
+        .compose(action -> {
+          undo.add(action);
+          return runChecks(principal, job, index + 1, undo);
+        });
+  }
+
+  private Future<Accepted> admitAndStore(NewJob job) {
     Admit admit = new Admit(job.userId(), job.tier(), 1);
     return vertx.eventBus().<Admission>request(DispatcherVerticle.ADMIT, admit).compose(reply -> {
       Admission admission = reply.body();
