@@ -94,7 +94,8 @@ public final class GenerationService {
           Future<String> chain = vertx.deployVerticle(new JobEventsVerticle(kafka, topic, hub, board,
                   runtime.registry()))
               .compose(id -> vertx.deployVerticle(new DispatcherVerticle(settings.dispatch(), store, signer, gallery,
-                  hub, board, runtime.registry(), DispatchPolicy.affinity(settings.dispatch().policy()))))
+                  hub, board, runtime.registry(), DispatchPolicy.named(config.string("scheduler.policy"),
+                  settings.dispatch().policy()))))
               .compose(id -> vertx.deployVerticle(new JanitorVerticle(store, settings.janitor())))
               .compose(id -> vertx.deployVerticle(new OutboxRelayVerticle(pool, database.connectOptions(), producer,
                   topic, runtime.registry())))

@@ -14,6 +14,11 @@ import java.util.List;
  * The built-in engine: no GPU, real PNGs. It "loads" models into an LRU set (optionally taking
  * {@code modelLoadTime}), renders {@link ProceduralArt} off the event loop, then walks through the
  * job's steps at {@code stepTime} each, sending previews, and stops at the next step when canceled.
+ *
+ * <p>For failure drills it honours one prompt directive: a prompt starting with
+ * {@code !fail:<code>} fails every attempt at step 1 with that failure code, and
+ * {@code !fail@<n>:<code>} fails attempts 1..n only (so a retry succeeds). Deterministic codes
+ * ({@code bad_request}, {@code unknown_model}, {@code invalid_params}) are reported not retryable.
  */
 public final class ProceduralEngine implements Engine {
   private final Vertx vertx;
@@ -22,6 +27,9 @@ public final class ProceduralEngine implements Engine {
   private final int maxModels;
   private final int previewEvery;
   private final LinkedHashSet<String> models = new LinkedHashSet<>();
+  private static final java.util.regex.Pattern FAIL = java.util.regex.Pattern.compile("^!fail(?:@(\\d+))?:([a-z_]+)");
+  private static final java.util.Set<String> DETERMINISTIC = java.util.Set.of("bad_request", "unknown_model",
+      "invalid_params");
 
   public ProceduralEngine(Vertx vertx, Duration stepTime, Duration modelLoadTime, int maxModels, int previewEvery) {
     this.vertx = vertx;
@@ -94,6 +102,21 @@ public final class ProceduralEngine implements Engine {
     return done.future();
   }
 
+  /** The failure a {@code !fail} prompt directive asks for on this attempt, if any. */
+  static EngineException drilledFailure(JobSpec job) {
+    java.util.regex.Matcher m = FAIL.matcher(job.prompt());
+    if (!m.find()) {
+      return null;
+    }
+    int upTo = m.group(1) == null ? Integer.MAX_VALUE : Integer.parseInt(m.group(1));
+    if (job.attempt() > upTo) {
+      return null;
+    }
+    String code = m.group(2);
+    return new EngineException(code, "drill: the prompt asked attempt " + job.attempt() + " to fail with " + code,
+        !DETERMINISTIC.contains(code));
+  }
+
   private void step(int step, JobSpec job, StepListener listener, CancelSignal cancel, BufferedImage thumb,
       Promise<Void> done) {
     if (step > job.steps()) {
@@ -103,6 +126,11 @@ public final class ProceduralEngine implements Engine {
     vertx.setTimer(Math.max(1, stepTime.toMillis()), id -> {
       if (cancel.canceled()) {
         done.fail(EngineException.canceled());
+        return;
+      }
+      EngineException drill = step == 1 ? drilledFailure(job) : null;
+      if (drill != null) {
+        done.fail(drill);
         return;
       }
       boolean preview = previewEvery > 0 && (step % previewEvery == 0) && step < job.steps();

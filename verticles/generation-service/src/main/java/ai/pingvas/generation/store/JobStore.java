@@ -62,8 +62,8 @@ public interface JobStore {
 
   Future<Void> renewRouterLease(String routerId, Duration lease);
 
-  /** Re-queues (or fails) jobs held by replicas whose lease lapsed. */
-  Future<List<Transition>> reapLapsedRouters(Duration backoff);
+  /** Re-queues (or fails) jobs held by other replicas whose lease lapsed. */
+  Future<List<Transition>> reapLapsedRouters(String self, Duration backoff);
 
   /** Fails jobs queued longer than the TTL with {@code queue_timeout}. */
   Future<List<Transition>> expireQueued(Duration ttl);

@@ -161,7 +161,7 @@ public final class PgJobStore implements JobStore {
 
   private static final String LAPSED_TARGET = """
       SELECT j.id, j.attempt < j.max_attempts AS requeue FROM jobs j JOIN routers r ON r.id = j.router_id
-      WHERE j.status IN ('dispatched', 'running') AND r.lease_until < now()
+      WHERE j.status IN ('dispatched', 'running') AND r.lease_until < now() AND r.id <> $5
       ORDER BY j.id LIMIT 1000 FOR UPDATE OF j SKIP LOCKED""";
 
   private static final String OVERTIME_TARGET = """
@@ -407,10 +407,10 @@ public final class PgJobStore implements JobStore {
   }
 
   @Override
-  public Future<List<Transition>> reapLapsedRouters(Duration backoff) {
+  public Future<List<Transition>> reapLapsedRouters(String self, Duration backoff) {
     String sql = END_ATTEMPTS.formatted(LAPSED_TARGET, ACTIVE, QUEUED_DATA);
     return pool.preparedQuery(sql)
-        .execute(endArgs("router_lost", "the router replica holding the job stopped", backoff))
+        .execute(endArgs("router_lost", "the router replica holding the job stopped", backoff).addString(self))
         .map(PgJobStore::transitions);
   }
 
