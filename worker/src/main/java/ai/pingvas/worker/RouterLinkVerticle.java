@@ -271,6 +271,9 @@ public final class RouterLinkVerticle extends VerticleBase {
         })
         .onComplete(ar -> {
           duration.record(Duration.ofNanos(System.nanoTime() - a.startedNanos));
+          LOG.atInfo().addKeyValue("job_id", jobId).addKeyValue("attempt", a.job.attempt())
+              .addKeyValue("outcome", ar.succeeded() ? "done" : ar.cause() instanceof EngineException ee
+                  ? ee.code() : "error").log("attempt ended");
           if (attempts.get(jobId) != a) {
             return;
           }

@@ -125,31 +125,9 @@ final class RouterHarness implements AutoCloseable {
     }
   }
 
-  /** Creates a user with one API key directly in the router's tables; returns the key. */
+  /** A user with one API key; returns the key. */
   String createUser(String tier) {
-    String userId = UUID.randomUUID().toString();
-    String key = "pv_test_" + UUID.randomUUID().toString().replace("-", "");
-    String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
-    try (var c = java.sql.DriverManager.getConnection(infra.postgres().jdbcUrl(db), "postgres", "")) {
-      try (var s = c.prepareStatement("INSERT INTO generation.users (id, name, tier) VALUES (?::uuid, ?, ?)")) {
-        s.setString(1, userId);
-        s.setString(2, "user-" + userId.substring(0, 8));
-        s.setString(3, tier);
-        s.executeUpdate();
-      }
-      try (var s = c.prepareStatement("INSERT INTO generation.api_keys (id, user_id, key_hash, prefix) "
-          + "VALUES (?::uuid, ?::uuid, ?, ?)")) {
-        s.setString(1, UUID.randomUUID().toString());
-        s.setString(2, userId);
-        s.setBytes(3, java.security.MessageDigest.getInstance("SHA-256")
-            .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        s.setString(4, key.substring(0, 10));
-        s.executeUpdate();
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-    return key;
+    return TestUsers.create(infra, dbUrl, tier);
   }
 
   static Duration await() {

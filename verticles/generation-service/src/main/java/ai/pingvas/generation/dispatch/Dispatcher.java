@@ -533,7 +533,7 @@ final class Dispatcher {
       view.finish(f.jobId);
     }
     if (t != null && t.applied()) {
-      remember(f.jobId, t.seq());
+      rememberUnlessQueued(t);
       queue.runningEnded(f.jobId);
     }
     metrics.outcome(outcome);
@@ -601,7 +601,7 @@ final class Dispatcher {
         return;
       }
       for (Transition t : ar.result()) {
-        remember(t.jobId(), t.seq());
+        rememberUnlessQueued(t);
         queue.runningEnded(t.jobId());
         metrics.outcome(t.status().wire());
       }
@@ -772,6 +772,16 @@ final class Dispatcher {
 
   private long expectedMs(JobParams p) {
     return (long) p.steps() * p.count() * settings.policy().stepMs();
+  }
+
+  /**
+   * A re-queued job comes back into the queue through its {@code job.queued} event (which carries
+   * what the queue needs), so that seq must not be marked as already seen.
+   */
+  private void rememberUnlessQueued(Transition t) {
+    if (t.status() != ai.pingvas.generation.domain.JobStatus.QUEUED) {
+      remember(t.jobId(), t.seq());
+    }
   }
 
   private void remember(String jobId, int seq) {

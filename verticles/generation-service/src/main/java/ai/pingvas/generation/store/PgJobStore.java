@@ -105,7 +105,8 @@ public final class PgJobStore implements JobStore {
 
   private static final String SUCCEED = """
       WITH upd AS (
-        UPDATE jobs SET status = 'succeeded', images = $3::jsonb, finished_at = now(),
+        UPDATE jobs SET status = 'succeeded', images = $3::jsonb, finished_at = now(), error_code = NULL,
+          error_message = NULL,
           progress_step = progress_total, event_seq = event_seq + 1
         WHERE id = $1 AND attempt = $2 AND status IN %s
         RETURNING *
