@@ -280,6 +280,11 @@ final class Checks {
       if (!schema.equals(Env.values(r, jc).get("PINGVAS_PG_SCHEMA"))) {
         v.add(job.id() + ": migrates schema " + Env.values(r, jc).get("PINGVAS_PG_SCHEMA") + ", the service uses " + schema);
       }
+      String account = Obj.str(job.tree(), "spec", "template", "spec", "serviceAccountName");
+      Obj sa = account == null ? null : r.find("ServiceAccount", account);
+      if (sa != null && !"PreSync".equals(sa.annotation("argocd.argoproj.io/hook"))) {
+        v.add(job.id() + ": runs as ServiceAccount " + account + ", which is applied only after the PreSync phase");
+      }
       int jobWave = wave(job);
       for (Object ref : Obj.list(jc, "envFrom")) {
         String secret = Obj.str(ref, "secretRef", "name");
