@@ -156,7 +156,11 @@ public final class DevStack implements AutoCloseable {
 
     for (int i = 1; i <= options.workers(); i++) {
       Map<String, String> worker = new HashMap<>(common);
-      worker.put("PINGVAS_HTTP_PORT", Integer.toString(Ports.free()));
+      int workerPort = Ports.free();
+      if (i == 1) {
+        serviceUrls.put(WorkerAgent.NAME, "http://127.0.0.1:" + workerPort);
+      }
+      worker.put("PINGVAS_HTTP_PORT", Integer.toString(workerPort));
       worker.put("PINGVAS_WORKER_ID", "dev-worker-" + i);
       worker.put("PINGVAS_WORKER_ROUTER_URL", generationUrl.replace("http:", "ws:") + "/v1/workers/connect");
       worker.put("PINGVAS_WORKER_TOKEN", workerToken);
@@ -230,7 +234,7 @@ public final class DevStack implements AutoCloseable {
     return "http://localhost:" + port;
   }
 
-  /** Each service's own base URL (its /metrics and /health live there). */
+  /** Each service's own base URL, and the first worker's (their /metrics and /health live there). */
   public Map<String, String> serviceUrls() {
     return Map.copyOf(serviceUrls);
   }
