@@ -70,7 +70,7 @@ check_image() { # module dir port main-class
   say "$1: jib:buildTar on the local base"
   build "$2"
   inspect "$2/target/jib-image.tar" "$dir"
-  expect "$dir" "runs as the numeric non-root user 10001" 'c.config.User==="10001:10001"'
+  expect "$dir" "runs as the numeric non-root user 65532" 'c.config.User==="65532:65532"'
   expect "$dir" "exposes port $3" "Object.keys(c.config.ExposedPorts).join()==='$3/tcp'"
   expect "$dir" "container-aware heap flag" 'c.config.Entrypoint.includes("-XX:MaxRAMPercentage=75.0")'
   expect "$dir" "exits on OOM" 'c.config.Entrypoint.includes("-XX:+ExitOnOutOfMemoryError")'
