@@ -30,7 +30,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 final class RouterHarness implements AutoCloseable {
   static final String WORKER_TOKEN = "test-worker-token";
 
-  final LocalInfra infra = SharedInfra.get();
+  final LocalInfra infra;
   final String dbUrl;
   final String topic;
   final int port;
@@ -39,7 +39,13 @@ final class RouterHarness implements AutoCloseable {
   final List<ServiceRuntime> workers = new ArrayList<>();
 
   RouterHarness(String name) {
-    this.dbUrl = SharedInfra.newDatabase(name);
+    this(name, SharedInfra.get(), SharedInfra.newDatabase(name));
+  }
+
+  /** A router on its own infrastructure (tests that stop Postgres or Kafka must not share them). */
+  RouterHarness(String name, LocalInfra infra, String dbUrl) {
+    this.infra = infra;
+    this.dbUrl = dbUrl;
     this.topic = "generation.events." + name + "." + UUID.randomUUID().toString().substring(0, 8);
     this.port = Ports.free();
     env.put("PINGVAS_HTTP_PORT", Integer.toString(port));
