@@ -30,16 +30,21 @@ public final class JavaProcess implements AutoCloseable {
     this.process = process;
   }
 
+  /** Test defaults: a small heap and fast start-up (C1 only), for processes that are killed soon. */
+  public static final List<String> TEST_JVM = List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
   /** Starts {@code mainClass} on this JVM's classpath with extra environment variables. */
+  public static JavaProcess start(String name, String mainClass, Map<String, String> env, Path logDir) {
+    return start(name, mainClass, env, logDir, TEST_JVM);
+  }
+
+  /** Starts {@code mainClass} with the given JVM flags (a benchmark wants C2 and a chosen GC). */
   public static JavaProcess start(String name, String mainClass, Map<String, String> env, Path logDir,
-      String... jvmArgs) {
+      List<String> jvmFlags) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx512m");
-    command.add("-XX:+UseSerialGC");
-    command.add("-XX:TieredStopAtLevel=1");
+    command.addAll(jvmFlags);
     command.add("-Djava.awt.headless=true");
-    command.addAll(List.of(jvmArgs));
     command.add("-cp");
     command.add(KafkaServer.classpath());
     command.add(mainClass);

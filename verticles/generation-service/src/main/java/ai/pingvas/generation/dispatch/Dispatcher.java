@@ -16,6 +16,7 @@ import ai.pingvas.generation.events.StreamHub;
 import ai.pingvas.generation.store.Claimed;
 import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.generation.store.Transition;
+import ai.pingvas.platform.db.GroupCommit;
 import ai.pingvas.protocol.ImageOutput;
 import ai.pingvas.protocol.JobSpec;
 import ai.pingvas.protocol.RouterMessage;
@@ -60,6 +61,8 @@ final class Dispatcher {
   private final DispatchMetrics metrics;
   private final DispatchPolicy policy;
   private final FairQueue queue;
+  /** Results are recorded in groups (one transaction for all that arrive while one is written). */
+  private final GroupCommit<JobStore.Success, Transition> results;
   private final Fleet fleet = new Fleet();
   private final Map<String, Link> links = new HashMap<>();
   private final Map<String, Inflight> inflight = new HashMap<>();
@@ -126,6 +129,7 @@ final class Dispatcher {
     this.metrics = metrics;
     this.policy = policy;
     this.queue = new FairQueue(settings.tiers());
+    this.results = new GroupCommit<>(store::succeed, 256, 2, null);
   }
 
   // ---- start-up ---------------------------------------------------------------------------
@@ -467,7 +471,7 @@ final class Dispatcher {
    */
   private void verifyAndSucceed(Inflight f, List<ImageOutput> images, int tries) {
     gallery.verify(f.jobId, f.userId, f.attempt, images)
-        .compose(stored -> store.succeed(f.jobId, f.attempt, stored))
+        .compose(stored -> results.submit(new JobStore.Success(f.jobId, f.attempt, stored)))
         .onComplete(ar -> {
           if (ar.succeeded()) {
             Transition t = ar.result();

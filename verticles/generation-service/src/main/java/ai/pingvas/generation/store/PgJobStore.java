@@ -104,12 +104,13 @@ public final class PgJobStore implements JobStore {
       SELECT * FROM upd""".formatted(ACTIVE);
 
   private static final String SUCCEED = """
-      WITH upd AS (
-        UPDATE jobs SET status = 'succeeded', images = $3::jsonb, finished_at = now(), error_code = NULL,
-          error_message = NULL,
-          progress_step = progress_total, event_seq = event_seq + 1
-        WHERE id = $1 AND attempt = $2 AND status IN %s
-        RETURNING *
+      WITH input AS (
+        SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) AS t(id, attempt, images)
+      ), upd AS (
+        UPDATE jobs j SET status = 'succeeded', images = i.images::jsonb, finished_at = now(), error_code = NULL,
+          error_message = NULL, progress_step = j.progress_total, event_seq = j.event_seq + 1
+        FROM input i WHERE j.id = i.id AND j.attempt = i.attempt AND j.status IN %s
+        RETURNING j.*
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT id, user_id, event_seq, 'job.succeeded', jsonb_build_object('status', 'succeeded',
@@ -367,9 +368,23 @@ public final class PgJobStore implements JobStore {
   }
 
   @Override
-  public Future<Transition> succeed(String jobId, int attempt, JsonArray images) {
-    return pool.preparedQuery(SUCCEED).execute(Tuple.of(UUID.fromString(jobId), attempt, images))
-        .map(rows -> rows.size() == 0 ? Transition.refused(jobId) : transitions(rows).get(0));
+  public Future<List<Transition>> succeed(List<Success> results) {
+    UUID[] ids = new UUID[results.size()];
+    Integer[] attempts = new Integer[results.size()];
+    String[] images = new String[results.size()];
+    for (int i = 0; i < results.size(); i++) {
+      ids[i] = UUID.fromString(results.get(i).jobId());
+      attempts[i] = results.get(i).attempt();
+      images[i] = results.get(i).images().encode();
+    }
+    return pool.preparedQuery(SUCCEED).execute(Tuple.of(ids).addArrayOfInteger(attempts).addArrayOfString(images))
+        .map(rows -> {
+          java.util.Map<String, Transition> applied = new java.util.HashMap<>();
+          transitions(rows).forEach(t -> applied.put(t.jobId(), t));
+          List<Transition> out = new ArrayList<>(results.size());
+          results.forEach(r -> out.add(applied.getOrDefault(r.jobId(), Transition.refused(r.jobId()))));
+          return out;
+        });
   }
 
   @Override
