@@ -14,6 +14,7 @@ import ai.pingvas.generation.http.SubmitCheck;
 import ai.pingvas.generation.models.ModelCatalog;
 import ai.pingvas.generation.models.ModelSubmitCheck;
 import ai.pingvas.generation.models.WorkerStateVerticle;
+import ai.pingvas.generation.quota.StorageQuotaCheck;
 import ai.pingvas.generation.store.ApiKeys;
 import ai.pingvas.generation.store.PgJobStore;
 import ai.pingvas.platform.auth.Authenticator;
@@ -99,7 +100,9 @@ public final class GenerationService {
             return Future.succeededFuture();
           });
           // Checks every submission passes before it is stored, in order (tier limits, models, credits).
-          List<SubmitCheck> submitChecks = List.of(new ModelSubmitCheck(models, runtime.registry()));
+          List<SubmitCheck> submitChecks = List.of(new ModelSubmitCheck(models, runtime.registry()),
+              new StorageQuotaCheck(vertx, config.string("gallery.url"), config.optionalString("auth.internal-token"),
+                  config.duration("gallery.quota-cache-ttl")));
           StreamHub hub = new StreamHub(runtime.registry());
           PositionBoard board = new PositionBoard();
 

@@ -1,5 +1,7 @@
 package ai.pingvas.gallery.events;
 
+import ai.pingvas.gallery.storage.ObjectStore;
+import ai.pingvas.gallery.storage.Thumbnailer;
 import ai.pingvas.gallery.store.Image;
 import ai.pingvas.gallery.store.ImageStore;
 import ai.pingvas.platform.kafka.KafkaSettings;
@@ -29,17 +31,24 @@ public final class ImageIngestVerticle extends VerticleBase {
   private final String topic;
   private final String group;
   private final ImageStore store;
+  private final ObjectStore objects;
+  private final Thumbnailer thumbnailer;
   private final Counter ingested;
+  private final Counter thumbnailsMissing;
   private KafkaConsumer<String, String> consumer;
 
-  public ImageIngestVerticle(KafkaSettings kafka, String topic, String group, ImageStore store,
-      MeterRegistry registry) {
+  public ImageIngestVerticle(KafkaSettings kafka, String topic, String group, ImageStore store, ObjectStore objects,
+      Thumbnailer thumbnailer, MeterRegistry registry) {
     this.kafka = kafka;
     this.topic = topic;
     this.group = group;
     this.store = store;
+    this.objects = objects;
+    this.thumbnailer = thumbnailer;
     this.ingested = Counter.builder("pingvas_gallery_images_ingested_total")
         .description("images recorded from job.succeeded events").register(registry);
+    this.thumbnailsMissing = Counter.builder("pingvas_gallery_thumbnails_failed_total")
+        .description("images recorded without a thumbnail (object missing or not decodable)").register(registry);
   }
 
   @Override
@@ -70,7 +79,10 @@ public final class ImageIngestVerticle extends VerticleBase {
       return;
     }
     consumer.pause();
-    store.insert(images)
+    store.existing(images.stream().map(Image::id).toList())
+        .compose(known -> withThumbnails(images.stream().filter(i -> !known.contains(i.id())).toList(), 0,
+            new ArrayList<>()))
+        .compose(store::insert)
         .compose(stored -> {
           ingested.increment(stored);
           return consumer.commit();
@@ -87,6 +99,38 @@ public final class ImageIngestVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * Makes the thumbnails of new images one at a time (bounded memory and CPU), once: a replayed batch
+   * skips images already stored. An image that cannot be read is recorded without a thumbnail; a
+   * storage failure fails the batch, which is replayed.
+   */
+  private Future<List<Image>> withThumbnails(List<Image> fresh, int index, List<Image> done) {
+    if (index == fresh.size()) {
+      return Future.succeededFuture(done);
+    }
+    Image image = fresh.get(index);
+    String key = Thumbnailer.keyOf(image.objectKey());
+    return objects.get(context, image.objectKey())
+        .compose(bytes -> bytes == null ? Future.<byte[]>succeededFuture(null)
+            : vertx.executeBlocking(() -> thumbnailer.thumbnail(bytes), false).otherwise(err -> {
+              LOG.atWarn().addKeyValue("image_id", image.id()).addKeyValue("error", err.toString())
+                  .log("cannot make a thumbnail; recording the image without one");
+              return null;
+            }))
+        .compose(thumb -> {
+          if (thumb == null) {
+            thumbnailsMissing.increment();
+            return Future.succeededFuture(image);
+          }
+          return objects.put(context, key, thumb, Thumbnailer.CONTENT_TYPE)
+              .map(v -> image.withThumbnail(key, thumb.length));
+        })
+        .compose(image2 -> {
+          done.add(image2);
+          return withThumbnails(fresh, index + 1, done);
+        });
+  }
+
   /** After a failure, a fresh consumer rejoins the group and replays from the last commit. */
   private void restart() {
     start();
@@ -100,7 +144,7 @@ public final class ImageIngestVerticle extends VerticleBase {
       out.add(new Image(image.getString("id"), event.getString("user_id"), event.getString("job_id"),
           event.getInteger("attempt"), image.getInteger("index"), image.getString("key"), event.getString("prompt"),
           event.getString("model"), image.getLong("seed"), image.getInteger("width"), image.getInteger("height"),
-          image.getLong("size_bytes"), image.getString("sha256"), null));
+          image.getLong("size_bytes"), image.getString("sha256"), null, null, 0));
     }
     return out;
   }
