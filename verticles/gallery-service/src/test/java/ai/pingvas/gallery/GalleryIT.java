@@ -54,7 +54,7 @@ class GalleryIT {
     return new Reply(r.statusCode(), r.headers(), r.body());
   }
 
-  /** Runs a job for the user and returns its first image as the gallery lists it. */
+  /** Runs a job for the user and returns its first image once the gallery has its thumbnail too. */
   private static JsonObject generatedImage(String key, int width, int height) throws Exception {
     Reply submitted = call("POST", stack.routerUrl() + "/v1/generations", key, new JsonObject()
         .put("model", "sd-1.5").put("prompt", "a red kite over dunes").put("width", width).put("height", height)
@@ -65,7 +65,7 @@ class GalleryIT {
     while (System.nanoTime() < deadline) {
       for (Object item : call("GET", stack.galleryUrl() + "/v1/images", key, null).json().getJsonArray("items")) {
         JsonObject image = (JsonObject) item;
-        if (jobId.equals(image.getString("job_id"))) {
+        if (jobId.equals(image.getString("job_id")) && image.getString("thumbnail_url") != null) {
           return image;
         }
       }

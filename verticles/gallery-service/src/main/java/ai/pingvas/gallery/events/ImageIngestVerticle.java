@@ -79,14 +79,14 @@ public final class ImageIngestVerticle extends VerticleBase {
       return;
     }
     consumer.pause();
-    store.existing(images.stream().map(Image::id).toList())
-        .compose(known -> withThumbnails(images.stream().filter(i -> !known.contains(i.id())).toList(), 0,
-            new ArrayList<>()))
-        .compose(store::insert)
+    // Rows first, so an image is served the moment its job succeeded; thumbnails follow.
+    store.insert(images)
         .compose(stored -> {
           ingested.increment(stored);
-          return consumer.commit();
+          return store.withoutThumbnail(images.stream().map(Image::id).toList());
         })
+        .compose(missing -> thumbnails(images.stream().filter(i -> missing.contains(i.id())).toList(), 0))
+        .compose(v -> consumer.commit())
         .onComplete(ar -> {
           if (ar.failed()) {
             LOG.atWarn().addKeyValue("error", ar.cause().toString())
@@ -100,35 +100,32 @@ public final class ImageIngestVerticle extends VerticleBase {
   }
 
   /**
-   * Makes the thumbnails of new images one at a time (bounded memory and CPU), once: a replayed batch
-   * skips images already stored. An image that cannot be read is recorded without a thumbnail; a
+   * Makes the missing thumbnails one at a time (bounded memory and CPU). A replayed batch only
+   * redoes thumbnails that were not recorded. An image that cannot be read stays without one; a
    * storage failure fails the batch, which is replayed.
    */
-  private Future<List<Image>> withThumbnails(List<Image> fresh, int index, List<Image> done) {
-    if (index == fresh.size()) {
-      return Future.succeededFuture(done);
+  private Future<Void> thumbnails(List<Image> images, int index) {
+    if (index == images.size()) {
+      return Future.succeededFuture();
     }
-    Image image = fresh.get(index);
+    Image image = images.get(index);
     String key = Thumbnailer.keyOf(image.objectKey());
     return objects.get(context, image.objectKey())
         .compose(bytes -> bytes == null ? Future.<byte[]>succeededFuture(null)
             : vertx.executeBlocking(() -> thumbnailer.thumbnail(bytes), false).otherwise(err -> {
               LOG.atWarn().addKeyValue("image_id", image.id()).addKeyValue("error", err.toString())
-                  .log("cannot make a thumbnail; recording the image without one");
+                  .log("cannot make a thumbnail; the image stays without one");
               return null;
             }))
         .compose(thumb -> {
           if (thumb == null) {
             thumbnailsMissing.increment();
-            return Future.succeededFuture(image);
+            return Future.<Void>succeededFuture();
           }
           return objects.put(context, key, thumb, Thumbnailer.CONTENT_TYPE)
-              .map(v -> image.withThumbnail(key, thumb.length));
+              .compose(v -> store.setThumbnail(image.id(), key, thumb.length));
         })
-        .compose(image2 -> {
-          done.add(image2);
-          return withThumbnails(fresh, index + 1, done);
-        });
+        .compose(v -> thumbnails(images, index + 1));
   }
 
   /** After a failure, a fresh consumer rejoins the group and replays from the last commit. */

@@ -9,8 +9,11 @@ public interface ImageStore {
   /** Stores images, ignoring ones already stored (ingest is idempotent); returns how many were new. */
   Future<Integer> insert(List<Image> images);
 
-  /** Which of these ids are already stored. */
-  Future<Set<String>> existing(List<String> ids);
+  /** Which of these images are stored without a thumbnail. */
+  Future<Set<String>> withoutThumbnail(List<String> ids);
+
+  /** Records an image's thumbnail. */
+  Future<Void> setThumbnail(String imageId, String key, long bytes);
 
   /** The image if it exists and belongs to the user, else null. */
   Future<Image> get(String userId, String imageId);

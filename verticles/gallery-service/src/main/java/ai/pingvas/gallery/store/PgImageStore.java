@@ -20,7 +20,9 @@ public final class PgImageStore implements ImageStore {
                            $8::text[], $9::bigint[], $10::int[], $11::int[], $12::bigint[], $13::text[], $14::text[],
                            $15::bigint[])
       ON CONFLICT (id) DO NOTHING""";
-  private static final String EXISTING = "SELECT id FROM images WHERE id = ANY($1::uuid[])";
+  private static final String WITHOUT_THUMBNAIL = "SELECT id FROM images WHERE id = ANY($1::uuid[]) "
+      + "AND thumbnail_key IS NULL";
+  private static final String SET_THUMBNAIL = "UPDATE images SET thumbnail_key = $2, thumbnail_bytes = $3 WHERE id = $1";
   private static final String GET = "SELECT * FROM images WHERE id = $1 AND user_id = $2";
   private static final String DELETE = "DELETE FROM images WHERE id = $1 AND user_id = $2";
   private static final String USAGE = "SELECT count(*) AS n, coalesce(sum(size_bytes + thumbnail_bytes), 0)::bigint AS bytes "
@@ -86,12 +88,17 @@ public final class PgImageStore implements ImageStore {
   }
 
   @Override
-  public Future<Set<String>> existing(List<String> ids) {
+  public Future<Void> setThumbnail(String imageId, String key, long bytes) {
+    return pool.preparedQuery(SET_THUMBNAIL).execute(Tuple.of(UUID.fromString(imageId), key, bytes)).mapEmpty();
+  }
+
+  @Override
+  public Future<Set<String>> withoutThumbnail(List<String> ids) {
     if (ids.isEmpty()) {
       return Future.succeededFuture(Set.of());
     }
     UUID[] uuids = ids.stream().map(UUID::fromString).toArray(UUID[]::new);
-    return pool.preparedQuery(EXISTING).execute(Tuple.of(uuids)).map(rows -> {
+    return pool.preparedQuery(WITHOUT_THUMBNAIL).execute(Tuple.of(uuids)).map(rows -> {
       Set<String> out = new HashSet<>();
       rows.forEach(row -> out.add(row.getUUID("id").toString()));
       return out;
