@@ -38,6 +38,7 @@ public final class ModelCatalog {
   private Future<Snapshot> scheduled;
   private long lastAttemptMs;
   private long lastWarnMs;
+  private volatile long lastFailureMs;
   private long timer = -1;
 
   public ModelCatalog(Vertx vertx, String baseUrl, String internalToken, Duration timeout, Duration missRefreshMin) {
@@ -59,6 +60,11 @@ public final class ModelCatalog {
   /** The newest registry this replica has, or null before the first successful fetch. */
   public Snapshot snapshot() {
     return snapshot;
+  }
+
+  /** True when a fetch failed within {@code miss-refresh-min}: callers without a copy should not wait on another. */
+  public boolean failedRecently() {
+    return System.currentTimeMillis() - lastFailureMs < missRefreshMinMs;
   }
 
   /** Fetches the registry now (joining a fetch in progress); fails if model-service does not answer. */
@@ -89,6 +95,7 @@ public final class ModelCatalog {
         inflight = null;
       }
       if (ar.failed()) {
+        lastFailureMs = System.currentTimeMillis();
         warn(ar.cause());
       }
     });

@@ -17,7 +17,8 @@ import java.util.List;
  * from the replica's {@link ModelCatalog}. A name the copy lacks triggers one refresh before the
  * verdict, so a model registered a moment ago is accepted. When model-service cannot be reached the
  * last copy decides; with no copy at all (model-service down since this replica started) the job
- * passes unchecked and a worker refuses an unknown model later ({@code unknown_model}, not retried).
+ * passes unchecked, without waiting on model-service more than once per {@code miss-refresh-min},
+ * and a worker refuses a model it cannot find later.
  */
 public final class ModelSubmitCheck implements SubmitCheck {
   private final ModelCatalog catalog;
@@ -43,6 +44,10 @@ public final class ModelSubmitCheck implements SubmitCheck {
     List<String> loras = job.params().loras().stream().map(LoraRef::name).toList();
     ModelCatalog.Snapshot snapshot = catalog.snapshot();
     if (snapshot == null) {
+      if (catalog.failedRecently()) {
+        unverified.increment();
+        return Future.succeededFuture(NOTHING);
+      }
       return catalog.refresh().transform(ar -> {
         if (ar.failed()) {
           unverified.increment();
