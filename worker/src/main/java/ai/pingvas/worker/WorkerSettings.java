@@ -4,11 +4,13 @@ import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.config.ConfigException;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
 
 /** The worker's configuration, typed and checked once at start. */
 public record WorkerSettings(String workerId, java.util.List<String> routerUrls, String token, int slots, String engine,
     String gpuName, int vramMb, Duration disconnectAbort, Duration reconnectMin, Duration reconnectMax,
-    boolean exitWhenDrained, Duration stepTime, Duration modelLoadTime, int maxModels, int previewEvery) {
+    boolean exitWhenDrained, Duration stepTime, Duration modelLoadTime, int maxModels, int previewEvery,
+    int vramReserveMb, int modelVramMb, List<String> modelVram, String nvidiaSmi, int gpuIndex, Duration gpuPoll) {
 
   public static WorkerSettings from(Config config) {
     String id = config.optionalString("worker.id");
@@ -29,7 +31,9 @@ public record WorkerSettings(String workerId, java.util.List<String> routerUrls,
         config.duration("worker.disconnect-abort"), config.duration("worker.reconnect-min"),
         config.duration("worker.reconnect-max"), config.bool("worker.exit-when-drained"),
         config.duration("engine.step-time"), config.duration("engine.model-load-time"),
-        config.integer("engine.max-models"), config.integer("engine.preview-every"));
+        config.integer("engine.max-models"), config.integer("engine.preview-every"),
+        config.integer("engine.vram-reserve-mb"), config.integer("engine.model-vram-mb"), config.list("engine.model-vram"),
+        config.optionalString("gpu.nvidia-smi"), config.integer("gpu.index"), config.duration("gpu.poll-interval"));
   }
 
   private static String hostName() {

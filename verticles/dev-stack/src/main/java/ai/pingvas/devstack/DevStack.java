@@ -7,6 +7,7 @@ import ai.pingvas.embedded.S3Server;
 import ai.pingvas.gallery.GalleryService;
 import ai.pingvas.generation.GenerationService;
 import ai.pingvas.generation.GenerationSettings;
+import ai.pingvas.models.ModelService;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.config.ConfigLoader;
 import ai.pingvas.platform.launch.ServiceMain;
@@ -142,6 +143,7 @@ public final class DevStack implements AutoCloseable {
     String generationUrl = "http://127.0.0.1:" + ports.get(GenerationService.NAME);
     common.put("PINGVAS_AUTH_INTROSPECT_URL", generationUrl + "/internal/v1/auth/introspect");
     common.put("PINGVAS_GALLERY_URL", "http://127.0.0.1:" + ports.get(GalleryService.NAME));
+    common.put("PINGVAS_MODELS_URL", "http://127.0.0.1:" + ports.get(ModelService.NAME));
     common.put("PINGVAS_WORKERS_TOKEN", workerToken);
     common.put("PINGVAS_DEV_SEED_KEY", apiKey);
 
@@ -193,7 +195,10 @@ public final class DevStack implements AutoCloseable {
           List.of("/v1/generations", "/v1/stream", "/v1/workers", "/openapi.yaml")),
       new ServiceSpec(GalleryService.DESCRIPTOR, GalleryService::start,
           Map.of("PINGVAS_EVENTS_TOPIC", TOPIC),
-          List.of("/v1/images")));
+          List.of("/v1/images")),
+      new ServiceSpec(ModelService.DESCRIPTOR, ModelService::start,
+          Map.of("PINGVAS_DEV_SEED_MODELS", "true"),
+          List.of("/v1/models")));
 
   private Future<Void> service(ServiceMain.Descriptor descriptor, Map<String, String> env,
       Function<ServiceRuntime, Future<?>> starter) {

@@ -11,6 +11,10 @@ import ai.pingvas.generation.events.PositionBoard;
 import ai.pingvas.generation.events.StreamHub;
 import ai.pingvas.generation.http.GenerationApiVerticle;
 import ai.pingvas.generation.http.SubmitCheck;
+import ai.pingvas.generation.models.ModelCatalog;
+import ai.pingvas.generation.models.ModelSubmitCheck;
+import ai.pingvas.generation.models.WorkerStateVerticle;
+import ai.pingvas.generation.quota.StorageQuotaCheck;
 import ai.pingvas.generation.store.ApiKeys;
 import ai.pingvas.generation.store.PgJobStore;
 import ai.pingvas.platform.auth.Authenticator;
@@ -86,8 +90,19 @@ public final class GenerationService {
           GalleryClient gallery = new GalleryClient(vertx, config.string("gallery.url"),
               config.optionalString("auth.internal-token"), config.bool("gallery.verify"),
               config.string("http.public-url"));
+          // The model registry's copy for the model check; model-service down never blocks start-up.
+          ModelCatalog models = new ModelCatalog(vertx, config.string("models.url"),
+              config.optionalString("auth.internal-token"), config.duration("models.request-timeout"),
+              config.duration("models.miss-refresh-min"));
+          models.startRefreshing(config.duration("models.refresh-interval"));
+          runtime.onClose(() -> {
+            models.close();
+            return Future.succeededFuture();
+          });
           // Checks every submission passes before it is stored, in order (tier limits, models, credits).
-          List<SubmitCheck> submitChecks = List.of();
+          List<SubmitCheck> submitChecks = List.of(new ModelSubmitCheck(models, runtime.registry()),
+              new StorageQuotaCheck(vertx, config.string("gallery.url"), config.optionalString("auth.internal-token"),
+                  config.duration("gallery.quota-cache-ttl")));
           StreamHub hub = new StreamHub(runtime.registry());
           PositionBoard board = new PositionBoard();
 
@@ -97,6 +112,8 @@ public final class GenerationService {
                   hub, board, runtime.registry(), DispatchPolicy.named(config.string("scheduler.policy"),
                   settings.dispatch().policy()))))
               .compose(id -> vertx.deployVerticle(new JanitorVerticle(store, settings.janitor())))
+              .compose(id -> vertx.deployVerticle(new WorkerStateVerticle(kafka, producer,
+                  config.string("models.worker-topic"), settings.routerId(), config.duration("models.publish-interval"))))
               .compose(id -> vertx.deployVerticle(new OutboxRelayVerticle(pool, database.connectOptions(), producer,
                   topic, runtime.registry())))
               .compose(id -> seedDevUser(config, apiKeys))

@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
@@ -24,18 +23,20 @@ public final class ProceduralEngine implements Engine {
   private final Vertx vertx;
   private final Duration stepTime;
   private final Duration modelLoadTime;
-  private final int maxModels;
+  private final ModelLru models;
+  private final ModelSizes sizes;
   private final int previewEvery;
-  private final LinkedHashSet<String> models = new LinkedHashSet<>();
   private static final java.util.regex.Pattern FAIL = java.util.regex.Pattern.compile("^!fail(?:@(\\d+))?:([a-z_]+)");
   private static final java.util.Set<String> DETERMINISTIC = java.util.Set.of("bad_request", "unknown_model",
       "invalid_params");
 
-  public ProceduralEngine(Vertx vertx, Duration stepTime, Duration modelLoadTime, int maxModels, int previewEvery) {
+  public ProceduralEngine(Vertx vertx, Duration stepTime, Duration modelLoadTime, ModelLru models, ModelSizes sizes,
+      int previewEvery) {
     this.vertx = vertx;
     this.stepTime = stepTime;
     this.modelLoadTime = modelLoadTime;
-    this.maxModels = Math.max(1, maxModels);
+    this.models = models;
+    this.sizes = sizes;
     this.previewEvery = previewEvery;
   }
 
@@ -45,8 +46,8 @@ public final class ProceduralEngine implements Engine {
   }
 
   @Override
-  public synchronized List<String> modelsLoaded() {
-    return new ArrayList<>(models);
+  public List<String> modelsLoaded() {
+    return models.models();
   }
 
   @Override
@@ -78,22 +79,13 @@ public final class ProceduralEngine implements Engine {
   }
 
   private Future<Void> loadModel(String model) {
-    synchronized (this) {
-      if (models.remove(model)) {
-        models.add(model);
-        return Future.succeededFuture();
-      }
+    if (models.contains(model)) {
+      models.use(model, sizes.of(model));
+      return Future.succeededFuture();
     }
     Future<Void> loading = modelLoadTime.isZero() ? Future.succeededFuture()
         : vertx.timer(modelLoadTime.toMillis()).mapEmpty();
-    return loading.onSuccess(v -> {
-      synchronized (this) {
-        models.add(model);
-        while (models.size() > maxModels) {
-          models.remove(models.iterator().next());
-        }
-      }
-    });
+    return loading.onSuccess(v -> models.use(model, sizes.of(model)));
   }
 
   private Future<Void> walkSteps(JobSpec job, StepListener listener, CancelSignal cancel, BufferedImage thumb) {
