@@ -56,6 +56,11 @@ public final class StorageQuotaCheck implements SubmitCheck {
         .timeout(2_000).send()
         .transform(ar -> {
           if (ar.failed() || ar.result().statusCode() != 200) {
+            // let it pass, and do not ask again for a while: an unreachable gallery must not cost
+            // every submission a connection attempt
+            synchronized (underQuotaUntil) {
+              underQuotaUntil.put(key, System.currentTimeMillis() + cacheTtlMs);
+            }
             return Future.succeededFuture(NOTHING);
           }
           JsonObject usage = ar.result().bodyAsJsonObject();
