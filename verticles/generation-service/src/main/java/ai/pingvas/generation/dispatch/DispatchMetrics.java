@@ -38,6 +38,8 @@ final class DispatchMetrics {
   private final AtomicLong busySlots = new AtomicLong();
   private final AtomicLong attempts = new AtomicLong();
   private final long[] completions = new long[60];
+  private final long[] recent = new long[1_000];
+  private long recentNext;
   private long completionsSecond;
 
   DispatchMetrics(MeterRegistry registry) {
@@ -71,6 +73,24 @@ final class DispatchMetrics {
   void dispatched(boolean coldLoad, long queuedForMs) {
     (coldLoad ? cold : warm).increment();
     dispatchLatency.record(Duration.ofMillis(Math.max(0, queuedForMs)));
+    synchronized (recent) {
+      recent[(int) (recentNext++ % recent.length)] = Math.max(0, queuedForMs);
+    }
+  }
+
+  /** p50 and p99 of the last 1,000 submit-to-assign latencies (ms), for the operator view. */
+  io.vertx.core.json.JsonObject recentDispatchLatency() {
+    long[] copy;
+    synchronized (recent) {
+      copy = java.util.Arrays.copyOf(recent, (int) Math.min(recentNext, recent.length));
+    }
+    java.util.Arrays.sort(copy);
+    io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject().put("samples", copy.length);
+    if (copy.length == 0) {
+      return out.put("p50", null).put("p99", null);
+    }
+    return out.put("p50", copy[(int) Math.floor(0.50 * (copy.length - 1))])
+        .put("p99", copy[(int) Math.floor(0.99 * (copy.length - 1))]);
   }
 
   void claimLost() {
