@@ -91,7 +91,7 @@ public final class Bench {
       long t0 = System.nanoTime();
       List<long[]> timeline = new ArrayList<>();
       Thread sampler = sampler(env, load, timeline, t0);
-      load.closedLoop(16, 20_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
+      load.closedLoop(16, measureMs(), () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
       double seconds = (System.nanoTime() - t0) / 1e9;
       long accepted = load.accepted.get() - accepted0;
       long done = succeeded(env) - done0;
@@ -404,6 +404,11 @@ public final class Bench {
       out.add("model-" + m);
     }
     return out;
+  }
+
+  /** Length of a measurement window (PINGVAS_BENCH_SECONDS, default 20). */
+  private static long measureMs() {
+    return Long.parseLong(System.getenv().getOrDefault("PINGVAS_BENCH_SECONDS", "20")) * 1_000;
   }
 
   static double round(double v) {

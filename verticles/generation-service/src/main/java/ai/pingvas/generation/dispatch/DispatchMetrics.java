@@ -26,6 +26,8 @@ final class DispatchMetrics {
   private final Counter warm;
   private final Counter cold;
   private final Counter claimLost;
+  final Timer claimTime;
+  final Timer signTime;
   private final Counter fenced;
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Counter> rejections = new ConcurrentHashMap<>();
@@ -51,6 +53,11 @@ final class DispatchMetrics {
     this.warm = Counter.builder("pingvas_dispatches_total").tag("model_load", "warm")
         .description("jobs sent to workers, by whether the worker had to load the model").register(registry);
     this.cold = Counter.builder("pingvas_dispatches_total").tag("model_load", "cold").register(registry);
+    this.claimTime = Timer.builder("pingvas_claim_seconds")
+        .description("time of one dispatch round's claim in Postgres").publishPercentileHistogram()
+        .register(registry);
+    this.signTime = Timer.builder("pingvas_upload_signing_seconds")
+        .description("time to presign one assignment's upload URLs").register(registry);
     this.claimLost = Counter.builder("pingvas_claims_lost_total")
         .description("dispatch decisions lost to another replica or a cancel").register(registry);
     this.fenced = Counter.builder("pingvas_results_fenced_total")

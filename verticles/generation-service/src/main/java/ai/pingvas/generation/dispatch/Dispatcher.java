@@ -74,7 +74,9 @@ final class Dispatcher {
       return size() > SEEN_MAX;
     }
   };
-  private boolean claiming;
+  /** Claim rounds in flight: a few overlap so dispatch is not bound by one round's commit latency. */
+  private static final int MAX_CLAIMS_IN_FLIGHT = 4;
+  private int claiming;
   private boolean rescan;
   private boolean stopping;
   private long retryTimer = -1;
@@ -228,7 +230,7 @@ final class Dispatcher {
     if (stopping) {
       return;
     }
-    if (claiming) {
+    if (claiming >= MAX_CLAIMS_IN_FLIGHT) {
       rescan = true;
       return;
     }
@@ -237,12 +239,14 @@ final class Dispatcher {
     if (decisions.isEmpty()) {
       return;
     }
-    claiming = true;
+    claiming++;
     rescan = false;
     List<String> jobIds = decisions.stream().map(a -> a.job().jobId()).toList();
     List<String> workerIds = decisions.stream().map(Assignment::workerId).toList();
+    long claimStarted = System.nanoTime();
     store.claim(settings.routerId(), jobIds, workerIds).onComplete(ar -> {
-      claiming = false;
+      claiming--;
+      metrics.claimTime.record(System.nanoTime() - claimStarted, java.util.concurrent.TimeUnit.NANOSECONDS);
       if (ar.failed()) {
         LOG.atWarn().addKeyValue("jobs", decisions.size()).addKeyValue("error", ar.cause().toString())
             .log("claim failed; jobs stay queued");
@@ -294,7 +298,9 @@ final class Dispatcher {
       unclaim(claimed);
       return;
     }
+    long signStarted = System.nanoTime();
     List<UploadSlot> upload = signer.slots(claimed.userId(), claimed.jobId(), claimed.attempt(), p.count());
+    metrics.signTime.record(System.nanoTime() - signStarted, java.util.concurrent.TimeUnit.NANOSECONDS);
     JobSpec spec = new JobSpec(claimed.jobId(), claimed.attempt(), p.model(), p.prompt(), p.negativePrompt(),
         p.width(), p.height(), p.steps(), p.cfgScale(), p.seed(), p.scheduler(), p.loras(), p.count(),
         settings.executionTimeout().toMillis());
@@ -812,7 +818,7 @@ final class Dispatcher {
   }
 
   boolean idle() {
-    return !claiming;
+    return claiming == 0;
   }
 
   private long expectedMs(JobParams p) {
