@@ -27,7 +27,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * own JVMs, and this JVM as the load generator. Writes bench/reports/latest/report.{json,md,png}.
  */
 public final class Bench {
-  private static final List<String> ALL = List.of("throughput", "latency", "fleet", "fairness", "chaos", "capacity");
+  private static final List<String> ALL = List.of("fleet-model", "throughput", "latency", "fleet", "fairness",
+      "chaos", "capacity");
 
   private final LocalInfra infra;
   private final Path out;
@@ -68,6 +69,9 @@ public final class Bench {
       case "throughput" -> throughput();
       case "latency" -> latency();
       case "fleet" -> fleet();
+      case "fleet-model" -> FleetModel.compare(new ai.pingvas.generation.domain.SchedulerSettings(20_000, 8_000, 100, 2),
+          32, 10_000, 8_000, 2_000).put("setup", "32 GPUs (1 slot, 2 models each), 12 models Zipf(1.1), 20 users, "
+          + "load 8 s, job 2 s, 10,000 jobs; batch = all at t=0, poisson_90pct = arrivals at 90% of capacity");
       case "fairness" -> fairness();
       case "chaos" -> chaos();
       case "capacity" -> capacity();
