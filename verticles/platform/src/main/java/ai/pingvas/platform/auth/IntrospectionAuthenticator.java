@@ -15,8 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Authenticates by asking the credential authority's introspection endpoint, with a short cache so
- * a hot client costs one call per TTL. Credentials are cached by their SHA-256, never in clear.
+ * Authenticates by asking the credential authority's introspection endpoint. An optional short
+ * cache (TTL 0, the default, disables it) trades revocation latency for fewer calls; credentials
+ * are cached by their SHA-256, never in clear.
  */
 public final class IntrospectionAuthenticator implements Authenticator {
   private static final int MAX_CACHED = 10_000;
@@ -62,8 +63,10 @@ public final class IntrospectionAuthenticator implements Authenticator {
         .compose(response -> {
           if (response.statusCode() == 200) {
             Principal principal = Principal.fromJson(response.bodyAsJsonObject());
-            synchronized (cache) {
-              cache.put(digest, new Cached(principal, System.nanoTime() + ttlNanos));
+            if (ttlNanos > 0) {
+              synchronized (cache) {
+                cache.put(digest, new Cached(principal, System.nanoTime() + ttlNanos));
+              }
             }
             return Future.succeededFuture(principal);
           }
