@@ -10,26 +10,27 @@ import ai.pingvas.generation.events.OutboxRelayVerticle;
 import ai.pingvas.generation.events.PositionBoard;
 import ai.pingvas.generation.events.StreamHub;
 import ai.pingvas.generation.http.GenerationApiVerticle;
+import ai.pingvas.generation.billing.CreditReservationCheck;
 import ai.pingvas.generation.http.SubmitCheck;
-import ai.pingvas.generation.store.ApiKeys;
+import ai.pingvas.generation.http.TierLimitCheck;
 import ai.pingvas.generation.store.PgJobStore;
 import ai.pingvas.platform.auth.Authenticator;
+import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.db.Database;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.kafka.KafkaSettings;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.platform.tiers.TierCatalog;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * generation-service: the job router. Wires Postgres, Kafka, S3 presigning and the verticles:
@@ -37,7 +38,6 @@ import org.slf4j.LoggerFactory;
  * it is undeployed first on shutdown and stops accepting before the rest stops).
  */
 public final class GenerationService {
-  private static final Logger LOG = LoggerFactory.getLogger(GenerationService.class);
   public static final String NAME = "generation-service";
   public static final ServiceMain.Descriptor DESCRIPTOR =
       new ServiceMain.Descriptor(NAME, "/generation-defaults.yaml", "db/generation");
@@ -76,8 +76,8 @@ public final class GenerationService {
           runtime.probes().startRefreshing(1_000);
 
           PgJobStore store = new PgJobStore(pool);
-          ApiKeys apiKeys = new ApiKeys(pool);
-          Authenticator authenticator = apiKeys;
+          // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
+          Authenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
           UploadSigner signer = new UploadSigner(config);
           runtime.onClose(() -> {
             signer.close();
@@ -87,7 +87,13 @@ public final class GenerationService {
               config.optionalString("auth.internal-token"), config.bool("gallery.verify"),
               config.string("http.public-url"));
           // Checks every submission passes before it is stored, in order (tier limits, models, credits).
-          List<SubmitCheck> submitChecks = List.of();
+          List<SubmitCheck> submitChecks = new ArrayList<>();
+          submitChecks.add(new TierLimitCheck(new TierCatalog(vertx, config.string("auth.tiers-url"),
+              config.optionalString("auth.internal-token"), config.duration("auth.tiers-refresh"))));
+          if (config.bool("billing.enabled")) {
+            submitChecks.add(new CreditReservationCheck(vertx, config.string("billing.url"),
+                config.optionalString("auth.internal-token")));
+          }
           StreamHub hub = new StreamHub(runtime.registry());
           PositionBoard board = new PositionBoard();
 
@@ -98,20 +104,11 @@ public final class GenerationService {
               .compose(id -> vertx.deployVerticle(new JanitorVerticle(store, settings.janitor())))
               .compose(id -> vertx.deployVerticle(new OutboxRelayVerticle(pool, database.connectOptions(), producer,
                   topic, runtime.registry())))
-              .compose(id -> seedDevUser(config, apiKeys))
-              .compose(v -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,
-                  apiKeys, hub, loaded, submitChecks),
+              .compose(id -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,
+                  hub, loaded, submitChecks),
                   new DeploymentOptions().setInstances(config.integer("http.instances"))));
           return chain.<Void>mapEmpty();
         });
   }
 
-  private static Future<String> seedDevUser(Config config, ApiKeys apiKeys) {
-    if (!config.bool("dev.seed-user")) {
-      return Future.succeededFuture();
-    }
-    String key = config.optionalString("dev.seed-key");
-    return apiKeys.issue(GenerationSettings.DEV_USER_ID, "dev", "studio", Set.of("admin"), key)
-        .onSuccess(k -> LOG.info("dev user {} is ready", GenerationSettings.DEV_USER_ID));
-  }
 }

@@ -1,12 +1,9 @@
 package ai.pingvas.generation.http;
 
 import ai.pingvas.generation.events.StreamHub;
-import ai.pingvas.generation.store.ApiKeys;
 import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Authenticator;
-import ai.pingvas.platform.auth.InternalAuth;
-import ai.pingvas.platform.http.ApiException;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
 import ai.pingvas.platform.launch.ServiceRuntime;
@@ -15,7 +12,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
@@ -28,18 +24,16 @@ public final class GenerationApiVerticle extends VerticleBase {
   private final ServiceRuntime runtime;
   private final JobStore store;
   private final Authenticator authenticator;
-  private final ApiKeys apiKeys;
   private final StreamHub hub;
   private final Contracts.Loaded contract;
   private final List<SubmitCheck> submitChecks;
   private HttpServer server;
 
-  public GenerationApiVerticle(ServiceRuntime runtime, JobStore store, Authenticator authenticator, ApiKeys apiKeys,
-      StreamHub hub, Contracts.Loaded contract, List<SubmitCheck> submitChecks) {
+  public GenerationApiVerticle(ServiceRuntime runtime, JobStore store, Authenticator authenticator, StreamHub hub,
+      Contracts.Loaded contract, List<SubmitCheck> submitChecks) {
     this.runtime = runtime;
     this.store = store;
     this.authenticator = authenticator;
-    this.apiKeys = apiKeys;
     this.hub = hub;
     this.contract = contract;
     this.submitChecks = List.copyOf(submitChecks);
@@ -61,8 +55,6 @@ public final class GenerationApiVerticle extends VerticleBase {
     Router router = OpsRoutes.mount(Router.router(vertx), runtime);
     router.get("/openapi.yaml").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/yaml").end(contract.text()));
-    router.post("/internal/v1/auth/introspect").handler(BodyHandler.create().setBodyLimit(16 * 1024))
-        .handler(InternalAuth.create(config.optionalString("auth.internal-token"))).handler(this::introspect);
 
     RouterBuilder api = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler())
         .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
@@ -98,15 +90,6 @@ public final class GenerationApiVerticle extends VerticleBase {
     return route;
   }
 
-  private void introspect(RoutingContext ctx) {
-    String credential = ctx.body().asJsonObject() == null ? null : ctx.body().asJsonObject().getString("credential");
-    if (credential == null) {
-      ctx.fail(ApiException.badRequest("missing_credential", "send {\"credential\": \"...\"}"));
-      return;
-    }
-    apiKeys.authenticate(credential).onSuccess(principal -> ctx.response()
-        .putHeader("Content-Type", "application/json").end(principal.toJson().encode())).onFailure(ctx::fail);
-  }
 
   @Override
   public Future<?> stop() {
