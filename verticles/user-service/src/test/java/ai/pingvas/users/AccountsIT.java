@@ -151,6 +151,10 @@ class AccountsIT {
     assertThat(tiers.json().getJsonObject("tiers").getJsonObject("studio").getInteger("max_resolution"))
         .isEqualTo(2048);
     String id = users.signUp().getJsonObject("user").getString("id");
+    assertThat(http.get("/internal/v1/users/" + id, null).status()).isEqualTo(401);
+    assertThat(http.send("GET", "/internal/v1/users/" + id, null, null, "X-Internal-Token",
+        UserHarness.INTERNAL_TOKEN).json().getJsonObject("limits").getLong("storage_quota_bytes"))
+        .isEqualTo(1024L * 1024 * 1024);
     assertThat(http.send("PUT", "/internal/v1/users/" + id + "/tier", null, "{\"tier\":\"studio\"}").status())
         .isEqualTo(401);
     assertThat(http.send("PUT", "/internal/v1/users/" + id + "/tier", null, "{\"tier\":\"studio\"}",

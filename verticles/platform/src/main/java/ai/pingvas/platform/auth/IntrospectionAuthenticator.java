@@ -3,6 +3,7 @@ package ai.pingvas.platform.auth;
 import ai.pingvas.platform.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -37,8 +38,9 @@ public final class IntrospectionAuthenticator implements Authenticator {
   }
 
   public IntrospectionAuthenticator(Vertx vertx, String url, String internalToken, Duration ttl) {
+    // every API-key request is one call here (no positive cache by default): keep enough connections
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(2_000)
-        .setIdleTimeout(30).setKeepAlive(true));
+        .setIdleTimeout(30).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(32));
     this.url = url;
     this.internalToken = internalToken;
     this.ttlNanos = ttl.toNanos();

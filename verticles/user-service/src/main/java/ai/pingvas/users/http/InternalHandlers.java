@@ -33,6 +33,24 @@ final class InternalHandlers {
         .onFailure(ctx::fail);
   }
 
+  /** {@code GET /internal/v1/users/{id}}: a user's tier and its limits (e.g. the gallery's storage quota). */
+  void user(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    try {
+      UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      ctx.fail(ApiException.badRequest("invalid_id", "not a user id"));
+      return;
+    }
+    users.byId(id).onSuccess(user -> {
+      if (user == null) {
+        ctx.fail(ApiException.notFound("no user " + id));
+      } else {
+        TokenHandlers.ok(ctx, 200, user.toJson().put("limits", settings.tiers().get(user.tier()).toJson()));
+      }
+    }).onFailure(ctx::fail);
+  }
+
   void tiers(RoutingContext ctx) {
     TokenHandlers.ok(ctx, 200, AccountHandlers.tierTable(settings));
   }

@@ -75,6 +75,7 @@ public final class UserApiVerticle extends VerticleBase {
     router.post("/internal/v1/auth/introspect").handler(BodyHandler.create().setBodyLimit(16 * 1024))
         .handler(internalAuth).handler(internal::introspect);
     router.get("/internal/v1/tiers").handler(internalAuth).handler(internal::tiers);
+    router.get("/internal/v1/users/:id").handler(internalAuth).handler(internal::user);
     router.put("/internal/v1/users/:id/tier").handler(BodyHandler.create().setBodyLimit(16 * 1024))
         .handler(internalAuth).handler(internal::setTier);
 
