@@ -35,9 +35,10 @@ public final class Probes {
 
   /** Adds a readiness check: the dependency is usable when the future succeeds. */
   public Probes register(String name, Supplier<Future<?>> check) {
+    // tryComplete: a check that answers after its timeout was already marked KO by HealthChecks
     readiness.register(name, CHECK_TIMEOUT_MS, promise -> check.get().onComplete(
-        ok -> promise.complete(Status.OK()),
-        err -> promise.complete(Status.KO(new JsonObject().put("error", String.valueOf(err.getMessage()))))));
+        ok -> promise.tryComplete(Status.OK()),
+        err -> promise.tryComplete(Status.KO(new JsonObject().put("error", String.valueOf(err.getMessage()))))));
     return this;
   }
 
