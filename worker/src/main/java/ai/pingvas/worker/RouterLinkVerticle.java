@@ -97,11 +97,18 @@ public final class RouterLinkVerticle extends VerticleBase {
 
   // ---- connection -----------------------------------------------------------------------------
 
+  /** The router to dial next: the list is tried in turn, so a dead replica is skipped. */
+  private String nextRouter() {
+    List<String> urls = settings.routerUrls();
+    return urls.get(Math.floorMod(reconnects, urls.size()));
+  }
+
   private void connect() {
     if (stopped) {
       return;
     }
-    WebSocketConnectOptions options = new WebSocketConnectOptions().setAbsoluteURI(settings.routerUrl())
+    String router = nextRouter();
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setAbsoluteURI(router)
         .putHeader("Authorization", "Bearer " + settings.token()).setTimeout(5_000);
     client.connect(options).onSuccess(ws -> {
       socket = ws;
@@ -114,7 +121,7 @@ public final class RouterLinkVerticle extends VerticleBase {
       send(new WorkerMessage.Hello(WorkerMessage.PROTOCOL_VERSION, settings.workerId(), gpu.name(), gpu.vramMb(),
           gpu.vramFreeMb(), settings.slots(), engine.modelsLoaded(), engine.name(), runningRefs()));
     }).onFailure(err -> {
-      LOG.atInfo().addKeyValue("router", settings.routerUrl()).addKeyValue("error", err.getMessage())
+      LOG.atInfo().addKeyValue("router", router).addKeyValue("error", err.getMessage())
           .log("router unreachable; retrying");
       reconnectLater();
     });
@@ -264,6 +271,9 @@ public final class RouterLinkVerticle extends VerticleBase {
         })
         .onComplete(ar -> {
           duration.record(Duration.ofNanos(System.nanoTime() - a.startedNanos));
+          LOG.atInfo().addKeyValue("job_id", jobId).addKeyValue("attempt", a.job.attempt())
+              .addKeyValue("outcome", ar.succeeded() ? "done" : ar.cause() instanceof EngineException ee
+                  ? ee.code() : "error").log("attempt ended");
           if (attempts.get(jobId) != a) {
             return;
           }

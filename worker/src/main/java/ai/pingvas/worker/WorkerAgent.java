@@ -5,7 +5,12 @@ import ai.pingvas.platform.http.OpsRoutes;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import ai.pingvas.worker.engine.Engine;
+import ai.pingvas.worker.engine.ModelLru;
+import ai.pingvas.worker.engine.ModelSizes;
 import ai.pingvas.worker.engine.ProceduralEngine;
+import ai.pingvas.worker.engine.invokeai.InvokeAiEngine;
+import ai.pingvas.worker.engine.invokeai.InvokeAiSettings;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -31,12 +36,31 @@ public final class WorkerAgent {
   public static Future<RouterLinkVerticle> start(ServiceRuntime runtime, Runnable onDrained) {
     Vertx vertx = runtime.vertx();
     WorkerSettings settings = WorkerSettings.from(runtime.config());
-    Engine engine = switch (settings.engine()) {
-      case "procedural" -> new ProceduralEngine(vertx, settings.stepTime(), settings.modelLoadTime(),
-          settings.maxModels(), settings.previewEvery());
-      default -> throw new ConfigException("worker.engine '" + settings.engine() + "' is not available; use procedural");
-    };
-    GpuInfo gpu = GpuInfo.fixed(settings.gpuName(), settings.vramMb());
+    GpuInfo configured = GpuInfo.fixed(settings.gpuName(), settings.vramMb());
+    Future<GpuInfo> detected = settings.nvidiaSmi() == null ? Future.succeededFuture(configured)
+        : GpuInfo.detect(vertx, settings.nvidiaSmi(), settings.gpuIndex(), settings.gpuPoll(), configured);
+    return detected.compose(gpu -> {
+      GpuInfo.bind(gpu, runtime.registry());
+      ModelLru lru = new ModelLru(gpu.vramMb() - settings.vramReserveMb(), settings.maxModels());
+      ModelSizes sizes = new ModelSizes(settings.modelVram(), settings.modelVramMb());
+      Gauge.builder("pingvas_worker_models_vram_mb", lru, ModelLru::usedMb)
+          .description("VRAM the loaded models take (by the engine's accounting)").register(runtime.registry());
+      Engine engine = switch (settings.engine()) {
+        case "procedural" -> new ProceduralEngine(vertx, settings.stepTime(), settings.modelLoadTime(), lru, sizes,
+            settings.previewEvery());
+        case "invokeai" -> new InvokeAiEngine(vertx, InvokeAiSettings.from(runtime.config()), lru, sizes);
+        default -> throw new ConfigException("worker.engine '" + settings.engine()
+            + "' is not available; use procedural or invokeai");
+      };
+      runtime.onClose(engine::close);
+      Future<Void> ready = engine instanceof InvokeAiEngine invokeai ? invokeai.start() : Future.succeededFuture();
+      return ready.compose(v -> serve(runtime, settings, engine, gpu, onDrained));
+    });
+  }
+
+  private static Future<RouterLinkVerticle> serve(ServiceRuntime runtime, WorkerSettings settings, Engine engine,
+      GpuInfo gpu, Runnable onDrained) {
+    Vertx vertx = runtime.vertx();
     RouterLinkVerticle link = new RouterLinkVerticle(settings, engine, gpu, runtime.registry(),
         settings.exitWhenDrained() ? onDrained : null);
     runtime.probes().register("router", () -> link.connected() ? Future.succeededFuture()

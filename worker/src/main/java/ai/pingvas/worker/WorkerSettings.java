@@ -4,11 +4,13 @@ import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.config.ConfigException;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
 
 /** The worker's configuration, typed and checked once at start. */
-public record WorkerSettings(String workerId, String routerUrl, String token, int slots, String engine,
+public record WorkerSettings(String workerId, java.util.List<String> routerUrls, String token, int slots, String engine,
     String gpuName, int vramMb, Duration disconnectAbort, Duration reconnectMin, Duration reconnectMax,
-    boolean exitWhenDrained, Duration stepTime, Duration modelLoadTime, int maxModels, int previewEvery) {
+    boolean exitWhenDrained, Duration stepTime, Duration modelLoadTime, int maxModels, int previewEvery,
+    int vramReserveMb, int modelVramMb, List<String> modelVram, String nvidiaSmi, int gpuIndex, Duration gpuPoll) {
 
   public static WorkerSettings from(Config config) {
     String id = config.optionalString("worker.id");
@@ -20,12 +22,18 @@ public record WorkerSettings(String workerId, String routerUrl, String token, in
       throw new ConfigException("worker.token (PINGVAS_WORKER_TOKEN) must be set to the router's worker token");
     }
     String gpu = config.optionalString("worker.gpu-name");
-    return new WorkerSettings(id, config.string("worker.router-url"), token, config.integer("worker.slots"),
+    java.util.List<String> routers = config.list("worker.router-url");
+    if (routers.isEmpty()) {
+      throw new ConfigException("worker.router-url (PINGVAS_WORKER_ROUTER_URL) must name at least one router");
+    }
+    return new WorkerSettings(id, routers, token, config.integer("worker.slots"),
         config.string("worker.engine"), gpu == null ? "cpu (procedural)" : gpu, config.integer("worker.vram-mb"),
         config.duration("worker.disconnect-abort"), config.duration("worker.reconnect-min"),
         config.duration("worker.reconnect-max"), config.bool("worker.exit-when-drained"),
         config.duration("engine.step-time"), config.duration("engine.model-load-time"),
-        config.integer("engine.max-models"), config.integer("engine.preview-every"));
+        config.integer("engine.max-models"), config.integer("engine.preview-every"),
+        config.integer("engine.vram-reserve-mb"), config.integer("engine.model-vram-mb"), config.list("engine.model-vram"),
+        config.optionalString("gpu.nvidia-smi"), config.integer("gpu.index"), config.duration("gpu.poll-interval"));
   }
 
   private static String hostName() {

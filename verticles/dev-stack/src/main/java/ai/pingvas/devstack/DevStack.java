@@ -6,6 +6,7 @@ import ai.pingvas.embedded.PostgresServer;
 import ai.pingvas.embedded.S3Server;
 import ai.pingvas.gallery.GalleryService;
 import ai.pingvas.generation.GenerationService;
+import ai.pingvas.models.ModelService;
 import ai.pingvas.payments.PaymentService;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.config.ConfigLoader;
@@ -146,6 +147,7 @@ public final class DevStack implements AutoCloseable {
     common.put("PINGVAS_USERS_URL", usersUrl);
     common.put("PINGVAS_BILLING_URL", "http://127.0.0.1:" + ports.get(PaymentService.NAME));
     common.put("PINGVAS_GALLERY_URL", "http://127.0.0.1:" + ports.get(GalleryService.NAME));
+    common.put("PINGVAS_MODELS_URL", "http://127.0.0.1:" + ports.get(ModelService.NAME));
     common.put("PINGVAS_WORKERS_TOKEN", workerToken);
     // The dev user is created through user-service, with the key kept in the data folder.
     common.put("PINGVAS_DEV_SEED_KEY", apiKey);
@@ -163,7 +165,11 @@ public final class DevStack implements AutoCloseable {
 
     for (int i = 1; i <= options.workers(); i++) {
       Map<String, String> worker = new HashMap<>(common);
-      worker.put("PINGVAS_HTTP_PORT", Integer.toString(Ports.free()));
+      int workerPort = Ports.free();
+      if (i == 1) {
+        serviceUrls.put(WorkerAgent.NAME, "http://127.0.0.1:" + workerPort);
+      }
+      worker.put("PINGVAS_HTTP_PORT", Integer.toString(workerPort));
       worker.put("PINGVAS_WORKER_ID", "dev-worker-" + i);
       worker.put("PINGVAS_WORKER_ROUTER_URL", generationUrl.replace("http:", "ws:") + "/v1/workers/connect");
       worker.put("PINGVAS_WORKER_TOKEN", workerToken);
@@ -201,7 +207,10 @@ public final class DevStack implements AutoCloseable {
           Map.of("PINGVAS_DEV_SEED_USER", "true", "PINGVAS_RATELIMIT_AUTH_PER_IP", "600"),
           List.of("/v1/users", "/v1/auth", "/v1/me", "/v1/api-keys", "/v1/tiers", "/.well-known")),
       // No Stripe key: free-allowance mode (monthly credits by tier).
-      new ServiceSpec(PaymentService.DESCRIPTOR, PaymentService::start, Map.of(), List.of("/v1/billing")));
+      new ServiceSpec(PaymentService.DESCRIPTOR, PaymentService::start, Map.of(), List.of("/v1/billing")),
+      new ServiceSpec(ModelService.DESCRIPTOR, ModelService::start,
+          Map.of("PINGVAS_DEV_SEED_MODELS", "true"),
+          List.of("/v1/models")));
 
   /** The caller's PINGVAS_* variables win over the stack's choices. */
   private void callerWins(Map<String, String> target) {
@@ -251,7 +260,7 @@ public final class DevStack implements AutoCloseable {
     return "http://localhost:" + port;
   }
 
-  /** Each service's own base URL (its /metrics and /health live there). */
+  /** Each service's own base URL, and the first worker's (their /metrics and /health live there). */
   public Map<String, String> serviceUrls() {
     return Map.copyOf(serviceUrls);
   }

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -61,7 +60,7 @@ class AccountsAcrossServicesIT {
   @Test
   void everyOperationOfEveryServiceRefusesAnonymousCallers() {
     Map<String, Operation> operations = operations();
-    assertThat(operations).hasSizeGreaterThan(20);
+    assertThat(operations).hasSizeGreaterThan(25);
     for (Operation op : operations.values()) {
       if (PUBLIC.contains(op.id())) {
         continue;
@@ -112,6 +111,39 @@ class AccountsAcrossServicesIT {
     checks.put("getImage", () -> assertThat(api.get("/v1/images/" + aliceImage, bob.key()).status()).isEqualTo(404));
     checks.put("getImageContent", () -> assertThat(api.get("/v1/images/" + aliceImage + "/content", bob.key())
         .status()).isEqualTo(404));
+    checks.put("getStorageUsage", () -> {
+      User carol = studioUser();
+      JsonObject usage = api.get("/v1/images/usage", carol.key()).json();
+      assertThat(usage.getLong("images")).isZero();
+      assertThat(usage.getLong("used_bytes")).isZero();
+      assertThat(api.get("/v1/images/usage", alice.key()).json().getLong("images")).isPositive();
+    });
+    checks.put("deleteImage", () -> {
+      assertThat(api.send("DELETE", "/v1/images/" + aliceImage, bob.key(), null).status()).isEqualTo(404);
+      assertThat(api.get("/v1/images/" + aliceImage, alice.key()).status()).isEqualTo(200);
+    });
+    checks.put("getImageThumbnail", () -> assertThat(api.get("/v1/images/" + aliceImage + "/thumbnail", bob.key())
+        .status()).isEqualTo(404));
+    // The model registry is shared reading; only admins change it.
+    checks.put("listModels", () -> assertThat(api.get("/v1/models", bob.key()).status()).isEqualTo(200));
+    checks.put("getModel", () -> assertThat(api.get("/v1/models/sd-1.5", bob.key()).status()).isEqualTo(200));
+    checks.put("createModel", () -> {
+      assertThat(api.post("/v1/models", bob.key(), new JsonObject().put("name", "bobs-model").put("kind", "checkpoint")
+          .put("base", "sd-1").put("size_mb", 10).put("vram_mb", 10).put("source", "local:bob").encode()).status())
+          .isIn(400, 403);
+      assertThat(api.get("/v1/models/bobs-model", bob.key()).status()).isEqualTo(404);
+    });
+    checks.put("updateModel", () -> {
+      String before = api.get("/v1/models/sd-1.5", bob.key()).body();
+      assertThat(api.send("PUT", "/v1/models/sd-1.5", bob.key(), new JsonObject().put("kind", "checkpoint")
+          .put("base", "sd-1").put("size_mb", 1).put("vram_mb", 1).put("source", "local:bob").encode()).status())
+          .isIn(400, 403);
+      assertThat(api.get("/v1/models/sd-1.5", bob.key()).body()).isEqualTo(before);
+    });
+    checks.put("deleteModel", () -> {
+      assertThat(api.send("DELETE", "/v1/models/sd-1.5", bob.key(), null).status()).isEqualTo(403);
+      assertThat(api.get("/v1/models/sd-1.5", bob.key()).status()).isEqualTo(200);
+    });
     checks.put("signUp", () -> assertThat(api.post("/v1/users", null, new JsonObject().put("email", alice.email())
         .put("password", "another long password").encode()).status()).isEqualTo(409));
     checks.put("getUser", () -> assertThat(api.get("/v1/users/" + alice.id(), bob.key()).status()).isEqualTo(404));
@@ -257,10 +289,13 @@ class AccountsAcrossServicesIT {
   @SuppressWarnings("unchecked")
   private static Map<String, Operation> operations() {
     Map<String, Operation> out = new LinkedHashMap<>();
-    Set<String> urls = new LinkedHashSet<>(stack.serviceUrls().values());
-    for (String url : urls) {
+    for (Map.Entry<String, String> service : stack.serviceUrls().entrySet()) {
+      if (!service.getKey().endsWith("-service")) {
+        continue; // workers have an ops port, no public API
+      }
+      String url = service.getValue();
       Api.Response contract = new Api(url).get("/openapi.yaml", null);
-      assertThat(contract.status()).as(url).isEqualTo(200);
+      assertThat(contract.status()).as(service.getKey() + " at " + url + ": " + contract.body()).isEqualTo(200);
       Map<String, Object> doc = new Yaml().load(contract.body());
       Map<String, Map<String, Object>> paths = (Map<String, Map<String, Object>>) doc.get("paths");
       paths.forEach((path, methods) -> methods.forEach((method, op) -> {

@@ -75,6 +75,18 @@ class DevStackIT {
     awaitListed(image.getString("id"));
   }
 
+  @Test
+  void seedsTheDefaultModelsAndRefusesUnknownOnes() throws Exception {
+    JsonObject models = send("GET", "/v1/models", null, 200);
+    assertThat(models.getJsonArray("items").stream().map(m -> ((JsonObject) m).getString("name")).toList())
+        .contains("sd-1.5", "sdxl", "detail-tweaker", "pixel-art-xl");
+    JsonObject refused = send("POST", "/v1/generations", "{\"model\":\"sd-9\",\"prompt\":\"x\"}", 422);
+    assertThat(refused.getString("code")).isEqualTo("unknown_model");
+    JsonObject mismatch = send("POST", "/v1/generations", "{\"model\":\"sd-1.5\",\"prompt\":\"x\","
+        + "\"loras\":[{\"name\":\"pixel-art-xl\",\"weight\":0.8}]}", 422);
+    assertThat(mismatch.getString("code")).isEqualTo("model_incompatible");
+  }
+
   private static JsonObject awaitStatus(String id, String status) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     JsonObject job;

@@ -14,10 +14,22 @@ public final class LocalInfra implements AutoCloseable {
   private final KafkaServer kafka;
   private final S3Server s3;
 
+  private final boolean owner;
+
   private LocalInfra(PostgresServer postgres, KafkaServer kafka, S3Server s3) {
+    this(postgres, kafka, s3, true);
+  }
+
+  private LocalInfra(PostgresServer postgres, KafkaServer kafka, S3Server s3, boolean owner) {
     this.postgres = postgres;
     this.kafka = kafka;
     this.s3 = s3;
+    this.owner = owner;
+  }
+
+  /** A view over servers owned elsewhere (closing it stops nothing). */
+  public static LocalInfra borrowing(PostgresServer postgres, KafkaServer kafka, S3Server s3) {
+    return new LocalInfra(postgres, kafka, s3, false);
   }
 
   /** What to start; a null port means any free port. */
@@ -59,6 +71,9 @@ public final class LocalInfra implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!owner) {
+      return;
+    }
     if (s3 != null) {
       s3.close();
     }

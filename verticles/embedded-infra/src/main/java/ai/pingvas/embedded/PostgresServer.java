@@ -144,6 +144,14 @@ public final class PostgresServer implements AutoCloseable {
         p.onExit().join();
       });
     }
+    // release the handle's data-directory lock; its stop finds the server already gone
+    try {
+      if (postgres != null) {
+        postgres.close();
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("closing the killed PostgreSQL handle: {}", e.toString());
+    }
     postgres = null;
   }
 

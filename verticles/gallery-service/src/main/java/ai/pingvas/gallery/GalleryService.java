@@ -3,6 +3,7 @@ package ai.pingvas.gallery;
 import ai.pingvas.gallery.events.ImageIngestVerticle;
 import ai.pingvas.gallery.http.GalleryApiVerticle;
 import ai.pingvas.gallery.storage.ObjectStore;
+import ai.pingvas.gallery.storage.Thumbnailer;
 import ai.pingvas.gallery.store.PgImageStore;
 import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
@@ -33,6 +34,7 @@ public final class GalleryService {
   public static Future<Void> start(ServiceRuntime runtime) {
     Vertx vertx = runtime.vertx();
     Config config = runtime.config();
+    GallerySettings settings = GallerySettings.from(config);
     Database database = Database.fromConfig(config);
     KafkaSettings kafka = KafkaSettings.fromConfig(config, NAME);
     String topic = config.string("events.topic");
@@ -57,10 +59,11 @@ public final class GalleryService {
           PgImageStore store = new PgImageStore(pool);
           // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
           ChainAuthenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
+          Thumbnailer thumbnailer = new Thumbnailer(settings.thumbnailSize(), settings.thumbnailQuality());
           return vertx.deployVerticle(new ImageIngestVerticle(kafka, topic, config.string("events.group"), store,
-                  runtime.registry()))
-              .compose(id -> vertx.deployVerticle(new GalleryApiVerticle(runtime, store, objects, authenticator,
-                  contract)))
+                  objects, thumbnailer, runtime.registry()))
+              .compose(id -> vertx.deployVerticle(new GalleryApiVerticle(runtime, settings, store, objects,
+                  authenticator, contract)))
               .<Void>mapEmpty();
         });
   }

@@ -13,6 +13,10 @@ import ai.pingvas.generation.http.GenerationApiVerticle;
 import ai.pingvas.generation.billing.CreditReservationCheck;
 import ai.pingvas.generation.http.SubmitCheck;
 import ai.pingvas.generation.http.TierLimitCheck;
+import ai.pingvas.generation.models.ModelCatalog;
+import ai.pingvas.generation.models.ModelSubmitCheck;
+import ai.pingvas.generation.models.WorkerStateVerticle;
+import ai.pingvas.generation.quota.StorageQuotaCheck;
 import ai.pingvas.generation.store.PgJobStore;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.ChainAuthenticator;
@@ -86,10 +90,23 @@ public final class GenerationService {
           GalleryClient gallery = new GalleryClient(vertx, config.string("gallery.url"),
               config.optionalString("auth.internal-token"), config.bool("gallery.verify"),
               config.string("http.public-url"));
+          // The model registry's copy for the model check; model-service down never blocks start-up.
+          ModelCatalog models = new ModelCatalog(vertx, config.string("models.url"),
+              config.optionalString("auth.internal-token"), config.duration("models.request-timeout"),
+              config.duration("models.miss-refresh-min"));
+          models.startRefreshing(config.duration("models.refresh-interval"));
+          runtime.onClose(() -> {
+            models.close();
+            return Future.succeededFuture();
+          });
           // Checks every submission passes before it is stored, in order (tier limits, models, credits).
           List<SubmitCheck> submitChecks = new ArrayList<>();
           submitChecks.add(new TierLimitCheck(new TierCatalog(vertx, config.string("auth.tiers-url"),
               config.optionalString("auth.internal-token"), config.duration("auth.tiers-refresh"))));
+          submitChecks.add(new ModelSubmitCheck(models, runtime.registry()));
+          submitChecks.add(new StorageQuotaCheck(vertx, config.string("gallery.url"),
+              config.optionalString("auth.internal-token"), config.duration("gallery.quota-cache-ttl")));
+          // last: only a submission every other check accepted holds credits
           if (config.bool("billing.enabled")) {
             submitChecks.add(new CreditReservationCheck(vertx, config.string("billing.url"),
                 config.optionalString("auth.internal-token")));
@@ -100,8 +117,11 @@ public final class GenerationService {
           Future<String> chain = vertx.deployVerticle(new JobEventsVerticle(kafka, topic, hub, board,
                   runtime.registry()))
               .compose(id -> vertx.deployVerticle(new DispatcherVerticle(settings.dispatch(), store, signer, gallery,
-                  hub, board, runtime.registry(), DispatchPolicy.affinity(settings.dispatch().policy()))))
+                  hub, board, runtime.registry(), DispatchPolicy.named(config.string("scheduler.policy"),
+                  settings.dispatch().policy()))))
               .compose(id -> vertx.deployVerticle(new JanitorVerticle(store, settings.janitor())))
+              .compose(id -> vertx.deployVerticle(new WorkerStateVerticle(kafka, producer,
+                  config.string("models.worker-topic"), settings.routerId(), config.duration("models.publish-interval"))))
               .compose(id -> vertx.deployVerticle(new OutboxRelayVerticle(pool, database.connectOptions(), producer,
                   topic, runtime.registry())))
               .compose(id -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,

@@ -20,10 +20,10 @@ public record GenerationSettings(String routerId, DispatchSettings dispatch, Jan
       "model_incompatible");
 
   public static GenerationSettings from(Config config) {
-    String routerId = config.optionalString("router.id");
-    if (routerId == null) {
-      routerId = hostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
-    }
+    // Every process start is a new replica identity: jobs of a previous incarnation are recovered
+    // through worker adoption or the lease reaper, never mistaken for this process's own.
+    String prefix = config.optionalString("router.id");
+    String routerId = (prefix == null ? hostName() : prefix) + "-" + UUID.randomUUID().toString().substring(0, 8);
     Map<String, Tier> tiers = new LinkedHashMap<>();
     for (String name : new String[] {"free", "pro", "studio"}) {
       tiers.put(name, new Tier(name, config.decimal("tiers." + name + ".weight"),

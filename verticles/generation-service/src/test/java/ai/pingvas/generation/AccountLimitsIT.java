@@ -18,7 +18,7 @@ class AccountLimitsIT {
 
   @BeforeAll
   static void start() {
-    harness = new RouterHarness("limits");
+    harness = new RouterHarness("limits").withConfiguredTierLimits();
     harness.startRouter().toCompletionStage().toCompletableFuture().join();
     api = new ApiClient(harness.baseUrl());
     users = new ApiClient("http://127.0.0.1:" + harness.usersPort);

@@ -16,7 +16,8 @@ import java.util.function.Predicate;
 
 /** A plain HTTP/WebSocket client of the public API, as a user's program would use it. */
 final class ApiClient {
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
 
   ApiClient(String base) {

@@ -142,6 +142,38 @@ class JobApiIT {
   }
 
   @Test
+  void reportsQueuePositionsInJobsAndEventsAndKeepsThemCurrent() {
+    String bob = harness.createUser("studio");
+    try (ApiClient.EventStream stream = api.stream(bob)) {
+      // bob's own earlier jobs run before his last one (same priority, older first)
+      List<String> earlier = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        earlier.add(api.post("/v1/generations", bob, BODY).json().getString("id"));
+      }
+      JsonObject bobs = api.post("/v1/generations", bob, BODY).json();
+      String bobJob = bobs.getString("id");
+      Integer position = bobs.getInteger("queue_position");
+      assertThat(position).isNotNull().isGreaterThanOrEqualTo(3);
+      assertThat(bobs.getValue("eta_seconds")).as("no workers: no honest ETA").isNull();
+      JsonObject queued = stream.awaitEvent(e -> bobJob.equals(e.getString("job_id"))
+          && "job.queued".equals(e.getString("type")) && e.getInteger("queue_position") != null,
+          java.time.Duration.ofSeconds(10));
+      assertThat(queued.getInteger("seq")).isEqualTo(1);
+      assertThat(api.get("/v1/generations/" + bobJob, bob).json().getInteger("queue_position")).isEqualTo(position);
+
+      // jobs ahead of it leave the queue: its position falls and a refresh event says so
+      for (String id : earlier) {
+        api.post("/v1/generations/" + id + "/cancel", bob, "");
+      }
+      int now = api.get("/v1/generations/" + bobJob, bob).json().getInteger("queue_position");
+      assertThat(now).isLessThan(position);
+      stream.awaitEvent(e -> bobJob.equals(e.getString("job_id")) && e.getBoolean("refresh", false)
+          && e.getInteger("queue_position") == now, java.time.Duration.ofSeconds(10));
+      api.post("/v1/generations/" + bobJob + "/cancel", bob, "");
+    }
+  }
+
+  @Test
   void servesItsOpenApiContract() {
     ApiClient.Response contract = api.get("/openapi.yaml", null);
     assertThat(contract.status()).isEqualTo(200);

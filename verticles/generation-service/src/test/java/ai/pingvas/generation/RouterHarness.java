@@ -8,7 +8,6 @@ import ai.pingvas.embedded.PostgresServer;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.config.ConfigLoader;
 import ai.pingvas.platform.launch.ServiceRuntime;
-import ai.pingvas.users.UserService;
 import ai.pingvas.worker.RouterLinkVerticle;
 import ai.pingvas.worker.WorkerAgent;
 import io.vertx.core.Future;
@@ -31,20 +30,27 @@ import software.amazon.awssdk.services.s3.S3Client;
 final class RouterHarness implements AutoCloseable {
   static final String WORKER_TOKEN = "test-worker-token";
 
-  final LocalInfra infra = SharedInfra.get();
+  final LocalInfra infra;
+  final String name;
   final String dbUrl;
   final String topic;
   final int port;
   final Map<String, String> env = new HashMap<>();
-  static final String INTERNAL_TOKEN = "test-internal-token";
-  final int usersPort = Ports.free();
-  final Map<String, String> userEnv = new HashMap<>();
-  ServiceRuntime users;
+  TestUsers users;
+  int usersPort;
+  private Map<String, String> userSettings = TestUsers.generousLimits();
   ServiceRuntime router;
   final List<ServiceRuntime> workers = new ArrayList<>();
 
   RouterHarness(String name) {
-    this.dbUrl = SharedInfra.newDatabase(name);
+    this(name, SharedInfra.get(), SharedInfra.newDatabase(name));
+  }
+
+  /** A router on its own infrastructure (tests that stop Postgres or Kafka must not share them). */
+  RouterHarness(String name, LocalInfra infra, String dbUrl) {
+    this.infra = infra;
+    this.name = name;
+    this.dbUrl = dbUrl;
     this.topic = "generation.events." + name + "." + UUID.randomUUID().toString().substring(0, 8);
     this.port = Ports.free();
     env.put("PINGVAS_HTTP_PORT", Integer.toString(port));
@@ -62,23 +68,12 @@ final class RouterHarness implements AutoCloseable {
     env.put("PINGVAS_STORAGE_BUCKET", SharedInfra.BUCKET);
     env.put("PINGVAS_GALLERY_VERIFY", "false");
     env.put("PINGVAS_SHUTDOWN_GRACE", "2s");
-    // Accounts come from a real user-service; billing is exercised end to end in the dev stack's tests.
-    String usersUrl = "http://127.0.0.1:" + usersPort;
-    env.put("PINGVAS_AUTH_INTERNAL_TOKEN", INTERNAL_TOKEN);
-    env.put("PINGVAS_AUTH_JWKS_URL", usersUrl + "/.well-known/jwks.json");
-    env.put("PINGVAS_AUTH_INTROSPECT_URL", usersUrl + "/internal/v1/auth/introspect");
-    env.put("PINGVAS_AUTH_TIERS_URL", usersUrl + "/internal/v1/tiers");
-    env.put("PINGVAS_BILLING_ENABLED", "false");
-    userEnv.put("PINGVAS_HTTP_PORT", Integer.toString(usersPort));
-    userEnv.put("PINGVAS_PG_URL", dbUrl);
-    userEnv.put("PINGVAS_PG_USER", PostgresServer.USER);
-    userEnv.put("PINGVAS_PG_PASSWORD", PostgresServer.PASSWORD);
-    userEnv.put("PINGVAS_AUTH_INTERNAL_TOKEN", INTERNAL_TOKEN);
-    userEnv.put("PINGVAS_SIGNING_KEY_SECRET", "test-signing-key-secret");
-    userEnv.put("PINGVAS_PASSWORDS_ARGON2_MEMORY_KIB", "4096");
-    userEnv.put("PINGVAS_PASSWORDS_ARGON2_ITERATIONS", "1");
-    userEnv.put("PINGVAS_RATELIMIT_AUTH_PER_IP", "100000");
-    userEnv.put("PINGVAS_SHUTDOWN_GRACE", "1s");
+  }
+
+  /** Keep user-service's tier limits as configured (tests of those limits). */
+  RouterHarness withConfiguredTierLimits() {
+    userSettings = Map.of();
+    return this;
   }
 
   RouterHarness with(String variable, String value) {
@@ -93,8 +88,10 @@ final class RouterHarness implements AutoCloseable {
   /** Starts user-service (once), then the router. */
   Future<Void> startRouter() {
     if (users == null) {
-      users = ServiceRuntime.create(UserService.NAME, ConfigLoader.load("/users-defaults.yaml", userEnv), 1);
-      UserService.start(users).toCompletionStage().toCompletableFuture().join();
+      // accounts come from a real user-service; billing is exercised end to end in the dev stack's tests
+      users = new TestUsers(SharedInfra.newDatabase(name + "_users"), userSettings);
+      usersPort = users.port;
+      users.routerEnv().forEach(env::putIfAbsent);
     }
     router = ServiceRuntime.create(GenerationService.NAME, routerConfig(), 2);
     return GenerationService.start(router);
@@ -146,31 +143,18 @@ final class RouterHarness implements AutoCloseable {
       w.close().toCompletionStage().toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
           .exceptionally(e -> null).join();
     }
-    for (ServiceRuntime runtime : new ServiceRuntime[] {router, users}) {
-      if (runtime != null) {
-        runtime.close().toCompletionStage().toCompletableFuture()
-            .orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null).join();
-      }
+    if (router != null) {
+      router.close().toCompletionStage().toCompletableFuture()
+          .orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null).join();
+    }
+    if (users != null) {
+      users.close();
     }
   }
 
-  /** Signs a user up with user-service, gives them the tier, and returns a new API key of theirs. */
+  /** Signs a user up with this harness's user-service, with the tier; returns a new API key of theirs. */
   String createUser(String tier) {
-    ApiClient users = new ApiClient("http://127.0.0.1:" + usersPort);
-    String email = "user-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
-    ApiClient.Response signUp = users.post("/v1/users", null, new io.vertx.core.json.JsonObject()
-        .put("email", email).put("password", "correct horse battery").encode());
-    if (signUp.status() != 201) {
-      throw new IllegalStateException("sign-up answered " + signUp.status() + ": " + signUp.body());
-    }
-    String userId = signUp.json().getJsonObject("user").getString("id");
-    String token = signUp.json().getJsonObject("tokens").getString("access_token");
-    ApiClient.Response tiered = users.put("/internal/v1/users/" + userId + "/tier", "{\"tier\":\"" + tier + "\"}",
-        "X-Internal-Token", INTERNAL_TOKEN);
-    if (tiered.status() != 200) {
-      throw new IllegalStateException("tier change answered " + tiered.status() + ": " + tiered.body());
-    }
-    return users.post("/v1/api-keys", token, "{\"name\":\"test\"}").json().getString("key");
+    return users.create(tier);
   }
 
   static Duration await() {

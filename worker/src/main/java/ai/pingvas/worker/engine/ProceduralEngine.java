@@ -7,27 +7,36 @@ import io.vertx.core.Vertx;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
  * The built-in engine: no GPU, real PNGs. It "loads" models into an LRU set (optionally taking
  * {@code modelLoadTime}), renders {@link ProceduralArt} off the event loop, then walks through the
  * job's steps at {@code stepTime} each, sending previews, and stops at the next step when canceled.
+ *
+ * <p>For failure drills it honours one prompt directive: a prompt starting with
+ * {@code !fail:<code>} fails every attempt at step 1 with that failure code, and
+ * {@code !fail@<n>:<code>} fails attempts 1..n only (so a retry succeeds). Deterministic codes
+ * ({@code bad_request}, {@code unknown_model}, {@code invalid_params}) are reported not retryable.
  */
 public final class ProceduralEngine implements Engine {
   private final Vertx vertx;
   private final Duration stepTime;
   private final Duration modelLoadTime;
-  private final int maxModels;
+  private final ModelLru models;
+  private final ModelSizes sizes;
   private final int previewEvery;
-  private final LinkedHashSet<String> models = new LinkedHashSet<>();
+  private static final java.util.regex.Pattern FAIL = java.util.regex.Pattern.compile("^!fail(?:@(\\d+))?:([a-z_]+)");
+  private static final java.util.Set<String> DETERMINISTIC = java.util.Set.of("bad_request", "unknown_model",
+      "invalid_params");
 
-  public ProceduralEngine(Vertx vertx, Duration stepTime, Duration modelLoadTime, int maxModels, int previewEvery) {
+  public ProceduralEngine(Vertx vertx, Duration stepTime, Duration modelLoadTime, ModelLru models, ModelSizes sizes,
+      int previewEvery) {
     this.vertx = vertx;
     this.stepTime = stepTime;
     this.modelLoadTime = modelLoadTime;
-    this.maxModels = Math.max(1, maxModels);
+    this.models = models;
+    this.sizes = sizes;
     this.previewEvery = previewEvery;
   }
 
@@ -37,8 +46,8 @@ public final class ProceduralEngine implements Engine {
   }
 
   @Override
-  public synchronized List<String> modelsLoaded() {
-    return new ArrayList<>(models);
+  public List<String> modelsLoaded() {
+    return models.models();
   }
 
   @Override
@@ -70,28 +79,34 @@ public final class ProceduralEngine implements Engine {
   }
 
   private Future<Void> loadModel(String model) {
-    synchronized (this) {
-      if (models.remove(model)) {
-        models.add(model);
-        return Future.succeededFuture();
-      }
+    if (models.contains(model)) {
+      models.use(model, sizes.of(model));
+      return Future.succeededFuture();
     }
     Future<Void> loading = modelLoadTime.isZero() ? Future.succeededFuture()
         : vertx.timer(modelLoadTime.toMillis()).mapEmpty();
-    return loading.onSuccess(v -> {
-      synchronized (this) {
-        models.add(model);
-        while (models.size() > maxModels) {
-          models.remove(models.iterator().next());
-        }
-      }
-    });
+    return loading.onSuccess(v -> models.use(model, sizes.of(model)));
   }
 
   private Future<Void> walkSteps(JobSpec job, StepListener listener, CancelSignal cancel, BufferedImage thumb) {
     Promise<Void> done = Promise.promise();
     step(1, job, listener, cancel, thumb, done);
     return done.future();
+  }
+
+  /** The failure a {@code !fail} prompt directive asks for on this attempt, if any. */
+  static EngineException drilledFailure(JobSpec job) {
+    java.util.regex.Matcher m = FAIL.matcher(job.prompt());
+    if (!m.find()) {
+      return null;
+    }
+    int upTo = m.group(1) == null ? Integer.MAX_VALUE : Integer.parseInt(m.group(1));
+    if (job.attempt() > upTo) {
+      return null;
+    }
+    String code = m.group(2);
+    return new EngineException(code, "drill: the prompt asked attempt " + job.attempt() + " to fail with " + code,
+        !DETERMINISTIC.contains(code));
   }
 
   private void step(int step, JobSpec job, StepListener listener, CancelSignal cancel, BufferedImage thumb,
@@ -103,6 +118,11 @@ public final class ProceduralEngine implements Engine {
     vertx.setTimer(Math.max(1, stepTime.toMillis()), id -> {
       if (cancel.canceled()) {
         done.fail(EngineException.canceled());
+        return;
+      }
+      EngineException drill = step == 1 ? drilledFailure(job) : null;
+      if (drill != null) {
+        done.fail(drill);
         return;
       }
       boolean preview = previewEvery > 0 && (step % previewEvery == 0) && step < job.steps();

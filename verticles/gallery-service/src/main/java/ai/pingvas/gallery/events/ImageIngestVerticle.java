@@ -1,5 +1,7 @@
 package ai.pingvas.gallery.events;
 
+import ai.pingvas.gallery.storage.ObjectStore;
+import ai.pingvas.gallery.storage.Thumbnailer;
 import ai.pingvas.gallery.store.Image;
 import ai.pingvas.gallery.store.ImageStore;
 import ai.pingvas.platform.kafka.KafkaSettings;
@@ -29,17 +31,24 @@ public final class ImageIngestVerticle extends VerticleBase {
   private final String topic;
   private final String group;
   private final ImageStore store;
+  private final ObjectStore objects;
+  private final Thumbnailer thumbnailer;
   private final Counter ingested;
+  private final Counter thumbnailsMissing;
   private KafkaConsumer<String, String> consumer;
 
-  public ImageIngestVerticle(KafkaSettings kafka, String topic, String group, ImageStore store,
-      MeterRegistry registry) {
+  public ImageIngestVerticle(KafkaSettings kafka, String topic, String group, ImageStore store, ObjectStore objects,
+      Thumbnailer thumbnailer, MeterRegistry registry) {
     this.kafka = kafka;
     this.topic = topic;
     this.group = group;
     this.store = store;
+    this.objects = objects;
+    this.thumbnailer = thumbnailer;
     this.ingested = Counter.builder("pingvas_gallery_images_ingested_total")
         .description("images recorded from job.succeeded events").register(registry);
+    this.thumbnailsMissing = Counter.builder("pingvas_gallery_thumbnails_failed_total")
+        .description("images recorded without a thumbnail (object missing or not decodable)").register(registry);
   }
 
   @Override
@@ -70,11 +79,14 @@ public final class ImageIngestVerticle extends VerticleBase {
       return;
     }
     consumer.pause();
+    // Rows first, so an image is served the moment its job succeeded; thumbnails follow.
     store.insert(images)
         .compose(stored -> {
           ingested.increment(stored);
-          return consumer.commit();
+          return store.withoutThumbnail(images.stream().map(Image::id).toList());
         })
+        .compose(missing -> thumbnails(images.stream().filter(i -> missing.contains(i.id())).toList(), 0))
+        .compose(v -> consumer.commit())
         .onComplete(ar -> {
           if (ar.failed()) {
             LOG.atWarn().addKeyValue("error", ar.cause().toString())
@@ -85,6 +97,35 @@ public final class ImageIngestVerticle extends VerticleBase {
             consumer.resume();
           }
         });
+  }
+
+  /**
+   * Makes the missing thumbnails one at a time (bounded memory and CPU). A replayed batch only
+   * redoes thumbnails that were not recorded. An image that cannot be read stays without one; a
+   * storage failure fails the batch, which is replayed.
+   */
+  private Future<Void> thumbnails(List<Image> images, int index) {
+    if (index == images.size()) {
+      return Future.succeededFuture();
+    }
+    Image image = images.get(index);
+    String key = Thumbnailer.keyOf(image.objectKey());
+    return objects.get(context, image.objectKey())
+        .compose(bytes -> bytes == null ? Future.<byte[]>succeededFuture(null)
+            : vertx.executeBlocking(() -> thumbnailer.thumbnail(bytes), false).otherwise(err -> {
+              LOG.atWarn().addKeyValue("image_id", image.id()).addKeyValue("error", err.toString())
+                  .log("cannot make a thumbnail; the image stays without one");
+              return null;
+            }))
+        .compose(thumb -> {
+          if (thumb == null) {
+            thumbnailsMissing.increment();
+            return Future.<Void>succeededFuture();
+          }
+          return objects.put(context, key, thumb, Thumbnailer.CONTENT_TYPE)
+              .compose(v -> store.setThumbnail(image.id(), key, thumb.length));
+        })
+        .compose(v -> thumbnails(images, index + 1));
   }
 
   /** After a failure, a fresh consumer rejoins the group and replays from the last commit. */
@@ -100,7 +141,7 @@ public final class ImageIngestVerticle extends VerticleBase {
       out.add(new Image(image.getString("id"), event.getString("user_id"), event.getString("job_id"),
           event.getInteger("attempt"), image.getInteger("index"), image.getString("key"), event.getString("prompt"),
           event.getString("model"), image.getLong("seed"), image.getInteger("width"), image.getInteger("height"),
-          image.getLong("size_bytes"), image.getString("sha256"), null));
+          image.getLong("size_bytes"), image.getString("sha256"), null, null, 0));
     }
     return out;
   }

@@ -1,5 +1,6 @@
 package ai.pingvas.gallery.http;
 
+import ai.pingvas.gallery.GallerySettings;
 import ai.pingvas.gallery.storage.ObjectStore;
 import ai.pingvas.gallery.store.ImageStore;
 import ai.pingvas.platform.auth.AuthHandler;
@@ -20,15 +21,17 @@ import java.util.concurrent.TimeUnit;
 /** The gallery API (from its OpenAPI contract) and the router-only verification endpoint. */
 public final class GalleryApiVerticle extends VerticleBase {
   private final ServiceRuntime runtime;
+  private final GallerySettings settings;
   private final ImageStore store;
   private final ObjectStore objects;
   private final Authenticator authenticator;
   private final Contracts.Loaded contract;
   private HttpServer server;
 
-  public GalleryApiVerticle(ServiceRuntime runtime, ImageStore store, ObjectStore objects,
+  public GalleryApiVerticle(ServiceRuntime runtime, GallerySettings settings, ImageStore store, ObjectStore objects,
       Authenticator authenticator, Contracts.Loaded contract) {
     this.runtime = runtime;
+    this.settings = settings;
     this.store = store;
     this.objects = objects;
     this.authenticator = authenticator;
@@ -39,13 +42,16 @@ public final class GalleryApiVerticle extends VerticleBase {
   public Future<?> start() {
     var config = runtime.config();
     ImageQueries images = new ImageQueries(store, objects);
+    ImageCommands commands = new ImageCommands(store, objects, settings);
     UploadVerifier verifier = new UploadVerifier(objects);
+    InternalAuth internal = InternalAuth.create(config.optionalString("auth.internal-token"));
 
     Router router = OpsRoutes.mount(Router.router(vertx), runtime);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
         .end(contract.text()));
     router.post("/internal/v1/images/verify").handler(BodyHandler.create().setBodyLimit(256 * 1024))
-        .handler(InternalAuth.create(config.optionalString("auth.internal-token"))).handler(verifier::verify);
+        .handler(internal).handler(verifier::verify);
+    router.get("/internal/v1/storage/:user_id").handler(internal).handler(commands::internalStorage);
 
     RouterBuilder api = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler())
         .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
@@ -54,6 +60,9 @@ public final class GalleryApiVerticle extends VerticleBase {
     api.getRoute("listImages").addHandler(images::list);
     api.getRoute("getImage").addHandler(images::get);
     api.getRoute("getImageContent").addHandler(images::content);
+    api.getRoute("getImageThumbnail").addHandler(images::thumbnail);
+    api.getRoute("deleteImage").addHandler(commands::delete);
+    api.getRoute("getStorageUsage").addHandler(commands::usage);
     router.route("/*").subRouter(api.createRouter());
     OpsRoutes.notFound(router);
 

@@ -10,7 +10,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.UUID;
 
 /** Reading a user's images; another user's image is indistinguishable from a missing one. */
 final class ImageQueries {
@@ -47,10 +46,20 @@ final class ImageQueries {
         .end()).onFailure(ctx::fail);
   }
 
+  /** {@code GET /v1/images/{id}/thumbnail}: 302 to the thumbnail made at ingest. */
+  void thumbnail(RoutingContext ctx) {
+    find(ctx).compose(image -> image.thumbnailKey() == null
+        ? Future.failedFuture(ApiException.notFound("image " + image.id() + " has no thumbnail"))
+        : Future.succeededFuture(image)).onSuccess(image -> ctx.response().setStatusCode(302)
+        .putHeader("Location", objects.presignGet(image.thumbnailKey()))
+        .putHeader("Cache-Control", "private, max-age=" + Math.max(0, objects.downloadTtl().toSeconds() - 30))
+        .end()).onFailure(ctx::fail);
+  }
+
   private Future<Image> find(RoutingContext ctx) {
     Principal principal = AuthHandler.principal(ctx);
     String id = ctx.pathParam("id");
-    if (!isUuid(id)) {
+    if (!ImageCommands.isUuid(id)) {
       return Future.failedFuture(ApiException.badRequest("invalid_id", "'" + id + "' is not an image id (a UUID)"));
     }
     return store.get(principal.userId(), id).compose(image -> image == null
@@ -61,14 +70,7 @@ final class ImageQueries {
     return new JsonObject().put("id", image.id()).put("job_id", image.jobId()).put("prompt", image.prompt())
         .put("model", image.model()).put("seed", image.seed()).put("width", image.width())
         .put("height", image.height()).put("size_bytes", image.sizeBytes()).put("sha256", image.sha256())
-        .put("created_at", image.createdAt().toString()).put("url", objects.presignGet(image.objectKey()));
-  }
-
-  private static boolean isUuid(String text) {
-    try {
-      return text != null && text.length() == 36 && UUID.fromString(text) != null;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
+        .put("created_at", image.createdAt().toString()).put("url", objects.presignGet(image.objectKey()))
+        .put("thumbnail_url", image.thumbnailKey() == null ? null : objects.presignGet(image.thumbnailKey()));
   }
 }

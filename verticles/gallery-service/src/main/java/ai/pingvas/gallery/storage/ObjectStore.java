@@ -92,6 +92,18 @@ public final class ObjectStore implements AutoCloseable {
         AsyncResponseTransformer.toBytes()).thenApply(bytes -> bytes.asByteArray()));
   }
 
+  /** The whole object, or null if there is no such object. */
+  public Future<byte[]> get(Context context, String key) {
+    return on(context, client.getObject(b -> b.bucket(bucket).key(key), AsyncResponseTransformer.toBytes())
+        .thenApply(bytes -> bytes.asByteArray())
+        .exceptionally(err -> {
+          if (notFound(err)) {
+            return null;
+          }
+          throw err instanceof CompletionException ce ? ce : new CompletionException(err);
+        }));
+  }
+
   public Future<Void> put(Context context, String key, byte[] bytes, String contentType) {
     return on(context, client.putObject(b -> b.bucket(bucket).key(key).contentType(contentType),
         AsyncRequestBody.fromBytes(bytes)).thenApply(r -> null));

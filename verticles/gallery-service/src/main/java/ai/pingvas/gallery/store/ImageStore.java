@@ -2,11 +2,18 @@ package ai.pingvas.gallery.store;
 
 import io.vertx.core.Future;
 import java.util.List;
+import java.util.Set;
 
 /** Image metadata in Postgres. */
 public interface ImageStore {
   /** Stores images, ignoring ones already stored (ingest is idempotent); returns how many were new. */
   Future<Integer> insert(List<Image> images);
+
+  /** Which of these images are stored without a thumbnail. */
+  Future<Set<String>> withoutThumbnail(List<String> ids);
+
+  /** Records an image's thumbnail. */
+  Future<Void> setThumbnail(String imageId, String key, long bytes);
 
   /** The image if it exists and belongs to the user, else null. */
   Future<Image> get(String userId, String imageId);
@@ -14,7 +21,17 @@ public interface ImageStore {
   /** A page of the user's images, newest first. */
   Future<ImagePage> list(String userId, String cursor, int limit);
 
+  /** Removes the user's image row; false if there was none. */
+  Future<Boolean> delete(String userId, String imageId);
+
+  /** What the user's images take in storage (images and thumbnails). */
+  Future<Usage> usage(String userId);
+
   /** A page and the cursor of the next one (null at the end). */
   record ImagePage(List<Image> items, String nextCursor) {
+  }
+
+  /** A user's image count and bytes stored. */
+  record Usage(long images, long bytes) {
   }
 }

@@ -6,17 +6,27 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /** {@link ImageStore} on PostgreSQL. */
 public final class PgImageStore implements ImageStore {
   private static final String INSERT = """
       INSERT INTO images (id, user_id, job_id, attempt, idx, object_key, prompt, model, seed, width, height,
-                          size_bytes, sha256)
+                          size_bytes, sha256, thumbnail_key, thumbnail_bytes)
       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::text[], $7::text[],
-                           $8::text[], $9::bigint[], $10::int[], $11::int[], $12::bigint[], $13::text[])
+                           $8::text[], $9::bigint[], $10::int[], $11::int[], $12::bigint[], $13::text[], $14::text[],
+                           $15::bigint[])
       ON CONFLICT (id) DO NOTHING""";
+  private static final String WITHOUT_THUMBNAIL = "SELECT id FROM images WHERE id = ANY($1::uuid[]) "
+      + "AND thumbnail_key IS NULL";
+  private static final String SET_THUMBNAIL = "UPDATE images SET thumbnail_key = $2, thumbnail_bytes = $3 WHERE id = $1";
+  private static final String GET = "SELECT * FROM images WHERE id = $1 AND user_id = $2";
+  private static final String DELETE = "DELETE FROM images WHERE id = $1 AND user_id = $2";
+  private static final String USAGE = "SELECT count(*) AS n, coalesce(sum(size_bytes + thumbnail_bytes), 0)::bigint AS bytes "
+      + "FROM images WHERE user_id = $1";
 
   private final Pool pool;
 
@@ -43,6 +53,8 @@ public final class PgImageStore implements ImageStore {
     Integer[] heights = new Integer[n];
     Long[] sizes = new Long[n];
     String[] hashes = new String[n];
+    String[] thumbKeys = new String[n];
+    Long[] thumbSizes = new Long[n];
     for (int i = 0; i < n; i++) {
       Image image = images.get(i);
       ids[i] = UUID.fromString(image.id());
@@ -58,18 +70,53 @@ public final class PgImageStore implements ImageStore {
       heights[i] = image.height();
       sizes[i] = image.sizeBytes();
       hashes[i] = image.sha256();
+      thumbKeys[i] = image.thumbnailKey();
+      thumbSizes[i] = image.thumbnailBytes();
     }
     Tuple args = Tuple.of(ids, users, jobs).addArrayOfInteger(attempts).addArrayOfInteger(indexes)
         .addArrayOfString(keys).addArrayOfString(prompts).addArrayOfString(models).addArrayOfLong(seeds)
-        .addArrayOfInteger(widths).addArrayOfInteger(heights).addArrayOfLong(sizes).addArrayOfString(hashes);
+        .addArrayOfInteger(widths).addArrayOfInteger(heights).addArrayOfLong(sizes).addArrayOfString(hashes)
+        .addArrayOfString(thumbKeys).addArrayOfLong(thumbSizes);
     return pool.preparedQuery(INSERT).execute(args).map(rows -> rows.rowCount());
   }
 
   @Override
   public Future<Image> get(String userId, String imageId) {
-    return pool.preparedQuery("SELECT * FROM images WHERE id = $1 AND user_id = $2")
+    return pool.preparedQuery(GET)
         .execute(Tuple.of(UUID.fromString(imageId), UUID.fromString(userId)))
         .map(rows -> rows.size() == 0 ? null : toImage(rows.iterator().next()));
+  }
+
+  @Override
+  public Future<Void> setThumbnail(String imageId, String key, long bytes) {
+    return pool.preparedQuery(SET_THUMBNAIL).execute(Tuple.of(UUID.fromString(imageId), key, bytes)).mapEmpty();
+  }
+
+  @Override
+  public Future<Set<String>> withoutThumbnail(List<String> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(Set.of());
+    }
+    UUID[] uuids = ids.stream().map(UUID::fromString).toArray(UUID[]::new);
+    return pool.preparedQuery(WITHOUT_THUMBNAIL).execute(Tuple.of(uuids)).map(rows -> {
+      Set<String> out = new HashSet<>();
+      rows.forEach(row -> out.add(row.getUUID("id").toString()));
+      return out;
+    });
+  }
+
+  @Override
+  public Future<Boolean> delete(String userId, String imageId) {
+    return pool.preparedQuery(DELETE).execute(Tuple.of(UUID.fromString(imageId), UUID.fromString(userId)))
+        .map(rows -> rows.rowCount() == 1);
+  }
+
+  @Override
+  public Future<Usage> usage(String userId) {
+    return pool.preparedQuery(USAGE).execute(Tuple.of(UUID.fromString(userId))).map(rows -> {
+      Row row = rows.iterator().next();
+      return new Usage(row.getLong("n"), row.getLong("bytes"));
+    });
   }
 
   @Override
@@ -102,6 +149,7 @@ public final class PgImageStore implements ImageStore {
         row.getUUID("job_id").toString(), row.getInteger("attempt"), row.getInteger("idx"),
         row.getString("object_key"), row.getString("prompt"), row.getString("model"), row.getLong("seed"),
         row.getInteger("width"), row.getInteger("height"), row.getLong("size_bytes"), row.getString("sha256"),
-        row.getOffsetDateTime("created_at").toInstant());
+        row.getOffsetDateTime("created_at").toInstant(), row.getString("thumbnail_key"),
+        row.getLong("thumbnail_bytes"));
   }
 }

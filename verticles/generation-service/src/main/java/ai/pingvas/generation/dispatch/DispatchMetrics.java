@@ -53,7 +53,7 @@ final class DispatchMetrics {
         .description("dispatch decisions lost to another replica or a cancel").register(registry);
     this.fenced = Counter.builder("pingvas_results_fenced_total")
         .description("worker results refused because their attempt was no longer current").register(registry);
-    Gauge.builder("pingvas_queue_depth_total", queued, AtomicLong::get)
+    Gauge.builder("pingvas_queue_jobs", queued, AtomicLong::get)
         .description("jobs waiting in the shared queue").register(registry);
     Gauge.builder("pingvas_jobs_running", running, AtomicLong::get)
         .description("jobs holding a worker slot, all replicas").register(registry);

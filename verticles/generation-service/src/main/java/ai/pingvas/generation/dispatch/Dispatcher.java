@@ -16,6 +16,7 @@ import ai.pingvas.generation.events.StreamHub;
 import ai.pingvas.generation.store.Claimed;
 import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.generation.store.Transition;
+import ai.pingvas.platform.db.GroupCommit;
 import ai.pingvas.protocol.ImageOutput;
 import ai.pingvas.protocol.JobSpec;
 import ai.pingvas.protocol.RouterMessage;
@@ -60,6 +61,8 @@ final class Dispatcher {
   private final DispatchMetrics metrics;
   private final DispatchPolicy policy;
   private final FairQueue queue;
+  /** Results are recorded in groups (one transaction for all that arrive while one is written). */
+  private final GroupCommit<JobStore.Success, Transition> results;
   private final Fleet fleet = new Fleet();
   private final Map<String, Link> links = new HashMap<>();
   private final Map<String, Inflight> inflight = new HashMap<>();
@@ -126,6 +129,7 @@ final class Dispatcher {
     this.metrics = metrics;
     this.policy = policy;
     this.queue = new FairQueue(settings.tiers());
+    this.results = new GroupCommit<>(store::succeed, 256, 2, null);
   }
 
   // ---- start-up ---------------------------------------------------------------------------
@@ -367,7 +371,10 @@ final class Dispatcher {
       for (Claimed c : adopted) {
         view.start(c.jobId(), c.params().model(), now + expectedMs(c.params()), settings.policy().modelsPerWorker());
         queue.runningStarted(c.jobId(), c.userId(), c.tier());
-        inflight.putIfAbsent(c.jobId(), new Inflight(c.jobId(), c.userId(), workerId, c.attempt(), c.params().steps()));
+        Inflight known = inflight.get(c.jobId());
+        if (known == null || known.attempt != c.attempt() || known.finishing) {
+          inflight.put(c.jobId(), new Inflight(c.jobId(), c.userId(), workerId, c.attempt(), c.params().steps()));
+        }
         remember(c.jobId(), c.seq());
       }
       // Attempts we had on this worker that it no longer runs were lost with its previous process.
@@ -457,9 +464,14 @@ final class Dispatcher {
     schedule();
   }
 
+  /**
+   * Records a worker's result. A result is never dropped while this replica lives: if the gallery
+   * or Postgres is unreachable it is retried with capped backoff until it is recorded (or the job
+   * ended some other way, which the fenced update reports as not applied).
+   */
   private void verifyAndSucceed(Inflight f, List<ImageOutput> images, int tries) {
     gallery.verify(f.jobId, f.userId, f.attempt, images)
-        .compose(stored -> store.succeed(f.jobId, f.attempt, stored))
+        .compose(stored -> results.submit(new JobStore.Success(f.jobId, f.attempt, stored)))
         .onComplete(ar -> {
           if (ar.succeeded()) {
             Transition t = ar.result();
@@ -467,14 +479,22 @@ final class Dispatcher {
           } else if (ar.cause() instanceof GalleryClient.InvalidOutput invalid) {
             f.finishing = false;
             endAttempt(f, "invalid_output", invalid.getMessage(), true);
-          } else if (tries < 5) {
-            vertx.setTimer(500L << tries, id -> verifyAndSucceed(f, images, tries + 1));
-          } else {
-            f.finishing = false;
-            endAttempt(f, "result_not_recorded", "could not verify or record the result: " + ar.cause().getMessage(),
-                true);
+          } else if (!stopping) {
+            logRetry("result", f, tries, ar.cause());
+            vertx.setTimer(backoff(tries), id -> verifyAndSucceed(f, images, tries + 1));
           }
         });
+  }
+
+  private static long backoff(int tries) {
+    return Math.min(5_000, 250L << Math.min(tries, 5));
+  }
+
+  private static void logRetry(String what, Inflight f, int tries, Throwable cause) {
+    if (tries == 0 || tries % 10 == 0) {
+      LOG.atWarn().addKeyValue("job_id", f.jobId).addKeyValue("attempt", f.attempt).addKeyValue("tries", tries + 1)
+          .addKeyValue("error", String.valueOf(cause)).log("could not record the {} yet; retrying", what);
+    }
   }
 
   private void onFailure(Link link, WorkerMessage.Failure failure) {
@@ -496,13 +516,16 @@ final class Dispatcher {
     }
     f.finishing = true;
     cancelFlush(f);
+    recordFailure(f, code, message, retryable, 0);
+  }
+
+  private void recordFailure(Inflight f, String code, String message, boolean retryable, int tries) {
     store.failAttempt(f.jobId, f.attempt, code, message, retryable, settings.backoffBase()).onComplete(ar -> {
       if (ar.succeeded()) {
         finished(f, ar.result().applied() ? ar.result().status().wire() : "fenced", ar.result());
-      } else {
-        LOG.atWarn().addKeyValue("job_id", f.jobId).addKeyValue("error", ar.cause().toString())
-            .log("could not record a failed attempt; the lease reaper will re-queue it");
-        finished(f, "unrecorded", null);
+      } else if (!stopping) {
+        logRetry("failed attempt", f, tries, ar.cause());
+        vertx.setTimer(backoff(tries), id -> recordFailure(f, code, message, retryable, tries + 1));
       }
     });
   }
@@ -514,7 +537,7 @@ final class Dispatcher {
       view.finish(f.jobId);
     }
     if (t != null && t.applied()) {
-      remember(f.jobId, t.seq());
+      rememberUnlessQueued(t);
       queue.runningEnded(f.jobId);
     }
     metrics.outcome(outcome);
@@ -557,22 +580,38 @@ final class Dispatcher {
     fleet.remove(workerId);
     link.session.close(4001, message);
     List<Inflight> lost = inflight.values().stream().filter(f -> f.workerId.equals(workerId)).toList();
-    lost.forEach(f -> f.finishing = true);
+    lost.forEach(f -> {
+      f.finishing = true;
+      cancelFlush(f);
+    });
+    metrics.workers(links.size(), fleet.totalSlots());
+    release(workerId, lost, code, message, 0);
+  }
+
+  /** Re-queues a lost worker's attempts; retried until Postgres takes it (or we stop). */
+  private void release(String workerId, List<Inflight> lost, String code, String message, int tries) {
+    if (tries > 0 && links.containsKey(workerId)) {
+      return; // the worker came back meanwhile and its running attempts were adopted
+    }
     store.releaseWorker(settings.routerId(), workerId, code, message, settings.backoffBase()).onComplete(ar -> {
-      if (ar.succeeded()) {
-        for (Transition t : ar.result()) {
-          remember(t.jobId(), t.seq());
-          queue.runningEnded(t.jobId());
-          metrics.outcome(t.status().wire());
+      if (ar.failed()) {
+        if (!stopping) {
+          if (tries % 10 == 0) {
+            LOG.atWarn().addKeyValue("worker_id", workerId).addKeyValue("error", ar.cause().toString())
+                .log("could not re-queue a lost worker's jobs yet; retrying");
+          }
+          vertx.setTimer(backoff(tries), id -> release(workerId, lost, code, message, tries + 1));
         }
-      } else {
-        LOG.warn("could not re-queue the jobs of lost worker {} (the lease reaper will): {}", workerId,
-            ar.cause().toString());
+        return;
+      }
+      for (Transition t : ar.result()) {
+        rememberUnlessQueued(t);
+        queue.runningEnded(t.jobId());
+        metrics.outcome(t.status().wire());
       }
       lost.forEach(f -> inflight.remove(f.jobId));
-      LOG.atWarn().addKeyValue("worker_id", workerId).addKeyValue("jobs", lost.size()).addKeyValue("reason", code)
-          .log("worker lost; its jobs were re-queued");
-      metrics.workers(links.size(), fleet.totalSlots());
+      LOG.atWarn().addKeyValue("worker_id", workerId).addKeyValue("jobs", ar.result().size())
+          .addKeyValue("reason", code).log("worker lost; its jobs were re-queued");
       schedule();
     });
   }
@@ -737,6 +776,16 @@ final class Dispatcher {
 
   private long expectedMs(JobParams p) {
     return (long) p.steps() * p.count() * settings.policy().stepMs();
+  }
+
+  /**
+   * A re-queued job comes back into the queue through its {@code job.queued} event (which carries
+   * what the queue needs), so that seq must not be marked as already seen.
+   */
+  private void rememberUnlessQueued(Transition t) {
+    if (t.status() != ai.pingvas.generation.domain.JobStatus.QUEUED) {
+      remember(t.jobId(), t.seq());
+    }
   }
 
   private void remember(String jobId, int seq) {

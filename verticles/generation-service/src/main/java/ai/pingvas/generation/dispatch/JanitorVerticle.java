@@ -29,6 +29,8 @@ public final class JanitorVerticle extends VerticleBase {
   private long leaseTimer;
   private long sweepTimer;
   private boolean sweeping;
+  /** Since when our own lease renewals have succeeded without a gap (0 = not now). */
+  private long renewingSinceMs;
 
   public JanitorVerticle(JobStore store, Settings settings) {
     this.store = store;
@@ -40,12 +42,30 @@ public final class JanitorVerticle extends VerticleBase {
     long leaseEvery = Math.max(250, settings.routerLease().toMillis() / 4);
     leaseTimer = vertx.setPeriodic(leaseEvery, id -> renew());
     sweepTimer = vertx.setPeriodic(1_000, id -> sweep());
-    return store.renewRouterLease(settings.routerId(), settings.routerLease());
+    return store.renewRouterLease(settings.routerId(), settings.routerLease())
+        .onSuccess(v -> renewingSinceMs = System.currentTimeMillis());
   }
 
   private void renew() {
-    store.renewRouterLease(settings.routerId(), settings.routerLease())
-        .onFailure(err -> LOG.warn("could not renew the router lease: {}", err.toString()));
+    store.renewRouterLease(settings.routerId(), settings.routerLease()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        if (renewingSinceMs == 0) {
+          renewingSinceMs = System.currentTimeMillis();
+        }
+      } else {
+        renewingSinceMs = 0;
+        LOG.warn("could not renew the router lease: {}", ar.cause().toString());
+      }
+    });
+  }
+
+  /**
+   * Another replica's lapsed lease means it is dead only if we have been able to renew ours for a
+   * whole lease period: after a Postgres outage every lease has lapsed, and the live replicas must
+   * get the time to renew before anyone's jobs are taken away.
+   */
+  private boolean mayReap() {
+    return renewingSinceMs > 0 && System.currentTimeMillis() - renewingSinceMs > settings.routerLease().toMillis();
   }
 
   private void sweep() {
@@ -53,7 +73,8 @@ public final class JanitorVerticle extends VerticleBase {
       return;
     }
     sweeping = true;
-    run("lapsed routers", () -> store.reapLapsedRouters(settings.backoffBase()))
+    run("lapsed routers", () -> mayReap() ? store.reapLapsedRouters(settings.routerId(), settings.backoffBase())
+        : Future.succeededFuture(List.<Transition>of()))
         .compose(v -> run("queue ttl", () -> store.expireQueued(settings.queueTtl())))
         .compose(v -> run("execution timeout", () -> store.expireRunning(settings.routerId(),
             settings.executionTimeout(), settings.backoffBase())))

@@ -52,7 +52,7 @@ final class AffinityPolicy implements DispatchPolicy {
         continue;
       }
       QueuedJob job = user.head();
-      WorkerView warm = bestWarm(fleet, job.model());
+      WorkerView warm = bestWarm(fleet, job);
       if (warm != null) {
         return new Assignment(job, warm.id(), false);
       }
@@ -91,11 +91,23 @@ final class AffinityPolicy implements DispatchPolicy {
     return expectedWait < settings.modelLoadMs();
   }
 
-  private static WorkerView bestWarm(Fleet fleet, String model) {
+  /** A free worker holding the model: the one holding most of the job's LoRAs, then the least busy. */
+  private static WorkerView bestWarm(Fleet fleet, QueuedJob job) {
     WorkerView best = null;
+    int bestLoras = -1;
     for (WorkerView w : fleet.all()) {
-      if (w.free() > 0 && w.holds(model) && (best == null || w.free() > best.free())) {
+      if (w.free() <= 0 || !w.holds(job.model())) {
+        continue;
+      }
+      int loras = 0;
+      for (String lora : job.loras()) {
+        if (w.holds(lora)) {
+          loras++;
+        }
+      }
+      if (best == null || loras > bestLoras || loras == bestLoras && w.free() > best.free()) {
         best = w;
+        bestLoras = loras;
       }
     }
     return best;

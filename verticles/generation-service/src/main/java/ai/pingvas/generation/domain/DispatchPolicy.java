@@ -10,6 +10,17 @@ import java.util.List;
 public interface DispatchPolicy {
   List<Assignment> decide(FairQueue queue, Fleet fleet, long now);
 
+  /** The policy named in configuration: {@code affinity} (ours) or a baseline. */
+  static DispatchPolicy named(String name, SchedulerSettings settings) {
+    return switch (name) {
+      case "affinity" -> affinity(settings);
+      case "round-robin" -> roundRobin(settings);
+      case "least-loaded" -> leastLoaded(settings);
+      default -> throw new IllegalArgumentException("unknown scheduler policy '" + name
+          + "' (affinity, round-robin or least-loaded)");
+    };
+  }
+
   /** Our policy: fair between users, model-affine with aging. */
   static DispatchPolicy affinity(SchedulerSettings settings) {
     return new AffinityPolicy(settings);

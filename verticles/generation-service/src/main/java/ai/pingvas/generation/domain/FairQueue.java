@@ -237,11 +237,13 @@ public final class FairQueue {
       if (other.userId().equals(self)) {
         continue;
       }
-      double gap = start - other.nextStart;
-      if (gap <= 0) {
-        continue;
+      // other's job i starts at nextStart + i/weight; count those that start before ours
+      // (equal starts go to the user who sorts first, as in usersInOrder)
+      double x = (start - other.nextStart) * other.tier().weight();
+      long before = x > 1e-9 ? (long) Math.ceil(x - 1e-9) : 0;
+      if (x > -1e-9 && Math.abs(x - Math.rint(x)) < 1e-9 && other.userId().compareTo(self) < 0) {
+        before++;
       }
-      long before = (long) Math.ceil(gap * other.tier().weight() - 1e-9);
       ahead += Math.min(before, other.queued());
     }
     return (int) Math.min(Integer.MAX_VALUE, ahead);

@@ -2,11 +2,14 @@ package ai.pingvas.generation.http;
 
 import ai.pingvas.generation.events.StreamHub;
 import ai.pingvas.generation.store.JobStore;
+import ai.pingvas.generation.store.NewJob;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Authenticator;
+import ai.pingvas.platform.db.GroupCommit;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -44,7 +47,10 @@ public final class GenerationApiVerticle extends VerticleBase {
     var config = runtime.config();
     String publicUrl = config.string("http.public-url");
     AuthHandler auth = AuthHandler.create(authenticator);
-    SubmitBatcher batcher = new SubmitBatcher(store, 4, runtime.registry());
+    // Submissions are committed in groups while earlier inserts are in flight (one fsync for many).
+    GroupCommit<NewJob, JobStore.Inserted> batcher = new GroupCommit<>(store::insert, 256, 4,
+        DistributionSummary.builder("pingvas_submit_batch_size").description("submissions committed per INSERT")
+            .register(runtime.registry()));
     SubmitHandler submit = new SubmitHandler(vertx, store, batcher, runtime.probes(),
         config.integer("retry.max-attempts"), publicUrl, config.duration("queue.retry-after").toSeconds(),
         submitChecks);

@@ -14,6 +14,7 @@ import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.generation.store.NewJob;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Principal;
+import ai.pingvas.platform.db.GroupCommit;
 import ai.pingvas.platform.http.ApiException;
 import ai.pingvas.platform.http.Probes;
 import ai.pingvas.protocol.LoraRef;
@@ -41,14 +42,14 @@ import java.util.concurrent.ThreadLocalRandom;
 final class SubmitHandler implements Handler<RoutingContext> {
   private final Vertx vertx;
   private final JobStore store;
-  private final SubmitBatcher batcher;
+  private final GroupCommit<NewJob, JobStore.Inserted> batcher;
   private final Probes probes;
   private final int maxAttempts;
   private final String publicUrl;
   private final long retryAfterSeconds;
   private final List<SubmitCheck> checks;
 
-  SubmitHandler(Vertx vertx, JobStore store, SubmitBatcher batcher, Probes probes, int maxAttempts,
+  SubmitHandler(Vertx vertx, JobStore store, GroupCommit<NewJob, JobStore.Inserted> batcher, Probes probes, int maxAttempts,
       String publicUrl, long retryAfterSeconds, List<SubmitCheck> checks) {
     this.vertx = vertx;
     this.store = store;

@@ -47,7 +47,12 @@ public interface JobStore {
 
   Future<Transition> progress(String jobId, int attempt, int step, int total, String preview);
 
-  Future<Transition> succeed(String jobId, int attempt, JsonArray images);
+  /** A worker's verified result for an attempt. */
+  record Success(String jobId, int attempt, JsonArray images) {
+  }
+
+  /** Marks attempts succeeded in one transaction; one transition per input, refused if fenced. */
+  Future<List<Transition>> succeed(List<Success> results);
 
   /** Ends an attempt in failure: re-queued after {@code backoff} if retryable and attempts remain. */
   Future<Transition> failAttempt(String jobId, int attempt, String code, String message, boolean retryable,
@@ -62,8 +67,8 @@ public interface JobStore {
 
   Future<Void> renewRouterLease(String routerId, Duration lease);
 
-  /** Re-queues (or fails) jobs held by replicas whose lease lapsed. */
-  Future<List<Transition>> reapLapsedRouters(Duration backoff);
+  /** Re-queues (or fails) jobs held by other replicas whose lease lapsed. */
+  Future<List<Transition>> reapLapsedRouters(String self, Duration backoff);
 
   /** Fails jobs queued longer than the TTL with {@code queue_timeout}. */
   Future<List<Transition>> expireQueued(Duration ttl);

@@ -104,11 +104,13 @@ public final class PgJobStore implements JobStore {
       SELECT * FROM upd""".formatted(ACTIVE);
 
   private static final String SUCCEED = """
-      WITH upd AS (
-        UPDATE jobs SET status = 'succeeded', images = $3::jsonb, finished_at = now(),
-          progress_step = progress_total, event_seq = event_seq + 1
-        WHERE id = $1 AND attempt = $2 AND status IN %s
-        RETURNING *
+      WITH input AS (
+        SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) AS t(id, attempt, images)
+      ), upd AS (
+        UPDATE jobs j SET status = 'succeeded', images = i.images::jsonb, finished_at = now(), error_code = NULL,
+          error_message = NULL, progress_step = j.progress_total, event_seq = j.event_seq + 1
+        FROM input i WHERE j.id = i.id AND j.attempt = i.attempt AND j.status IN %s
+        RETURNING j.*
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT id, user_id, event_seq, 'job.succeeded', jsonb_build_object('status', 'succeeded',
@@ -161,7 +163,7 @@ public final class PgJobStore implements JobStore {
 
   private static final String LAPSED_TARGET = """
       SELECT j.id, j.attempt < j.max_attempts AS requeue FROM jobs j JOIN routers r ON r.id = j.router_id
-      WHERE j.status IN ('dispatched', 'running') AND r.lease_until < now()
+      WHERE j.status IN ('dispatched', 'running') AND r.lease_until < now() AND r.id <> $5
       ORDER BY j.id LIMIT 1000 FOR UPDATE OF j SKIP LOCKED""";
 
   private static final String OVERTIME_TARGET = """
@@ -366,9 +368,23 @@ public final class PgJobStore implements JobStore {
   }
 
   @Override
-  public Future<Transition> succeed(String jobId, int attempt, JsonArray images) {
-    return pool.preparedQuery(SUCCEED).execute(Tuple.of(UUID.fromString(jobId), attempt, images))
-        .map(rows -> rows.size() == 0 ? Transition.refused(jobId) : transitions(rows).get(0));
+  public Future<List<Transition>> succeed(List<Success> results) {
+    UUID[] ids = new UUID[results.size()];
+    Integer[] attempts = new Integer[results.size()];
+    String[] images = new String[results.size()];
+    for (int i = 0; i < results.size(); i++) {
+      ids[i] = UUID.fromString(results.get(i).jobId());
+      attempts[i] = results.get(i).attempt();
+      images[i] = results.get(i).images().encode();
+    }
+    return pool.preparedQuery(SUCCEED).execute(Tuple.of(ids).addArrayOfInteger(attempts).addArrayOfString(images))
+        .map(rows -> {
+          java.util.Map<String, Transition> applied = new java.util.HashMap<>();
+          transitions(rows).forEach(t -> applied.put(t.jobId(), t));
+          List<Transition> out = new ArrayList<>(results.size());
+          results.forEach(r -> out.add(applied.getOrDefault(r.jobId(), Transition.refused(r.jobId()))));
+          return out;
+        });
   }
 
   @Override
@@ -407,10 +423,10 @@ public final class PgJobStore implements JobStore {
   }
 
   @Override
-  public Future<List<Transition>> reapLapsedRouters(Duration backoff) {
+  public Future<List<Transition>> reapLapsedRouters(String self, Duration backoff) {
     String sql = END_ATTEMPTS.formatted(LAPSED_TARGET, ACTIVE, QUEUED_DATA);
     return pool.preparedQuery(sql)
-        .execute(endArgs("router_lost", "the router replica holding the job stopped", backoff))
+        .execute(endArgs("router_lost", "the router replica holding the job stopped", backoff).addString(self))
         .map(PgJobStore::transitions);
   }
 

@@ -63,11 +63,40 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     if (failure instanceof HttpException http) {
       return fromStatus(http.getStatusCode(), http.getPayload());
     }
+    if (dependencyDown(failure)) {
+      return ApiException.unavailable("dependency_unavailable",
+          "a backing service (database or broker) is unreachable; retry shortly", 2);
+    }
     if (failure == null && statusCode >= 400) {
       return fromStatus(statusCode, null);
     }
     return ApiException.of(500, "internal_error", "Internal error",
         "the server failed to handle this request; it has been logged");
+  }
+
+  /** Connection-level failures of a dependency: the request may succeed later, so 503, not 500. */
+  static boolean dependencyDown(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      String name = t.getClass().getName();
+      if (t instanceof java.net.ConnectException || name.endsWith("ClosedConnectionException")
+          || name.endsWith("ConnectTimeoutException") || name.endsWith("NoStackTraceTimeoutException")
+          || name.endsWith("PoolClosedException")) {
+        return true;
+      }
+      if (t instanceof io.vertx.pgclient.PgException pg && pg.getSqlState() != null
+          && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
+        return true;
+      }
+      String message = t.getMessage();
+      if (message != null && (message.contains("Connection refused") || message.contains("Timeout")
+          && message.contains("connection"))) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   private static ApiException fromStatus(int status, String payload) {

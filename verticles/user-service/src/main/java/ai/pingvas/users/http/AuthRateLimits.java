@@ -40,9 +40,11 @@ final class AuthRateLimits {
 
   private String clientIp(RoutingContext ctx) {
     if (settings.trustForwardedFor()) {
+      // The last entry is the address our proxy saw; earlier ones are whatever the client sent.
       String forwarded = ctx.request().getHeader("X-Forwarded-For");
       if (forwarded != null && !forwarded.isBlank()) {
-        return forwarded.split(",")[0].trim();
+        String[] hops = forwarded.split(",");
+        return hops[hops.length - 1].trim();
       }
     }
     return ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().host();

@@ -1,0 +1,428 @@
+package ai.pingvas.bench;
+
+import ai.pingvas.embedded.JavaProcess;
+import ai.pingvas.embedded.LocalInfra;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * The router benchmark. One durable Postgres (fsync and synchronous_commit on) and one Kafka on
+ * this machine; per scenario a fresh database, router replica(s) and simulated fleet(s) in their
+ * own JVMs, and this JVM as the load generator. Writes bench/reports/latest/report.{json,md,png}.
+ */
+public final class Bench {
+  private static final List<String> ALL = List.of("throughput", "latency", "fleet", "fairness", "chaos", "capacity");
+
+  private final LocalInfra infra;
+  private final Path out;
+  private final JsonObject results = new JsonObject();
+  private final Map<String, List<long[]>> timelines = new LinkedHashMap<>();
+
+  private Bench(LocalInfra infra, Path out) {
+    this.infra = infra;
+    this.out = out;
+  }
+
+  public static void main(String[] args) throws Exception {
+    List<String> scenarios = System.getenv("PINGVAS_BENCH_SCENARIOS") == null ? ALL
+        : List.of(System.getenv("PINGVAS_BENCH_SCENARIOS").split(","));
+    Path out = Path.of(System.getenv().getOrDefault("PINGVAS_BENCH_OUT", "bench/reports/latest")).toAbsolutePath();
+    Files.createDirectories(out);
+    Path data = Files.createTempDirectory("pingvas-bench");
+    System.out.println("benchmark data in " + data + ", reports in " + out);
+    try (LocalInfra infra = LocalInfra.start(new LocalInfra.Options(data, 0, 0, 0, true, true, true, false,
+        List.of()))) {
+      Bench bench = new Bench(infra, out);
+      for (String scenario : scenarios) {
+        long began = System.nanoTime();
+        System.out.println("== " + scenario);
+        JsonObject result = bench.run(scenario.trim());
+        result.put("wall_seconds", (System.nanoTime() - began) / 1_000_000_000L);
+        bench.results.put(scenario.trim(), result);
+        System.out.println(result.encodePrettily());
+        Report.write(out, bench.results, bench.timelines);
+      }
+    }
+    System.out.println("report: " + out.resolve("report.md"));
+    System.exit(0);
+  }
+
+  private JsonObject run(String scenario) throws Exception {
+    return switch (scenario) {
+      case "throughput" -> throughput();
+      case "latency" -> latency();
+      case "fleet" -> fleet();
+      case "fairness" -> fairness();
+      case "chaos" -> chaos();
+      case "capacity" -> capacity();
+      default -> throw new IllegalArgumentException("unknown scenario " + scenario + "; known: " + ALL);
+    };
+  }
+
+  private Path logs(String scenario) {
+    return out.resolve("logs").resolve(scenario);
+  }
+
+  /** No-op jobs, 16 closed-loop clients, 100 worker slots: accepted and completed jobs per second. */
+  private JsonObject throughput() throws Exception {
+    try (BenchEnv env = new BenchEnv(infra, "throughput", logs("throughput")); LoadGen load = new LoadGen(16)) {
+      String router = env.router("router", Map.of());
+      env.fleet("fleet", List.of(router), 25, Map.of("BENCH_SLOTS", "4"));
+      String key = env.user("studio");
+      load.closedLoop(16, 5_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
+      long done0 = succeeded(env);
+      long accepted0 = load.accepted.get();
+      long t0 = System.nanoTime();
+      List<long[]> timeline = new ArrayList<>();
+      Thread sampler = sampler(env, load, timeline, t0);
+      load.closedLoop(16, 20_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      long accepted = load.accepted.get() - accepted0;
+      long done = succeeded(env) - done0;
+      sampler.interrupt();
+      timelines.put("throughput", timeline);
+      return new JsonObject().put("clients", 16).put("worker_slots", 100).put("seconds", round(seconds))
+          .put("accepted_per_s", round(accepted / seconds)).put("completed_per_s", round(done / seconds))
+          .put("submit_response_ms", new JsonObject().put("p50", load.responseMicros.getValueAtPercentile(50) / 1e3)
+              .put("p99", load.responseMicros.getValueAtPercentile(99) / 1e3))
+          .put("non_202", load.rejected.get() + load.errors.get())
+          .put("target", "accepted >= 5000/s, completed >= 3000/s");
+    }
+  }
+
+  /** Open loop at 200 and 1,000 jobs/s: submit-to-assign as the worker sees it. */
+  private JsonObject latency() throws Exception {
+    JsonObject result = new JsonObject();
+    for (int rate : new int[] {200, 1000}) {
+      try (BenchEnv env = new BenchEnv(infra, "latency" + rate, logs("latency-" + rate));
+          LoadGen load = new LoadGen(64)) {
+        String router = env.router("router", Map.of());
+        BenchEnv.Fleet fleet = env.fleet("fleet", List.of(router), 25, Map.of("BENCH_SLOTS", "4"));
+        String key = env.user("studio");
+        load.openLoop(rate, 5_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
+        fleet.reset();
+        load.openLoop(rate, 20_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
+        JsonObject assign = fleet.stats().getJsonObject("submit_to_assign_us");
+        result.put(rate + "_per_s", new JsonObject().put("jobs", assign.getLong("count"))
+            .put("p50_ms", assign.getLong("p50") / 1e3).put("p90_ms", assign.getLong("p90") / 1e3)
+            .put("p99_ms", assign.getLong("p99") / 1e3).put("max_ms", assign.getLong("max") / 1e3)
+            .put("non_202", load.rejected.get() + load.errors.get()));
+      }
+    }
+    return result.put("target", "p99 <= 10 ms at 200 jobs/s");
+  }
+
+  /**
+   * 32 GPUs, 12 models with Zipf(1.1) popularity, model load 8 s and job 2 s, time-scaled 1/10;
+   * the router's policy against round-robin and least-loaded on the same 3,000 jobs.
+   */
+  private JsonObject fleet() throws Exception {
+    int gpus = 32;
+    int jobs = 3_000;
+    long loadMs = 800;
+    long stepMs = 10;
+    int steps = 20;
+    List<String> models = zipfModels(jobs, 12, 1.1, 42);
+    JsonObject result = new JsonObject().put("gpus", gpus).put("jobs", jobs).put("models", 12)
+        .put("time_scale", "1/10: load 800 ms, job 200 ms");
+    double ideal = jobs * steps * stepMs / 1000.0 / gpus;
+    result.put("ideal_makespan_s", round(ideal));
+    for (String policy : List.of("affinity", "least-loaded", "round-robin")) {
+      try (BenchEnv env = new BenchEnv(infra, "fleet-" + policy, logs("fleet-" + policy));
+          LoadGen load = new LoadGen(16)) {
+        String router = env.router("router", Map.of("PINGVAS_SCHEDULER_POLICY", policy,
+            "PINGVAS_SCHEDULER_MODEL_LOAD_ESTIMATE", loadMs + "ms", "PINGVAS_SCHEDULER_STEP_ESTIMATE", stepMs + "ms",
+            "PINGVAS_SCHEDULER_AFFINITY_MAX_WAIT", "2s", "PINGVAS_SCHEDULER_MODELS_PER_WORKER", "2"));
+        BenchEnv.Fleet fleet = env.fleet("fleet", List.of(router), gpus, Map.of("BENCH_SLOTS", "1",
+            "BENCH_MODELS_PER_WORKER", "2", "BENCH_LOAD_MS", Long.toString(loadMs), "BENCH_STEP_MS",
+            Long.toString(stepMs)));
+        List<String> keys = new ArrayList<>();
+        for (int u = 0; u < 20; u++) {
+          keys.add(env.user("studio"));
+        }
+        AtomicInteger next = new AtomicInteger();
+        submitAll(load, router, jobs, i -> keys.get(i % keys.size()), i -> LoadGen.body("u" + (i % 20), models.get(i),
+            steps), next);
+        awaitFinished(fleet, jobs, 600);
+        JsonObject stats = fleet.stats();
+        double makespan = (stats.getLong("last_finish_us") - stats.getLong("first_submit_us")) / 1e6;
+        double busy = stats.getLong("busy_ms") / 1000.0 / (gpus * makespan);
+        JsonObject latency = stats.getJsonObject("job_latency_us");
+        result.put(policy, new JsonObject().put("makespan_s", round(makespan))
+            .put("makespan_over_ideal", round(makespan / ideal)).put("gpu_busy_fraction", round(busy))
+            .put("model_loads", stats.getLong("cold_loads")).put("job_latency_p50_s", latency.getLong("p50") / 1e6)
+            .put("job_latency_p99_s", latency.getLong("p99") / 1e6));
+      }
+    }
+    long affinityLoads = result.getJsonObject("affinity").getLong("model_loads");
+    long leastLoadedLoads = result.getJsonObject("least-loaded").getLong("model_loads");
+    result.put("loads_vs_least_loaded", round((double) affinityLoads / Math.max(1, leastLoadedLoads)));
+    return result.put("target", "busy fraction >= 0.95 of ideal (1.0); model loads <= 1/3 of least-loaded's");
+  }
+
+  /** User A bursts 2,000 jobs while user B submits one every 200 ms: B's wait. */
+  private JsonObject fairness() throws Exception {
+    long stepMs = 10;
+    int steps = 20;
+    try (BenchEnv env = new BenchEnv(infra, "fairness", logs("fairness")); LoadGen burst = new LoadGen(16);
+        LoadGen trickle = new LoadGen(4)) {
+      String router = env.router("router", Map.of());
+      BenchEnv.Fleet fleet = env.fleet("fleet", List.of(router), 8, Map.of("BENCH_SLOTS", "1",
+          "BENCH_STEP_MS", Long.toString(stepMs)));
+      String a = env.user("studio");
+      String b = env.user("studio");
+      Thread burstThread = new Thread(() -> {
+        try {
+          submitAll(burst, router, 2_000, i -> a, i -> LoadGen.body("A", "sd-1.5", steps), new AtomicInteger());
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      burstThread.start();
+      BenchEnv.sleep(500);
+      trickle.openLoop(5, 20_000, () -> router, () -> b, () -> LoadGen.body("B", "sd-1.5", steps));
+      burstThread.join();
+      JsonObject waits = fleet.stats().getJsonObject("wait_by_user_us");
+      JsonObject bWait = waits.getJsonObject("B");
+      JsonObject aWait = waits.getJsonObject("A");
+      double jobMs = stepMs * steps;
+      return new JsonObject().put("workers", 8).put("job_ms", jobMs).put("a_jobs", 2_000)
+          .put("b_jobs", bWait.getLong("count"))
+          .put("b_wait_p50_ms", bWait.getLong("p50") / 1e3).put("b_wait_p99_ms", bWait.getLong("p99") / 1e3)
+          .put("b_wait_max_ms", bWait.getLong("max") / 1e3)
+          .put("b_wait_p99_in_job_durations", round(bWait.getLong("p99") / 1e3 / jobMs))
+          .put("a_wait_p50_s", aWait.getLong("p50") / 1e6)
+          .put("target", "B's p99 wait <= 2 job durations");
+    }
+  }
+
+  /** Kill -9 a third of the workers and one router replica mid-run. */
+  private JsonObject chaos() throws Exception {
+    try (BenchEnv env = new BenchEnv(infra, "chaos", logs("chaos")); LoadGen load = new LoadGen(32)) {
+      String routerA = env.router("router-a", Map.of());
+      String routerB = env.router("router-b", Map.of());
+      List<BenchEnv.Fleet> fleets = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        fleets.add(env.fleet("fleet" + i, List.of(routerA, routerB), 10, Map.of("BENCH_SLOTS", "2",
+            "BENCH_STEP_MS", "10")));
+      }
+      String key = env.user("studio");
+      load.keepAcceptedIds(true);
+      JavaProcess killedRouter = env.routerProcess(0);
+      List<long[]> timeline = new ArrayList<>();
+      long t0 = System.nanoTime();
+      Thread sampler = sampler(env, load, timeline, t0);
+      long[] killedAt = new long[2];
+      Thread chaos = new Thread(() -> {
+        BenchEnv.sleep(10_000);
+        fleets.get(0).process().kill();
+        killedAt[0] = System.nanoTime();
+        BenchEnv.sleep(5_000);
+        killedRouter.kill();
+        killedAt[1] = System.nanoTime();
+      });
+      chaos.start();
+      AtomicInteger turn = new AtomicInteger();
+      load.openLoop(100, 30_000, () -> (turn.incrementAndGet() % 2 == 0 && killedRouter.alive()) ? routerA : routerB,
+          () -> key, () -> LoadGen.body("c", "sd-1.5", 10));
+      chaos.join();
+      List<String> accepted = List.copyOf(load.acceptedIds);
+      String ids = String.join("','", accepted);
+      long deadline = System.nanoTime() + 180_000_000_000L;
+      long terminal = 0;
+      while (System.nanoTime() < deadline) {
+        terminal = env.count("SELECT count(*) FROM generation.jobs WHERE id IN ('" + ids
+            + "') AND status IN ('succeeded', 'failed', 'canceled')");
+        if (terminal == accepted.size()) {
+          break;
+        }
+        BenchEnv.sleep(500);
+      }
+      long allDone = System.nanoTime();
+      sampler.interrupt();
+      timelines.put("chaos", timeline);
+      long succeeded = env.count("SELECT count(*) FROM generation.jobs WHERE id IN ('" + ids
+          + "') AND status = 'succeeded'");
+      Map<String, Set<Integer>> successAttempts = successAttempts(env.topic);
+      long duplicates = successAttempts.values().stream().filter(s -> s.size() > 1).count();
+      return new JsonObject().put("accepted", accepted.size()).put("succeeded", succeeded)
+          .put("failed_or_canceled", terminal - succeeded)
+          .put("lost", accepted.size() - terminal).put("duplicate_completions", duplicates)
+          .put("success_events_seen", successAttempts.size())
+          .put("all_done_after_router_kill_s", round((allDone - killedAt[1]) / 1e9))
+          .put("target", "lost = 0, duplicate completions = 0");
+    }
+  }
+
+  /** 100,000 queued jobs and 1,000 connected workers: the router's heap after a full GC. */
+  private JsonObject capacity() throws Exception {
+    try (BenchEnv env = new BenchEnv(infra, "capacity", logs("capacity")); LoadGen load = new LoadGen(16)) {
+      String router = env.router("router", Map.of());
+      env.fleet("fleet", List.of(router), 1_000, Map.of("BENCH_SLOTS", "1", "BENCH_HOLD", "true"));
+      String key = env.user("studio");
+      long t0 = System.nanoTime();
+      submitAll(load, router, 101_000, i -> key, i -> LoadGen.body("cap", "sd-1.5", 1), new AtomicInteger());
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      long queued = env.count("SELECT count(*) FROM generation.jobs WHERE status = 'queued'");
+      long running = env.count("SELECT count(*) FROM generation.jobs WHERE status IN ('dispatched', 'running')");
+      JavaProcess routerProcess = env.routerProcess(0);
+      new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          Long.toString(routerProcess.pid()), "GC.run").start().waitFor();
+      BenchEnv.sleep(1_000);
+      double heapMb = 0;
+      for (String line : BenchEnv.get(router + "/metrics").split("\n")) {
+        if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+          heapMb += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)) / (1024 * 1024);
+        }
+      }
+      return new JsonObject().put("queued", queued).put("running", running).put("connected_workers", 1_000)
+          .put("heap_after_gc_mb", round(heapMb)).put("max_heap_mb", 512)
+          .put("submission_rate_per_s", round(101_000 / seconds))
+          .put("target", "heap <= 512 MiB with 100,000 queued and 1,000 workers");
+    }
+  }
+
+  private static void submitAll(LoadGen load, String router, int n, java.util.function.IntFunction<String> key,
+      java.util.function.IntFunction<String> body, AtomicInteger next) throws InterruptedException {
+    int clients = 16;
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(clients);
+    for (int c = 0; c < clients; c++) {
+      Thread t = new Thread(() -> {
+        int i;
+        while ((i = next.getAndIncrement()) < n) {
+          try {
+            load.submit(router, key.apply(i), body.apply(i)).toCompletionStage().toCompletableFuture().join();
+          } catch (RuntimeException e) {
+            // counted as an error by the load generator
+          }
+        }
+        done.countDown();
+      });
+      t.start();
+    }
+    done.await();
+  }
+
+  private static void awaitFinished(BenchEnv.Fleet fleet, int jobs, int timeoutSeconds) {
+    long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      if (fleet.stats().getLong("finished") >= jobs) {
+        return;
+      }
+      BenchEnv.sleep(250);
+    }
+    throw new IllegalStateException("the fleet did not finish " + jobs + " jobs in " + timeoutSeconds + " s");
+  }
+
+  private static long succeeded(BenchEnv env) {
+    return env.count("SELECT count(*) FROM generation.jobs WHERE status = 'succeeded'");
+  }
+
+  /** Samples accepted and completed jobs every second into a timeline (seconds, accepted, completed). */
+  private static Thread sampler(BenchEnv env, LoadGen load, List<long[]> timeline, long t0) {
+    Thread t = new Thread(() -> {
+      long lastAccepted = load.accepted.get();
+      long lastDone = succeeded(env);
+      while (!Thread.currentThread().isInterrupted()) {
+        try {
+          Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+          return;
+        }
+        long accepted = load.accepted.get();
+        long done = succeeded(env);
+        synchronized (timeline) {
+          timeline.add(new long[] {(System.nanoTime() - t0) / 1_000_000_000L, accepted - lastAccepted, done - lastDone});
+        }
+        lastAccepted = accepted;
+        lastDone = done;
+      }
+    }, "sampler");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /** Distinct successful attempts per job, from every job.succeeded event on the topic. */
+  private Map<String, Set<Integer>> successAttempts(String topic) {
+    Properties props = new Properties();
+    props.put("bootstrap.servers", infra.kafka().bootstrap());
+    props.put("group.id", "bench-audit-" + System.nanoTime());
+    props.put("auto.offset.reset", "earliest");
+    props.put("key.deserializer", StringDeserializer.class.getName());
+    props.put("value.deserializer", StringDeserializer.class.getName());
+    Map<String, Set<Integer>> attempts = new HashMap<>();
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+      consumer.subscribe(List.of(topic));
+      int empty = 0;
+      while (empty < 10) {
+        var records = consumer.poll(java.time.Duration.ofMillis(500));
+        empty = records.isEmpty() ? empty + 1 : 0;
+        for (ConsumerRecord<String, String> record : records) {
+          JsonObject event = new JsonObject(record.value());
+          if ("job.succeeded".equals(event.getString("type"))) {
+            attempts.computeIfAbsent(event.getString("job_id"), k -> new HashSet<>()).add(event.getInteger("attempt"));
+          }
+        }
+      }
+    }
+    return attempts;
+  }
+
+  /** The model of each of {@code n} jobs, drawn from a Zipf({@code s}) popularity over {@code k} models. */
+  static List<String> zipfModels(int n, int k, double s, long seed) {
+    double[] cumulative = new double[k];
+    double total = 0;
+    for (int i = 0; i < k; i++) {
+      total += 1 / Math.pow(i + 1, s);
+      cumulative[i] = total;
+    }
+    Random random = new Random(seed);
+    List<String> out = new ArrayList<>(n);
+    for (int j = 0; j < n; j++) {
+      double r = random.nextDouble() * total;
+      int m = 0;
+      while (cumulative[m] < r) {
+        m++;
+      }
+      out.add("model-" + m);
+    }
+    return out;
+  }
+
+  static double round(double v) {
+    return Math.round(v * 1000) / 1000.0;
+  }
+
+  static JsonObject environment() {
+    return new JsonObject().put("date", Instant.now().toString()).put("cpus", Runtime.getRuntime().availableProcessors())
+        .put("java", System.getProperty("java.version")).put("os", System.getProperty("os.name") + " "
+            + System.getProperty("os.version"))
+        .put("postgres", "embedded 14, fsync on, synchronous_commit on").put("kafka", "single KRaft broker, acks=all")
+        .put("note", "router, Postgres, Kafka, simulated fleet and load generator all share this machine");
+  }
+
+  static JsonArray toArray(List<long[]> timeline) {
+    JsonArray out = new JsonArray();
+    synchronized (timeline) {
+      timeline.forEach(row -> out.add(new JsonArray().add(row[0]).add(row[1]).add(row[2])));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,301 @@
+package ai.pingvas.bench;
+
+import ai.pingvas.protocol.ImageOutput;
+import ai.pingvas.protocol.JobSpec;
+import ai.pingvas.protocol.ProtocolException;
+import ai.pingvas.protocol.RouterMessage;
+import ai.pingvas.protocol.RunningJob;
+import ai.pingvas.protocol.WorkerMessage;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.HdrHistogram.Histogram;
+
+/**
+ * A simulated GPU fleet in its own JVM: many workers speaking the real worker protocol to the
+ * router, each with slots, a VRAM-bound set of loaded models (LRU), a model-load time, a per-step
+ * time and optional failure injection. It measures what only a worker can see: submit-to-assign
+ * latency (the submit time travels in the prompt), model loads and busy time. Stats at GET /stats.
+ */
+public final class FleetSim {
+  private static final Pattern SUBMITTED = Pattern.compile("t=(\\d+)");
+  private static final Pattern USER = Pattern.compile("u=([A-Za-z0-9_-]+)");
+
+  private final Vertx vertx;
+  private final Config config;
+  private final Stats stats = new Stats();
+  private final List<SimWorker> workers = new ArrayList<>();
+
+  /** How the fleet behaves; read from the environment of the process. */
+  record Config(List<String> routers, String token, String prefix, int workers, int slots, int modelsPerWorker,
+      long loadMs, long stepMs, boolean hold, double failRate, int statsPort) {
+    static Config fromEnv() {
+      Map<String, String> env = System.getenv();
+      return new Config(List.of(env.get("BENCH_ROUTERS").split(",")), env.get("BENCH_TOKEN"),
+          env.getOrDefault("BENCH_PREFIX", "sim"), Integer.parseInt(env.getOrDefault("BENCH_WORKERS", "25")),
+          Integer.parseInt(env.getOrDefault("BENCH_SLOTS", "4")),
+          Integer.parseInt(env.getOrDefault("BENCH_MODELS_PER_WORKER", "2")),
+          Long.parseLong(env.getOrDefault("BENCH_LOAD_MS", "0")), Long.parseLong(env.getOrDefault("BENCH_STEP_MS", "0")),
+          Boolean.parseBoolean(env.getOrDefault("BENCH_HOLD", "false")),
+          Double.parseDouble(env.getOrDefault("BENCH_FAIL_RATE", "0")),
+          Integer.parseInt(env.getOrDefault("BENCH_STATS_PORT", "0")));
+    }
+  }
+
+  private FleetSim(Vertx vertx, Config config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Config config = Config.fromEnv();
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    FleetSim sim = new FleetSim(vertx, config);
+    sim.start();
+    Thread.currentThread().join();
+  }
+
+  private void start() {
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setConnectTimeout(5_000)
+        .setMaxConnections(config.workers() * 2));
+    for (int i = 0; i < config.workers(); i++) {
+      SimWorker worker = new SimWorker(config.prefix() + "-" + i, client);
+      workers.add(worker);
+      vertx.setTimer(1 + i * 5L, id -> worker.connect());
+    }
+    vertx.createHttpServer().requestHandler(req -> {
+      if (req.path().equals("/reset")) {
+        stats.reset();
+        req.response().end("{}");
+      } else {
+        JsonObject json = stats.toJson();
+        json.put("connected", workers.stream().filter(w -> w.welcomed).count());
+        req.response().putHeader("Content-Type", "application/json").end(json.encode());
+      }
+    }).listen(config.statsPort(), "127.0.0.1");
+  }
+
+  static long nowMicros() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
+  }
+
+  /** One simulated worker. Runs on one event loop; the stats object is shared and synchronized. */
+  private final class SimWorker {
+    private final String id;
+    private final WebSocketClient client;
+    private final LinkedHashSet<String> models = new LinkedHashSet<>();
+    private final Map<String, Running> running = new HashMap<>();
+    private WebSocket socket;
+    private volatile boolean welcomed;
+    private int attempt;
+    private long heartbeatTimer = -1;
+
+    private final class Running {
+      final JobSpec job;
+      final List<ai.pingvas.protocol.UploadSlot> upload;
+      long timer = -1;
+      WorkerMessage report;
+
+      Running(JobSpec job, List<ai.pingvas.protocol.UploadSlot> upload) {
+        this.job = job;
+        this.upload = upload;
+      }
+    }
+
+    SimWorker(String id, WebSocketClient client) {
+      this.id = id;
+      this.client = client;
+    }
+
+    void connect() {
+      String url = config.routers().get(Math.floorMod(attempt++, config.routers().size()));
+      client.connect(new WebSocketConnectOptions().setAbsoluteURI(url).putHeader("Authorization",
+          "Bearer " + config.token())).onSuccess(ws -> {
+            socket = ws;
+            ws.textMessageHandler(this::onText);
+            ws.closeHandler(v -> onClosed());
+            send(new WorkerMessage.Hello(1, id, "simulated", 24_000, 24_000, config.slots(), List.copyOf(models), "sim",
+                running.values().stream().map(r -> new RunningJob(r.job.jobId(), r.job.attempt())).toList()));
+          }).onFailure(err -> vertx.setTimer(200 + ThreadLocalRandom.current().nextInt(300), t -> connect()));
+    }
+
+    private void onClosed() {
+      socket = null;
+      welcomed = false;
+      if (heartbeatTimer >= 0) {
+        vertx.cancelTimer(heartbeatTimer);
+      }
+      vertx.setTimer(100 + ThreadLocalRandom.current().nextInt(200), t -> connect());
+    }
+
+    private void send(WorkerMessage message) {
+      if (socket != null && !socket.isClosed()) {
+        socket.writeTextMessage(message.toJson().encode());
+      }
+    }
+
+    private void onText(String text) {
+      RouterMessage message;
+      try {
+        message = RouterMessage.parse(text);
+      } catch (ProtocolException e) {
+        return;
+      }
+      if (message instanceof RouterMessage.Welcome welcome) {
+        welcomed = true;
+        for (RunningJob abandoned : welcome.abandon()) {
+          Running r = running.remove(abandoned.jobId());
+          if (r != null && r.timer >= 0) {
+            vertx.cancelTimer(r.timer);
+          }
+        }
+        for (Running r : List.copyOf(running.values())) {
+          if (r.report != null) {
+            send(r.report);
+            running.remove(r.job.jobId());
+          }
+        }
+        heartbeatTimer = vertx.setPeriodic(Math.max(200, welcome.heartbeatIntervalMs()), t -> send(
+            new WorkerMessage.Heartbeat(24_000, List.copyOf(models), running.values().stream()
+                .map(r -> new RunningJob(r.job.jobId(), r.job.attempt())).toList(), false, 1.0)));
+      } else if (message instanceof RouterMessage.Assign assign) {
+        onAssign(assign);
+      } else if (message instanceof RouterMessage.Cancel cancel) {
+        Running r = running.remove(cancel.jobId());
+        if (r != null) {
+          if (r.timer >= 0) {
+            vertx.cancelTimer(r.timer);
+          }
+          send(new WorkerMessage.Failure(cancel.jobId(), cancel.attempt(), "canceled", "canceled", false));
+        }
+      }
+    }
+
+    private void onAssign(RouterMessage.Assign assign) {
+      long received = nowMicros();
+      JobSpec job = assign.job();
+      Matcher t = SUBMITTED.matcher(job.prompt());
+      Matcher u = USER.matcher(job.prompt());
+      long submitted = t.find() ? Long.parseLong(t.group(1)) : received;
+      String user = u.find() ? u.group(1) : "-";
+      boolean cold = !models.contains(job.model());
+      stats.assigned(user, received - submitted, submitted, cold);
+      Running r = new Running(job, assign.upload());
+      running.put(job.jobId(), r);
+      if (config.hold()) {
+        return;
+      }
+      models.remove(job.model());
+      models.add(job.model());
+      while (models.size() > config.modelsPerWorker()) {
+        models.remove(models.iterator().next());
+      }
+      long loadMs = cold ? config.loadMs() : 0;
+      long runMs = config.stepMs() * job.steps();
+      long total = loadMs + runMs;
+      Runnable finish = () -> {
+        if (running.get(job.jobId()) != r) {
+          return;
+        }
+        long done = nowMicros();
+        stats.finished(done - submitted, done, runMs, loadMs);
+        if (config.failRate() > 0 && ThreadLocalRandom.current().nextDouble() < config.failRate()) {
+          r.report = new WorkerMessage.Failure(job.jobId(), job.attempt(), "engine_error", "injected failure", true);
+        } else {
+          List<ImageOutput> images = new ArrayList<>();
+          for (var slot : r.upload) {
+            images.add(new ImageOutput(slot.index(), slot.key(), job.width(), job.height(), job.seed() + slot.index(),
+                1, "0"));
+          }
+          r.report = new WorkerMessage.Result(job.jobId(), job.attempt(), images, loadMs, runMs);
+        }
+        if (welcomed && socket != null) {
+          send(r.report);
+          running.remove(job.jobId());
+        }
+      };
+      if (total <= 0) {
+        finish.run();
+      } else {
+        r.timer = vertx.setTimer(total, id2 -> finish.run());
+      }
+    }
+  }
+
+  /** Fleet-wide measurements. */
+  private static final class Stats {
+    private Histogram assignLatency = histogram();
+    private Histogram jobLatency = histogram();
+    private final Map<String, Histogram> waitByUser = new HashMap<>();
+    private long assigned;
+    private long finished;
+    private long coldLoads;
+    private long busyMs;
+    private long loadMs;
+    private long firstSubmit = Long.MAX_VALUE;
+    private long lastFinish;
+
+    private static Histogram histogram() {
+      return new Histogram(3_600_000_000L, 3);
+    }
+
+    synchronized void assigned(String user, long waitMicros, long submittedMicros, boolean cold) {
+      long wait = Math.max(0, waitMicros);
+      assignLatency.recordValue(Math.min(wait, 3_600_000_000L));
+      waitByUser.computeIfAbsent(user, u -> histogram()).recordValue(Math.min(wait, 3_600_000_000L));
+      assigned++;
+      coldLoads += cold ? 1 : 0;
+      firstSubmit = Math.min(firstSubmit, submittedMicros);
+    }
+
+    synchronized void finished(long latencyMicros, long at, long runMs, long loadMs) {
+      jobLatency.recordValue(Math.min(Math.max(0, latencyMicros), 3_600_000_000L));
+      finished++;
+      busyMs += runMs;
+      this.loadMs += loadMs;
+      lastFinish = Math.max(lastFinish, at);
+    }
+
+    synchronized void reset() {
+      assignLatency = histogram();
+      jobLatency = histogram();
+      waitByUser.clear();
+      assigned = 0;
+      finished = 0;
+      coldLoads = 0;
+      busyMs = 0;
+      loadMs = 0;
+      firstSubmit = Long.MAX_VALUE;
+      lastFinish = 0;
+    }
+
+    synchronized JsonObject toJson() {
+      JsonObject users = new JsonObject();
+      waitByUser.forEach((u, h) -> users.put(u, percentiles(h)));
+      return new JsonObject().put("assigned", assigned).put("finished", finished).put("cold_loads", coldLoads)
+          .put("busy_ms", busyMs).put("load_ms", loadMs).put("first_submit_us", firstSubmit == Long.MAX_VALUE ? 0
+              : firstSubmit).put("last_finish_us", lastFinish)
+          .put("submit_to_assign_us", percentiles(assignLatency)).put("job_latency_us", percentiles(jobLatency))
+          .put("wait_by_user_us", users);
+    }
+
+    private static JsonObject percentiles(Histogram h) {
+      return new JsonObject().put("count", h.getTotalCount()).put("p50", h.getValueAtPercentile(50))
+          .put("p90", h.getValueAtPercentile(90)).put("p99", h.getValueAtPercentile(99)).put("max", h.getMaxValue());
+    }
+  }
+}

@@ -1,0 +1,165 @@
+package ai.pingvas.bench;
+
+import io.vertx.core.json.JsonObject;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+
+/** Writes the benchmark's results as JSON, a Markdown summary and a PNG chart of the timelines. */
+final class Report {
+  private Report() {
+  }
+
+  static void write(Path dir, JsonObject results, Map<String, List<long[]>> timelines) throws IOException {
+    JsonObject json = new JsonObject().put("environment", Bench.environment()).put("results", results.copy());
+    JsonObject series = new JsonObject();
+    timelines.forEach((name, rows) -> series.put(name, Bench.toArray(rows)));
+    json.put("timelines", series);
+    Files.writeString(dir.resolve("report.json"), json.encodePrettily());
+    Files.writeString(dir.resolve("report.md"), markdown(json));
+    if (!timelines.isEmpty()) {
+      ImageIO.write(chart(timelines), "png", dir.resolve("report.png").toFile());
+    }
+  }
+
+  private static String markdown(JsonObject json) {
+    JsonObject env = json.getJsonObject("environment");
+    JsonObject r = json.getJsonObject("results");
+    StringBuilder md = new StringBuilder("# Router benchmark\n\n");
+    md.append("Run ").append(env.getString("date")).append(" on ").append(env.getInteger("cpus"))
+        .append(" CPUs, Java ").append(env.getString("java")).append(". ").append(env.getString("postgres"))
+        .append("; ").append(env.getString("kafka")).append(". ").append(env.getString("note")).append(".\n\n");
+    if (r.containsKey("throughput")) {
+      JsonObject t = r.getJsonObject("throughput");
+      md.append("## throughput\n\n").append("| accepted jobs/s | completed jobs/s | submit p50 | submit p99 | target |\n")
+          .append("|---|---|---|---|---|\n| ").append(t.getValue("accepted_per_s")).append(" | ")
+          .append(t.getValue("completed_per_s")).append(" | ")
+          .append(t.getJsonObject("submit_response_ms").getValue("p50")).append(" ms | ")
+          .append(t.getJsonObject("submit_response_ms").getValue("p99")).append(" ms | ")
+          .append(t.getString("target")).append(" |\n\n");
+    }
+    if (r.containsKey("latency")) {
+      JsonObject l = r.getJsonObject("latency");
+      md.append("## latency (submit → the worker has the assign)\n\n| rate | jobs | p50 | p90 | p99 | max |\n")
+          .append("|---|---|---|---|---|---|\n");
+      for (String rate : new String[] {"200_per_s", "1000_per_s"}) {
+        JsonObject x = l.getJsonObject(rate);
+        if (x != null) {
+          md.append("| ").append(rate.replace("_per_s", "/s")).append(" | ").append(x.getValue("jobs")).append(" | ")
+              .append(x.getValue("p50_ms")).append(" ms | ").append(x.getValue("p90_ms")).append(" ms | ")
+              .append(x.getValue("p99_ms")).append(" ms | ").append(x.getValue("max_ms")).append(" ms |\n");
+        }
+      }
+      md.append("\nTarget: ").append(l.getString("target")).append(".\n\n");
+    }
+    if (r.containsKey("fleet")) {
+      JsonObject f = r.getJsonObject("fleet");
+      md.append("## fleet (").append(f.getValue("gpus")).append(" GPUs, ").append(f.getValue("models"))
+          .append(" models Zipf(1.1), ").append(f.getValue("jobs")).append(" jobs; ").append(f.getString("time_scale"))
+          .append(")\n\n| policy | makespan | / ideal | GPU busy | model loads | job p50 | job p99 |\n")
+          .append("|---|---|---|---|---|---|---|\n");
+      for (String policy : new String[] {"affinity", "least-loaded", "round-robin"}) {
+        JsonObject p = f.getJsonObject(policy);
+        if (p != null) {
+          md.append("| ").append(policy).append(" | ").append(p.getValue("makespan_s")).append(" s | ")
+              .append(p.getValue("makespan_over_ideal")).append(" | ").append(p.getValue("gpu_busy_fraction"))
+              .append(" | ").append(p.getValue("model_loads")).append(" | ").append(p.getValue("job_latency_p50_s"))
+              .append(" s | ").append(p.getValue("job_latency_p99_s")).append(" s |\n");
+        }
+      }
+      md.append("\nIdeal makespan ").append(f.getValue("ideal_makespan_s")).append(" s. Model loads vs least-loaded: ")
+          .append(f.getValue("loads_vs_least_loaded")).append(". Target: ").append(f.getString("target")).append(".\n\n");
+    }
+    if (r.containsKey("fairness")) {
+      JsonObject f = r.getJsonObject("fairness");
+      md.append("## fairness\n\nA bursts ").append(f.getValue("a_jobs")).append(" jobs; B submits one every 200 ms (")
+          .append(f.getValue("b_jobs")).append(" jobs) on ").append(f.getValue("workers")).append(" workers, ")
+          .append(f.getValue("job_ms")).append(" ms jobs.\n\n| B wait p50 | B wait p99 | B wait max | p99 in job durations |")
+          .append(" A wait p50 |\n|---|---|---|---|---|\n| ").append(f.getValue("b_wait_p50_ms")).append(" ms | ")
+          .append(f.getValue("b_wait_p99_ms")).append(" ms | ").append(f.getValue("b_wait_max_ms")).append(" ms | ")
+          .append(f.getValue("b_wait_p99_in_job_durations")).append(" | ").append(f.getValue("a_wait_p50_s"))
+          .append(" s |\n\nTarget: ").append(f.getString("target")).append(".\n\n");
+    }
+    if (r.containsKey("chaos")) {
+      JsonObject c = r.getJsonObject("chaos");
+      md.append("## chaos (kill -9 a third of the workers, then one of two router replicas)\n\n")
+          .append("| accepted | succeeded | lost | duplicate completions | all done after the router kill |\n")
+          .append("|---|---|---|---|---|\n| ").append(c.getValue("accepted")).append(" | ").append(c.getValue("succeeded"))
+          .append(" | ").append(c.getValue("lost")).append(" | ").append(c.getValue("duplicate_completions")).append(" | ")
+          .append(c.getValue("all_done_after_router_kill_s")).append(" s |\n\n");
+    }
+    if (r.containsKey("capacity")) {
+      JsonObject c = r.getJsonObject("capacity");
+      md.append("## capacity\n\n| queued | running | workers | router heap after GC | submissions/s |\n")
+          .append("|---|---|---|---|---|\n| ").append(c.getValue("queued")).append(" | ").append(c.getValue("running"))
+          .append(" | ").append(c.getValue("connected_workers")).append(" | ").append(c.getValue("heap_after_gc_mb"))
+          .append(" MiB (max ").append(c.getValue("max_heap_mb")).append(") | ").append(c.getValue("submission_rate_per_s"))
+          .append(" |\n\n");
+    }
+    md.append("Raw numbers: `report.json`; per-second accepted/completed jobs: `report.png`.\n");
+    return md.toString();
+  }
+
+  private static BufferedImage chart(Map<String, List<long[]>> timelines) {
+    int width = 900;
+    int panel = 260;
+    BufferedImage image = new BufferedImage(width, panel * timelines.size() + 20, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = image.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, image.getWidth(), image.getHeight());
+    int top = 10;
+    for (Map.Entry<String, List<long[]>> entry : timelines.entrySet()) {
+      List<long[]> rows;
+      synchronized (entry.getValue()) {
+        rows = List.copyOf(entry.getValue());
+      }
+      long max = 1;
+      long seconds = 1;
+      for (long[] row : rows) {
+        max = Math.max(max, Math.max(row[1], row[2]));
+        seconds = Math.max(seconds, row[0]);
+      }
+      int x0 = 60;
+      int y0 = top + panel - 40;
+      int w = width - 90;
+      int h = panel - 70;
+      g.setColor(Color.BLACK);
+      g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
+      g.drawString(entry.getKey() + ": jobs per second (blue accepted, green completed)", x0, top + 16);
+      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+      g.drawLine(x0, y0, x0 + w, y0);
+      g.drawLine(x0, y0, x0, y0 - h);
+      g.drawString(Long.toString(max), 5, y0 - h + 5);
+      g.drawString("0", 40, y0 + 4);
+      g.drawString(seconds + " s", x0 + w - 20, y0 + 15);
+      for (int series = 1; series <= 2; series++) {
+        g.setColor(series == 1 ? new Color(40, 90, 200) : new Color(30, 150, 60));
+        g.setStroke(new BasicStroke(2f));
+        int px = -1;
+        int py = -1;
+        for (long[] row : rows) {
+          int x = x0 + (int) (w * row[0] / (double) seconds);
+          int y = y0 - (int) (h * row[series] / (double) max);
+          if (px >= 0) {
+            g.drawLine(px, py, x, y);
+          }
+          px = x;
+          py = y;
+        }
+      }
+      top += panel;
+    }
+    g.dispose();
+    return image;
+  }
+}

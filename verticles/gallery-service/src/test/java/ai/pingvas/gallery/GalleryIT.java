@@ -1,0 +1,159 @@
+package ai.pingvas.gallery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+
+/** Images from real jobs: thumbnails made at ingest, deletion of everything, the storage quota per tier. */
+class GalleryIT {
+  private static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+  private static GalleryStack stack;
+
+  @BeforeAll
+  static void start() {
+    stack = new GalleryStack("gallery");
+    stack.galleryEnv.put("PINGVAS_QUOTA_TIERS_FREE", "0");
+    stack.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    stack.close();
+  }
+
+  record Reply(int status, java.net.http.HttpHeaders headers, byte[] body) {
+    JsonObject json() {
+      return new JsonObject(new String(body));
+    }
+  }
+
+  static Reply call(String method, String url, String key, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    return new Reply(r.statusCode(), r.headers(), r.body());
+  }
+
+  /** Runs a job for the user and returns its first image once the gallery has its thumbnail too. */
+  private static JsonObject generatedImage(String key, int width, int height) throws Exception {
+    Reply submitted = call("POST", stack.routerUrl() + "/v1/generations", key, new JsonObject()
+        .put("model", "sd-1.5").put("prompt", "a red kite over dunes").put("width", width).put("height", height)
+        .put("steps", 3).encode());
+    assertThat(submitted.status()).isEqualTo(202);
+    String jobId = submitted.json().getString("id");
+    long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+    while (System.nanoTime() < deadline) {
+      for (Object item : call("GET", stack.galleryUrl() + "/v1/images", key, null).json().getJsonArray("items")) {
+        JsonObject image = (JsonObject) item;
+        if (jobId.equals(image.getString("job_id")) && image.getString("thumbnail_url") != null) {
+          return image;
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the gallery never listed an image of job " + jobId);
+  }
+
+  private static String objectKey(JsonObject image) {
+    String url = image.getString("url");
+    String path = URI.create(url).getPath();
+    return path.substring(path.indexOf("/images/") + 1);
+  }
+
+  @Test
+  void ingestMakesAThumbnailBesideTheImage() throws Exception {
+    String key = stack.createUser("pro");
+    JsonObject image = generatedImage(key, 640, 320);
+    assertThat(image.getString("thumbnail_url")).isNotNull();
+
+    Reply redirect = call("GET", stack.galleryUrl() + "/v1/images/" + image.getString("id") + "/thumbnail", key, null);
+    assertThat(redirect.status()).isEqualTo(302);
+    Reply thumb = call("GET", redirect.headers().firstValue("Location").orElseThrow(), null, null);
+    assertThat(thumb.status()).isEqualTo(200);
+    BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(thumb.body()));
+    assertThat(decoded.getWidth()).isEqualTo(256);
+    assertThat(decoded.getHeight()).isEqualTo(128);
+    assertThat(thumb.body()[0] & 0xff).isEqualTo(0xff);
+    assertThat(thumb.body()[1] & 0xff).isEqualTo(0xd8);
+
+    String objectKey = objectKey(image);
+    try (S3Client s3 = stack.s3()) {
+      String thumbKey = objectKey.substring(0, objectKey.lastIndexOf('.')) + ".thumb.jpg";
+      assertThat(s3.headObject(b -> b.bucket("pingvas-images").key(thumbKey)).contentType()).isEqualTo("image/jpeg");
+    }
+    String other = stack.createUser("pro");
+    assertThat(call("GET", stack.galleryUrl() + "/v1/images/" + image.getString("id") + "/thumbnail", other, null)
+        .status()).isEqualTo(404);
+  }
+
+  @Test
+  void deleteRemovesTheObjectTheThumbnailAndTheRow() throws Exception {
+    String key = stack.createUser("pro");
+    JsonObject image = generatedImage(key, 128, 128);
+    String id = image.getString("id");
+    String objectKey = objectKey(image);
+    String thumbKey = objectKey.substring(0, objectKey.lastIndexOf('.')) + ".thumb.jpg";
+    long before = call("GET", stack.galleryUrl() + "/v1/images/usage", key, null).json().getLong("used_bytes");
+    assertThat(before).isGreaterThan(image.getLong("size_bytes"));
+
+    String other = stack.createUser("pro");
+    assertThat(call("DELETE", stack.galleryUrl() + "/v1/images/" + id, other, null).status()).isEqualTo(404);
+    assertThat(call("DELETE", stack.galleryUrl() + "/v1/images/" + id, key, null).status()).isEqualTo(204);
+
+    assertThat(call("GET", stack.galleryUrl() + "/v1/images/" + id, key, null).status()).isEqualTo(404);
+    assertThat(call("DELETE", stack.galleryUrl() + "/v1/images/" + id, key, null).status()).isEqualTo(404);
+    try (S3Client s3 = stack.s3()) {
+      for (String gone : new String[] {objectKey, thumbKey}) {
+        try {
+          s3.headObject(b -> b.bucket("pingvas-images").key(gone));
+          throw new AssertionError(gone + " is still in storage");
+        } catch (NoSuchKeyException expected) {
+          // deleted
+        } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+          assertThat(e.statusCode()).isEqualTo(404);
+        }
+      }
+    }
+    assertThat(call("GET", stack.galleryUrl() + "/v1/images/usage", key, null).json().getLong("used_bytes"))
+        .isZero();
+  }
+
+  @Test
+  void usersAtTheirTiersQuotaCannotStartNewGenerations() throws Exception {
+    String free = stack.createUser("free");
+    JsonObject usage = call("GET", stack.galleryUrl() + "/v1/images/usage", free, null).json();
+    assertThat(usage.getString("tier")).isEqualTo("free");
+    assertThat(usage.getLong("quota_bytes")).isZero();
+    assertThat(usage.getBoolean("over_quota")).isTrue();
+
+    Reply refused = call("POST", stack.routerUrl() + "/v1/generations", free,
+        "{\"model\":\"sd-1.5\",\"prompt\":\"a moth\",\"width\":64,\"height\":64,\"steps\":1}");
+    assertThat(refused.status()).isEqualTo(422);
+    assertThat(refused.json().getString("code")).isEqualTo("storage_quota_exceeded");
+
+    String pro = stack.createUser("pro");
+    JsonObject proUsage = call("GET", stack.galleryUrl() + "/v1/images/usage", pro, null).json();
+    assertThat(proUsage.getLong("quota_bytes")).isEqualTo(10240L * 1024 * 1024);
+    assertThat(proUsage.getBoolean("over_quota")).isFalse();
+  }
+}

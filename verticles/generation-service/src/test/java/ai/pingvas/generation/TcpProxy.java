@@ -1,0 +1,104 @@
+package ai.pingvas.generation;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A TCP relay between a worker and the router, so a test can cut the connection (as a network
+ * failure would) without killing either process, and refuse reconnects for a while.
+ */
+final class TcpProxy implements AutoCloseable {
+  private final ServerSocket server;
+  private final int targetPort;
+  private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private volatile boolean blocked;
+  private volatile boolean closed;
+
+  TcpProxy(int targetPort) throws IOException {
+    this.targetPort = targetPort;
+    this.server = new ServerSocket();
+    server.bind(new InetSocketAddress("127.0.0.1", 0));
+    Thread acceptor = new Thread(this::accept, "tcp-proxy-" + targetPort);
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  int port() {
+    return server.getLocalPort();
+  }
+
+  /** Cuts every open connection (both directions) at once. */
+  void dropAll() {
+    for (Socket socket : sockets) {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        // already gone
+      }
+    }
+    sockets.clear();
+  }
+
+  /** While blocked, new connections are accepted and closed immediately. */
+  void block(boolean block) {
+    this.blocked = block;
+  }
+
+  private void accept() {
+    while (!closed) {
+      try {
+        Socket client = server.accept();
+        if (blocked) {
+          client.close();
+          continue;
+        }
+        Socket upstream = new Socket("127.0.0.1", targetPort);
+        sockets.add(client);
+        sockets.add(upstream);
+        pipe(client, upstream);
+        pipe(upstream, client);
+      } catch (IOException e) {
+        if (closed) {
+          return;
+        }
+      }
+    }
+  }
+
+  private void pipe(Socket from, Socket to) {
+    Thread t = new Thread(() -> {
+      byte[] buffer = new byte[16 * 1024];
+      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+          out.write(buffer, 0, n);
+          out.flush();
+        }
+      } catch (IOException e) {
+        // connection cut
+      } finally {
+        try {
+          from.close();
+          to.close();
+        } catch (IOException e) {
+          // ignore
+        }
+      }
+    }, "tcp-proxy-pipe");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    server.close();
+    dropAll();
+  }
+}

@@ -1,0 +1,180 @@
+package ai.pingvas.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.pingvas.embedded.JavaProcess;
+import ai.pingvas.protocol.ImageOutput;
+import ai.pingvas.protocol.RouterMessage;
+import ai.pingvas.protocol.RunningJob;
+import ai.pingvas.protocol.WorkerMessage;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Workers die, freeze and lose their connection for real (SIGKILL, silence, a cut TCP relay); their
+ * jobs are re-queued within the heartbeat timeout and finish elsewhere, exactly once.
+ */
+class WorkerFailureIT {
+  private Cluster cluster;
+  private EventLog events;
+  private Cluster.Router router;
+  private ApiClient api;
+  private String key;
+
+  @BeforeEach
+  void start() {
+    cluster = new Cluster("workerfailure");
+    router = cluster.router("router-a", Map.of());
+    events = new EventLog(cluster.infra.kafka().bootstrap(), cluster.topic);
+    api = new ApiClient(router.url());
+    key = cluster.createUser("pro");
+  }
+
+  @AfterEach
+  void stop() {
+    events.close();
+    cluster.close();
+  }
+
+  private String submitLongJob(int steps) {
+    ApiClient.Response r = api.post("/v1/generations", key, "{\"model\": \"sd-1.5\", \"prompt\": \"a long job\", "
+        + "\"steps\": " + steps + ", \"width\": 64, \"height\": 64}");
+    assertThat(r.status()).isEqualTo(202);
+    return r.json().getString("id");
+  }
+
+  private JsonObject awaitEvent(String jobId, String type, Duration timeout) {
+    events.await(all -> all.stream().anyMatch(e -> jobId.equals(e.getString("job_id")) && type.equals(e.getString("type"))),
+        timeout, type + " of " + jobId);
+    return events.of(jobId).stream().filter(e -> type.equals(e.getString("type"))).findFirst().orElseThrow();
+  }
+
+  private JsonObject awaitRetry(String jobId, Duration timeout) {
+    events.await(all -> all.stream().anyMatch(e -> jobId.equals(e.getString("job_id"))
+        && "job.queued".equals(e.getString("type")) && e.getBoolean("retry", false)), timeout, "re-queue of " + jobId);
+    return events.of(jobId).stream().filter(e -> e.getBoolean("retry", false)).findFirst().orElseThrow();
+  }
+
+  private List<JsonObject> successes(String jobId) {
+    return events.of(jobId).stream().filter(e -> "job.succeeded".equals(e.getString("type"))).toList();
+  }
+
+  @Test
+  void jobsOfAKilledWorkerAreRequeuedWithinTheHeartbeatTimeoutAndFinishElsewhere() {
+    JavaProcess doomed = cluster.worker("doomed", List.of(router), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
+    String job = submitLongJob(80);
+    assertThat(awaitEvent(job, "job.started", Duration.ofSeconds(20)).getInteger("attempt")).isEqualTo(1);
+    cluster.worker("survivor", List.of(router), Map.of());
+
+    long killedAt = System.nanoTime();
+    doomed.kill();
+    awaitRetry(job, Duration.ofSeconds(15));
+    Duration requeuedAfter = Duration.ofNanos(System.nanoTime() - killedAt);
+    assertThat(requeuedAfter).isLessThanOrEqualTo(Duration.ofSeconds(10));
+
+    JsonObject done = awaitEvent(job, "job.succeeded", Duration.ofSeconds(30));
+    assertThat(done.getInteger("attempt")).isEqualTo(2);
+    assertThat(done.getString("worker_id")).isEqualTo("survivor");
+    assertThat(successes(job)).extracting(e -> e.getInteger("attempt")).containsOnly(2);
+    System.out.printf("killed worker's job re-queued after %d ms%n", requeuedAfter.toMillis());
+  }
+
+  @Test
+  void aSilentWorkerLosesItsJobAndItsLateResultIsRefused() throws Exception {
+    ProtocolProbe silent = ProtocolProbe.connect(router.url(), Cluster.WORKER_TOKEN);
+    silent.send(new WorkerMessage.Hello(1, "silent", "probe", 1000, 1000, 1, List.of("sd-1.5"), "probe", List.of()));
+    silent.await(RouterMessage.Welcome.class, Duration.ofSeconds(10));
+    String job = submitLongJob(5);
+    RouterMessage.Assign assign = silent.await(RouterMessage.Assign.class, Duration.ofSeconds(10));
+    assertThat(assign.job().jobId()).isEqualTo(job);
+    // the probe never heartbeats: after the heartbeat timeout (8 s) the job goes back to the queue
+    long assignedAt = System.nanoTime();
+    cluster.worker("healthy", List.of(router), Map.of());
+    awaitRetry(job, Duration.ofSeconds(15));
+    assertThat(Duration.ofNanos(System.nanoTime() - assignedAt)).isLessThanOrEqualTo(Duration.ofSeconds(10));
+    JsonObject done = awaitEvent(job, "job.succeeded", Duration.ofSeconds(30));
+    assertThat(done.getInteger("attempt")).isEqualTo(2);
+    silent.close();
+
+    // the silent worker comes back and reports attempt 1 as if nothing happened
+    double fencedBefore = metric(router.url(), "pingvas_results_fenced_total");
+    try (ProtocolProbe late = ProtocolProbe.connect(router.url(), Cluster.WORKER_TOKEN)) {
+      late.send(new WorkerMessage.Hello(1, "silent", "probe", 1000, 1000, 1, List.of("sd-1.5"), "probe",
+          List.of(new RunningJob(job, 1))));
+      RouterMessage.Welcome welcome = late.await(RouterMessage.Welcome.class, Duration.ofSeconds(10));
+      assertThat(welcome.adopted()).isEmpty();
+      assertThat(welcome.abandon()).containsExactly(new RunningJob(job, 1));
+      late.send(new WorkerMessage.Result(job, 1, List.of(new ImageOutput(0, assign.upload().get(0).key(), 64, 64,
+          assign.job().seed(), 100, "00")), 0, 1));
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (metric(router.url(), "pingvas_results_fenced_total") <= fencedBefore && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+    }
+    assertThat(metric(router.url(), "pingvas_results_fenced_total")).isGreaterThan(fencedBefore);
+    JsonObject after = api.get("/v1/generations/" + job, key).json();
+    assertThat(after.getString("status")).isEqualTo("succeeded");
+    assertThat(after.getInteger("attempt")).isEqualTo(2);
+    Thread.sleep(500);
+    assertThat(successes(job)).extracting(e -> e.getInteger("attempt")).containsOnly(2);
+  }
+
+  @Test
+  void aWorkerThatReconnectsAtOnceKeepsItsJob() throws Exception {
+    try (TcpProxy link = new TcpProxy(Integer.parseInt(router.url().substring(router.url().lastIndexOf(':') + 1)))) {
+      Cluster.Router viaProxy = new Cluster.Router(router.process(), "http://127.0.0.1:" + link.port());
+      cluster.worker("flaky-link", List.of(viaProxy), Map.of("PINGVAS_ENGINE_STEP_TIME", "50ms"));
+      String job = submitLongJob(60);
+      awaitEvent(job, "job.started", Duration.ofSeconds(20));
+      link.dropAll();
+      JsonObject done = awaitEvent(job, "job.succeeded", Duration.ofSeconds(30));
+      assertThat(done.getInteger("attempt")).isEqualTo(1);
+      assertThat(events.of(job)).noneMatch(e -> e.getBoolean("retry", false));
+    }
+  }
+
+  @Test
+  void aWorkerCutOffAbandonsItsJobBeforeItRunsElsewhere() throws Exception {
+    try (TcpProxy link = new TcpProxy(Integer.parseInt(router.url().substring(router.url().lastIndexOf(':') + 1)))) {
+      Cluster.Router viaProxy = new Cluster.Router(router.process(), "http://127.0.0.1:" + link.port());
+      JavaProcess cutOff = cluster.worker("cut-off", List.of(viaProxy), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
+      String job = submitLongJob(80);
+      awaitEvent(job, "job.started", Duration.ofSeconds(20));
+      JavaProcess other = cluster.worker("other", List.of(router), Map.of());
+      link.block(true);
+      link.dropAll();
+      awaitRetry(job, Duration.ofSeconds(10));
+      JsonObject done = awaitEvent(job, "job.succeeded", Duration.ofSeconds(30));
+      assertThat(done.getInteger("attempt")).isEqualTo(2);
+      link.block(false);
+
+      List<Cluster.Execution> runs = new ArrayList<>(Cluster.executions(cutOff));
+      runs.addAll(Cluster.executions(other));
+      List<Cluster.Execution> ofJob = runs.stream().filter(r -> r.jobId().equals(job)).toList();
+      assertThat(ofJob).extracting(Cluster.Execution::attempt).containsExactlyInAnyOrder(1, 2);
+      assertThat(ofJob.get(0).overlaps(ofJob.get(1))).as("attempts ran at the same time: %s", ofJob).isFalse();
+    }
+  }
+
+  static double metric(String baseUrl, String name) throws Exception {
+    String text = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(URI.create(baseUrl + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    double total = 0;
+    for (String line : text.split("\n")) {
+      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+        total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return total;
+  }
+}

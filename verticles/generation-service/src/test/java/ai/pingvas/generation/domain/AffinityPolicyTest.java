@@ -1,0 +1,190 @@
+package ai.pingvas.generation.domain;
+
+import static ai.pingvas.generation.domain.Jobs.job;
+import static ai.pingvas.generation.domain.Jobs.worker;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AffinityPolicyTest {
+  private final DispatchPolicy policy = DispatchPolicy.affinity(Jobs.SETTINGS);
+
+  @Test
+  void prefersTheWorkerThatAlreadyHoldsTheModel() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    fleet.add(worker("cold", "sd-1.5"));
+    fleet.add(worker("warm", "sdxl"));
+    queue.add(job("alice", "sdxl", 0), 0);
+    List<Assignment> decisions = policy.decide(queue, fleet, 0);
+    assertThat(decisions).singleElement().satisfies(a -> {
+      assertThat(a.workerId()).isEqualTo("warm");
+      assertThat(a.coldLoad()).isFalse();
+    });
+  }
+
+  @Test
+  void prefersTheWarmWorkerHoldingTheJobsLoras() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    fleet.add(worker("plain", "sdxl"));
+    fleet.add(worker("with-lora", "sdxl", "pixel-art"));
+    queue.add(new QueuedJob("j", "alice", "free", "sdxl", List.of("pixel-art"), 0, 0, 0, 20, 1, 0), 0);
+    assertThat(policy.decide(queue, fleet, 0)).singleElement()
+        .satisfies(a -> assertThat(a.workerId()).isEqualTo("with-lora"));
+  }
+
+  @Test
+  void waitsForABusyWarmWorkerRatherThanSwapWhenThatIsCheaper() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    WorkerView warm = worker("warm", "sdxl");
+    warm.start("running", "sdxl", 1_000, 2);
+    fleet.add(warm);
+    fleet.add(worker("idle", "sd-1.5", "flux"));
+    queue.add(job("alice", "sdxl", 0), 0);
+    // the warm worker frees up in 1 s, a load costs 8 s: wait
+    assertThat(policy.decide(queue, fleet, 0)).isEmpty();
+    warm.finish("running");
+    assertThat(policy.decide(queue, fleet, 10)).singleElement()
+        .satisfies(a -> assertThat(a.workerId()).isEqualTo("warm"));
+  }
+
+  @Test
+  void swapsWhenWaitingJobsWouldOtherwiseStarve() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    WorkerView warm = worker("warm", "sdxl");
+    warm.start("running", "sdxl", 60_000, 2);
+    fleet.add(warm);
+    fleet.add(worker("idle", "sd-1.5"));
+    queue.add(job("alice", "sdxl", 0), 0);
+    // the only warm worker is busy for a minute: loading elsewhere (8 s) is better
+    assertThat(policy.decide(queue, fleet, 0)).singleElement().satisfies(a -> {
+      assertThat(a.workerId()).isEqualTo("idle");
+      assertThat(a.coldLoad()).isTrue();
+    });
+  }
+
+  @Test
+  void agingEndsTheWaitForAWarmWorker() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    WorkerView warm = worker("warm", "sdxl");
+    warm.start("running", "sdxl", 1_000, 2);
+    fleet.add(warm);
+    fleet.add(worker("idle", "sd-1.5"));
+    queue.add(job("alice", "sdxl", 0), 0);
+    assertThat(policy.decide(queue, fleet, 0)).isEmpty();
+    // still "cheaper to wait" by the estimate, but the job has waited affinity-max-wait: load it
+    warm.start("running", "sdxl", 40_000, 2);
+    assertThat(policy.decide(queue, fleet, 20_000)).singleElement()
+        .satisfies(a -> assertThat(a.workerId()).isEqualTo("idle"));
+  }
+
+  @Test
+  void workConservingWhileAJobWaitsForItsModel() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    WorkerView warm = worker("sdxl-box", "sdxl");
+    warm.start("running", "sdxl", 1_000, 2);
+    fleet.add(warm);
+    fleet.add(worker("sd15-box", "sd-1.5"));
+    QueuedJob waiting = job("alice", "sdxl", 0);
+    QueuedJob other = job("bob", "sd-1.5", 1);
+    queue.add(waiting, 0);
+    queue.add(other, 0);
+    // alice is first in fair order but waits for the sdxl box; bob's warm job uses the free box
+    assertThat(policy.decide(queue, fleet, 0)).singleElement().satisfies(a -> {
+      assertThat(a.job()).isEqualTo(other);
+      assertThat(a.workerId()).isEqualTo("sd15-box");
+    });
+  }
+
+  @Test
+  void neverEvictsTheOnlyCopyOfAModelThatHasWaitingJobs() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    // both workers are full (2 models each); their least recently used model would be evicted
+    fleet.add(worker("a", "sd-1.5", "flux"));
+    fleet.add(worker("b", "sd-2", "flux"));
+    // bob waits for sd-1.5 (a holds the only copy) but is at his running cap, so he is not served now
+    queue.runningStarted("bob-1", "bob", "free");
+    queue.runningStarted("bob-2", "bob", "free");
+    for (int i = 0; i < 3; i++) {
+      queue.add(job("bob", "sd-1.5", i), 0);
+    }
+    queue.add(job("alice", "sdxl", 5), 0);
+    List<Assignment> decisions = policy.decide(queue, fleet, 0);
+    assertThat(decisions).singleElement().satisfies(a -> {
+      assertThat(a.job().model()).isEqualTo("sdxl");
+      assertThat(a.workerId()).isEqualTo("b");
+      assertThat(a.coldLoad()).isTrue();
+    });
+    assertThat(fleet.get("a").holds("sd-1.5")).isTrue();
+    assertThat(fleet.get("b").holds("sd-2")).isFalse();
+  }
+
+  @Test
+  void respectsPerUserRunningCaps() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    for (int i = 0; i < 4; i++) {
+      fleet.add(worker("w" + i, "m"));
+    }
+    for (int i = 0; i < 10; i++) {
+      queue.add(job("alice", "m", i), 0);
+    }
+    // the free tier allows 2 running jobs per user
+    List<Assignment> decisions = policy.decide(queue, fleet, 0);
+    assertThat(decisions).hasSize(2);
+    assertThat(queue.running("alice")).isEqualTo(2);
+    assertThat(fleet.totalFree()).isEqualTo(2);
+  }
+
+  @Test
+  void loadsFewerModelsThanModelBlindBaselinesOnTheSameWorkload() {
+    int affinity = modelLoads(DispatchPolicy.affinity(Jobs.SETTINGS));
+    int leastLoaded = modelLoads(DispatchPolicy.leastLoaded(Jobs.SETTINGS));
+    int roundRobin = modelLoads(DispatchPolicy.roundRobin(Jobs.SETTINGS));
+    assertThat(affinity * 3).isLessThanOrEqualTo(leastLoaded);
+    assertThat(affinity * 3).isLessThanOrEqualTo(roundRobin);
+  }
+
+  /** 8 workers, 6 models, 600 jobs arriving in waves; counts cold loads. */
+  private static int modelLoads(DispatchPolicy policy) {
+    FairQueue queue = new FairQueue(java.util.Map.of("free", new Tier("free", 1, 1_000, 100_000)));
+    Fleet fleet = new Fleet();
+    for (int i = 0; i < 8; i++) {
+      fleet.add(new WorkerView("w" + i, 1, 24_000, List.of()));
+    }
+    java.util.Random random = new java.util.Random(7);
+    String[] models = {"m0", "m0", "m0", "m1", "m1", "m2", "m3", "m4", "m5"};
+    int loads = 0;
+    long now = 0;
+    int submitted = 0;
+    java.util.Map<String, Long> endsAt = new java.util.HashMap<>();
+    java.util.Map<String, String> runningOn = new java.util.HashMap<>();
+    while (submitted < 600 || queue.size() > 0 || !endsAt.isEmpty()) {
+      for (int i = 0; i < 4 && submitted < 600; i++, submitted++) {
+        queue.add(new QueuedJob("j" + submitted, "u" + (submitted % 5), "free",
+            models[random.nextInt(models.length)], List.of(), 0, now, 0, 20, 1, now), now);
+      }
+      for (Assignment a : policy.decide(queue, fleet, now)) {
+        loads += a.coldLoad() ? 1 : 0;
+        endsAt.put(a.job().jobId(), now + 2_000 + (a.coldLoad() ? 8_000 : 0));
+        runningOn.put(a.job().jobId(), a.workerId());
+      }
+      now += 500;
+      for (String job : List.copyOf(endsAt.keySet())) {
+        if (endsAt.get(job) <= now) {
+          endsAt.remove(job);
+          fleet.get(runningOn.remove(job)).finish(job);
+          queue.runningEnded(job);
+        }
+      }
+    }
+    return loads;
+  }
+}

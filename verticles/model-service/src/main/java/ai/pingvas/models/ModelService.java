@@ -1,0 +1,90 @@
+package ai.pingvas.models;
+
+import ai.pingvas.models.domain.Model;
+import ai.pingvas.models.events.WorkerEventsVerticle;
+import ai.pingvas.models.http.ModelApiVerticle;
+import ai.pingvas.models.store.ModelStore;
+import ai.pingvas.models.store.PgModelStore;
+import ai.pingvas.platform.auth.ChainAuthenticator;
+import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.db.Database;
+import ai.pingvas.platform.http.Contracts;
+import ai.pingvas.platform.kafka.KafkaSettings;
+import ai.pingvas.platform.launch.ServiceMain;
+import ai.pingvas.platform.launch.ServiceRuntime;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.kafka.admin.KafkaAdminClient;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/** model-service: the registry of checkpoints and LoRAs, and which workers hold them. */
+public final class ModelService {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelService.class);
+  public static final String NAME = "model-service";
+  public static final ServiceMain.Descriptor DESCRIPTOR =
+      new ServiceMain.Descriptor(NAME, "/model-defaults.yaml", "db/models");
+
+  private ModelService() {
+  }
+
+  public static void main(String[] args) {
+    ServiceMain.run(args, DESCRIPTOR, ModelService::start);
+  }
+
+  /** Starts the service in a runtime; completes when it listens. */
+  public static Future<Void> start(ServiceRuntime runtime) {
+    Vertx vertx = runtime.vertx();
+    Config config = runtime.config();
+    ModelSettings settings = ModelSettings.from(config);
+    Database database = Database.fromConfig(config);
+    KafkaSettings kafka = KafkaSettings.fromConfig(config, NAME);
+    Future<Integer> migrated = config.bool("pg.migrate") ? database.migrate(vertx, "db/models")
+        : Future.succeededFuture(0);
+    return migrated.compose(n -> kafka.ensureTopics(vertx, List.of(settings.workerTopic())))
+        .compose(v -> Contracts.load(vertx, "openapi/models.yaml"))
+        .compose(contract -> {
+          Pool pool = database.pool(vertx);
+          runtime.onClose(pool::close);
+          KafkaAdminClient admin = KafkaAdminClient.create(vertx, kafka.admin());
+          runtime.onClose(admin::close);
+          runtime.probes()
+              .register("postgres", () -> pool.query("SELECT 1").execute())
+              .register("kafka", admin::describeCluster);
+          runtime.probes().startRefreshing(1_000);
+          ModelStore store = new PgModelStore(pool);
+          // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
+          ChainAuthenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
+          return seedDevModels(vertx, settings, store)
+              .compose(v -> vertx.deployVerticle(new WorkerEventsVerticle(kafka, settings.workerTopic(),
+                  settings.workerGroup(), store, settings.holdingTtl(), runtime.registry())))
+              .compose(id -> vertx.deployVerticle(new ModelApiVerticle(runtime, store, authenticator, contract,
+                  settings.holdingTtl())))
+              .<Void>mapEmpty();
+        });
+  }
+
+  private static Future<Void> seedDevModels(Vertx vertx, ModelSettings settings, ModelStore store) {
+    if (!settings.seedDevModels()) {
+      return Future.succeededFuture();
+    }
+    return vertx.fileSystem().readFile("dev-models.yaml").compose(text -> {
+      Object tree = new Yaml(new SafeConstructor(new LoaderOptions())).load(text.toString());
+      JsonArray entries = new JsonArray((List<?>) tree);
+      List<Model> models = new ArrayList<>();
+      for (int i = 0; i < entries.size(); i++) {
+        JsonObject entry = entries.getJsonObject(i);
+        models.add(Model.fromJson(entry.getString("name"), entry));
+      }
+      return store.createMissing(models);
+    }).onSuccess(created -> LOG.info("dev models ready ({} new)", created)).mapEmpty();
+  }
+}

@@ -1,0 +1,103 @@
+package ai.pingvas.models.http;
+
+import ai.pingvas.models.domain.Model;
+import ai.pingvas.models.store.ModelStore;
+import ai.pingvas.platform.http.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The registry's requests; bodies and parameters were validated against the contract first. */
+final class ModelHandlers {
+  private final ModelStore store;
+  private final Duration holdingTtl;
+
+  ModelHandlers(ModelStore store, Duration holdingTtl) {
+    this.store = store;
+    this.holdingTtl = holdingTtl;
+  }
+
+  void list(RoutingContext ctx) {
+    String kind = ctx.request().getParam("kind");
+    String base = ctx.request().getParam("base");
+    Future.all(store.list(kind, base), store.holders(holdingTtl)).onSuccess(all -> {
+      List<Model> models = all.resultAt(0);
+      Map<String, List<String>> holders = all.resultAt(1);
+      JsonArray items = new JsonArray();
+      models.forEach(m -> items.add(m.toJson().put("loaded_on", holders.getOrDefault(m.name(), List.of()).size())));
+      json(ctx, 200, new JsonObject().put("items", items));
+    }).onFailure(ctx::fail);
+  }
+
+  void get(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    Future.all(store.get(name), store.holders(holdingTtl)).onSuccess(all -> {
+      Model model = all.resultAt(0);
+      if (model == null) {
+        ctx.fail(ApiException.notFound("no model '" + name + "'"));
+        return;
+      }
+      Map<String, List<String>> holders = all.resultAt(1);
+      List<String> workers = holders.getOrDefault(name, List.of());
+      json(ctx, 200, model.toJson().put("loaded_on", workers.size()).put("workers", new JsonArray(workers)));
+    }).onFailure(ctx::fail);
+  }
+
+  void create(RoutingContext ctx) {
+    JsonObject body = ctx.body().asJsonObject();
+    Model model = Model.fromJson(body.getString("name"), body);
+    store.create(model).compose(created -> created ? store.get(model.name())
+        : Future.failedFuture(ApiException.conflict("model_exists", "a model named '" + model.name()
+            + "' is already registered; update it with PUT")))
+        .onSuccess(stored -> {
+          ctx.response().putHeader("Location", "/v1/models/" + stored.name());
+          json(ctx, 201, stored.toJson());
+        })
+        .onFailure(ctx::fail);
+  }
+
+  void update(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    JsonObject body = ctx.body().asJsonObject();
+    if (body.getString("name") != null && !body.getString("name").equals(name)) {
+      ctx.fail(ApiException.badRequest("name_mismatch", "a model cannot be renamed; register the new name instead"));
+      return;
+    }
+    store.update(Model.fromJson(name, body)).onSuccess(updated -> {
+      if (updated == null) {
+        ctx.fail(ApiException.notFound("no model '" + name + "'"));
+      } else {
+        json(ctx, 200, updated.toJson());
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  void delete(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    store.delete(name).onSuccess(deleted -> {
+      if (deleted) {
+        ctx.response().setStatusCode(204).end();
+      } else {
+        ctx.fail(ApiException.notFound("no model '" + name + "'"));
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  /** {@code GET /internal/v1/models}: the compact registry routers cache for their submit checks. */
+  void internalList(RoutingContext ctx) {
+    store.list(null, null).onSuccess(models -> {
+      JsonArray items = new JsonArray();
+      models.forEach(m -> items.add(new JsonObject().put("name", m.name()).put("kind", m.kind()).put("base", m.base())
+          .put("vram_mb", m.vramMb())));
+      json(ctx, 200, new JsonObject().put("items", items));
+    }).onFailure(ctx::fail);
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}

@@ -1,0 +1,99 @@
+package ai.pingvas.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.pingvas.models.Stack.Response;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The registry API: anyone reads, admins write, and the contract validates what they write. */
+class ModelRegistryIT {
+  private static Stack stack;
+  private static String admin;
+  private static String user;
+
+  @BeforeAll
+  static void start() {
+    stack = new Stack("registry").startRouter().startModels();
+    admin = stack.createUser("studio", true);
+    user = stack.createUser("free", false);
+  }
+
+  @AfterAll
+  static void stop() {
+    stack.close();
+  }
+
+  static String model(String name, String kind, String base) {
+    return new JsonObject().put("name", name).put("kind", kind).put("base", base).put("size_mb", 2034)
+        .put("vram_mb", 3500).put("source", "s3://pingvas-models/" + name + ".safetensors")
+        .put("sha256", "a".repeat(64)).put("default_params", new JsonObject().put("steps", 25)).encode();
+  }
+
+  @Test
+  void adminRegistersUpdatesAndDeletesAModel() {
+    Response created = stack.models("POST", "/v1/models", admin, model("reg-a", "checkpoint", "sd-1.5"));
+    assertThat(created.status()).isEqualTo(201);
+    assertThat(created.json().getString("kind")).isEqualTo("checkpoint");
+    assertThat(created.json().getJsonObject("default_params").getInteger("steps")).isEqualTo(25);
+
+    JsonObject changed = new JsonObject(model("reg-a", "checkpoint", "sd-1.5")).put("vram_mb", 4000);
+    changed.remove("name");
+    Response updated = stack.models("PUT", "/v1/models/reg-a", admin, changed.encode());
+    assertThat(updated.status()).isEqualTo(200);
+    assertThat(updated.json().getInteger("vram_mb")).isEqualTo(4000);
+
+    Response fetched = stack.models("GET", "/v1/models/reg-a", user, null);
+    assertThat(fetched.status()).isEqualTo(200);
+    assertThat(fetched.json().getInteger("vram_mb")).isEqualTo(4000);
+    assertThat(fetched.json().getJsonArray("workers")).isEmpty();
+
+    assertThat(stack.models("DELETE", "/v1/models/reg-a", admin, null).status()).isEqualTo(204);
+    assertThat(stack.models("GET", "/v1/models/reg-a", user, null).status()).isEqualTo(404);
+    assertThat(stack.models("DELETE", "/v1/models/reg-a", admin, null).status()).isEqualTo(404);
+  }
+
+  @Test
+  void anyUserListsAndFiltersButOnlyAdminsWrite() {
+    stack.models("POST", "/v1/models", admin, model("list-ckpt", "checkpoint", "sdxl"));
+    stack.models("POST", "/v1/models", admin, model("list-lora", "lora", "sdxl"));
+
+    Response loras = stack.models("GET", "/v1/models?kind=lora&base=sdxl", user, null);
+    assertThat(loras.status()).isEqualTo(200);
+    List<String> names = loras.json().getJsonArray("items").stream()
+        .map(o -> ((JsonObject) o).getString("name")).toList();
+    assertThat(names).contains("list-lora").doesNotContain("list-ckpt");
+
+    Response refused = stack.models("POST", "/v1/models", user, model("by-user", "checkpoint", "sd-1.5"));
+    assertThat(refused.status()).isEqualTo(403);
+    assertThat(refused.json().getString("code")).isEqualTo("forbidden");
+    assertThat(stack.models("DELETE", "/v1/models/list-ckpt", user, null).status()).isEqualTo(403);
+    assertThat(stack.models("GET", "/v1/models", null, null).status()).isEqualTo(401);
+  }
+
+  @Test
+  void refusesADuplicateNameAndAnInvalidDescription() {
+    assertThat(stack.models("POST", "/v1/models", admin, model("dup", "checkpoint", "sd-1.5")).status())
+        .isEqualTo(201);
+    Response duplicate = stack.models("POST", "/v1/models", admin, model("dup", "checkpoint", "sd-1.5"));
+    assertThat(duplicate.status()).isEqualTo(409);
+    assertThat(duplicate.json().getString("code")).isEqualTo("model_exists");
+
+    String badKind = new JsonObject(model("bad", "checkpoint", "sd-1.5")).put("kind", "vae").encode();
+    Response invalid = stack.models("POST", "/v1/models", admin, badKind);
+    assertThat(invalid.status()).isEqualTo(400);
+    assertThat(invalid.json().getString("code")).isEqualTo("validation_failed");
+    String badSource = new JsonObject(model("bad", "checkpoint", "sd-1.5")).put("source", "http://x/y").encode();
+    assertThat(stack.models("POST", "/v1/models", admin, badSource).status()).isEqualTo(400);
+  }
+
+  @Test
+  void servesItsOpenApiContract() {
+    Response contract = stack.models("GET", "/openapi.yaml", null, null);
+    assertThat(contract.status()).isEqualTo(200);
+    assertThat(contract.body()).contains("openapi: 3.1.0").contains("operationId: createModel");
+  }
+}

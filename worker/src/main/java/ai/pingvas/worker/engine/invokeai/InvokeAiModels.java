@@ -1,0 +1,117 @@
+package ai.pingvas.worker.engine.invokeai;
+
+import ai.pingvas.worker.engine.EngineException;
+import ai.pingvas.worker.engine.invokeai.Txt2ImgGraph.ModelRef;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Our model names to InvokeAI's installed models, through its model manager: a model is found by
+ * {@code name} among {@code GET /api/v2/models/?model_type=}; a missing one is installed from the
+ * configured source ({@code POST /api/v2/models/install}, polled until completed) under our name.
+ * One install per model at a time; answers are cached until InvokeAI says a key is unknown.
+ */
+final class InvokeAiModels {
+  private static final Logger LOG = LoggerFactory.getLogger(InvokeAiModels.class);
+
+  private final Vertx vertx;
+  private final InvokeAiClient client;
+  private final Map<String, String> sources;
+  private final long installTimeoutMs;
+  private final Map<String, Future<ModelRef>> resolving = new ConcurrentHashMap<>();
+  private final Map<String, ModelRef> known = new ConcurrentHashMap<>();
+  private final Map<String, Long> fileSizes = new ConcurrentHashMap<>();
+
+  InvokeAiModels(Vertx vertx, InvokeAiClient client, Map<String, String> sources, long installTimeoutMs) {
+    this.vertx = vertx;
+    this.client = client;
+    this.sources = sources;
+    this.installTimeoutMs = installTimeoutMs;
+  }
+
+  /** The installed model of that name and type ({@code main} or {@code lora}), installing it if needed. */
+  Future<ModelRef> resolve(String name, String type) {
+    ModelRef hit = known.get(type + ":" + name);
+    if (hit != null) {
+      return Future.succeededFuture(hit);
+    }
+    return resolving.computeIfAbsent(type + ":" + name, k -> find(name, type).compose(found -> found != null
+        ? Future.succeededFuture(found) : install(name, type)).onComplete(ar -> resolving.remove(k)));
+  }
+
+  /** Forgets what we knew of a model (InvokeAI said its key is unknown: deleted or reinstalled). */
+  void forget(String name) {
+    known.keySet().removeIf(k -> k.endsWith(":" + name));
+  }
+
+  /** Our name of an InvokeAI model key, if we resolved it. */
+  String nameOfKey(String key) {
+    return known.values().stream().filter(r -> r.key().equals(key)).map(ModelRef::name).findFirst().orElse(null);
+  }
+
+  /** The model's size on disk in MB as InvokeAI reported it (0 when unknown). */
+  int fileSizeMb(String name) {
+    return (int) (fileSizes.getOrDefault(name, 0L) / (1024 * 1024));
+  }
+
+  private Future<ModelRef> find(String name, String type) {
+    return client.models(type).map(models -> {
+      for (JsonObject config : models) {
+        if (name.equals(config.getString("name"))) {
+          return remember(name, type, config);
+        }
+      }
+      return null;
+    });
+  }
+
+  private ModelRef remember(String name, String type, JsonObject config) {
+    ModelRef ref = ModelRef.of(config);
+    known.put(type + ":" + name, ref);
+    Number size = config.getNumber("file_size");
+    if (size != null) {
+      fileSizes.put(name, size.longValue());
+    }
+    return ref;
+  }
+
+  private Future<ModelRef> install(String name, String type) {
+    String source = sources.get(name);
+    if (source == null) {
+      return Future.failedFuture(new EngineException("model_unavailable", "InvokeAI has no " + type + " model named '"
+          + name + "' and invokeai.model-sources names no source to install it from", true));
+    }
+    LOG.atInfo().addKeyValue("model", name).addKeyValue("source", source).log("installing a model into InvokeAI");
+    long deadline = System.currentTimeMillis() + installTimeoutMs;
+    return client.install(source, name)
+        .recover(err -> Future.failedFuture(new EngineException("model_install_failed", "InvokeAI refused to install '"
+            + name + "' from " + source + ": " + err.getMessage(), true, err)))
+        .compose(job -> awaitInstall(job, name, type, deadline));
+  }
+
+  private Future<ModelRef> awaitInstall(JsonObject job, String name, String type, long deadline) {
+    String status = job.getString("status");
+    if ("completed".equals(status)) {
+      JsonObject config = job.getJsonObject("config_out");
+      return config != null ? Future.succeededFuture(remember(name, type, config))
+          : find(name, type).compose(found -> found != null ? Future.succeededFuture(found)
+              : Future.failedFuture(new EngineException("model_install_failed", "InvokeAI installed '" + name
+                  + "' but does not list it", true)));
+    }
+    if ("error".equals(status) || "cancelled".equals(status)) {
+      return Future.failedFuture(new EngineException("model_install_failed", "installing '" + name + "' ended "
+          + status + ": " + job.getString("error_reason", job.getString("error", "")), true));
+    }
+    if (System.currentTimeMillis() > deadline) {
+      return Future.failedFuture(new EngineException("model_install_failed", "installing '" + name
+          + "' did not finish in time (invokeai.install-timeout)", true));
+    }
+    return vertx.timer(500).compose(v -> client.installJob(job.getLong("id")))
+        .compose(next -> awaitInstall(next, name, type, deadline));
+  }
+}

@@ -1,0 +1,77 @@
+package ai.pingvas.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.pingvas.platform.config.ConfigLoader;
+import ai.pingvas.platform.launch.ServiceRuntime;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The worker process as configured in production: GPU facts from nvidia-smi, exported as metrics. */
+class WorkerAgentIT {
+  private ServiceRuntime runtime;
+
+  @AfterEach
+  void stop() {
+    if (runtime != null) {
+      runtime.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join();
+    }
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private String start(Map<String, String> overrides) throws Exception {
+    int port = freePort();
+    Map<String, String> env = new HashMap<>();
+    env.put("PINGVAS_HTTP_PORT", Integer.toString(port));
+    env.put("PINGVAS_WORKER_ID", "agent-it");
+    env.put("PINGVAS_WORKER_ROUTER_URL", "ws://127.0.0.1:" + freePort() + "/v1/workers/connect");
+    env.put("PINGVAS_WORKER_TOKEN", "t");
+    env.put("PINGVAS_WORKER_EXIT_WHEN_DRAINED", "false");
+    env.put("PINGVAS_SHUTDOWN_GRACE", "1s");
+    env.putAll(overrides);
+    runtime = ServiceRuntime.create(WorkerAgent.NAME, ConfigLoader.load("/worker-defaults.yaml", env), 1);
+    WorkerAgent.start(runtime, null).toCompletionStage().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).join();
+    HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + port + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    return metrics.body();
+  }
+
+  @Test
+  void takesGpuFactsFromNvidiaSmiAndExportsThem(@TempDir Path dir) throws Exception {
+    Path smi = dir.resolve("nvidia-smi");
+    Files.writeString(smi, """
+        #!/bin/sh
+        echo 'name, memory.total [MiB], memory.used [MiB], utilization.gpu [%]'
+        echo 'NVIDIA A10G, 23028 MiB, 5028 MiB, 42 %'
+        """);
+    Files.setPosixFilePermissions(smi, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String metrics = start(Map.of("PINGVAS_GPU_NVIDIA_SMI", smi.toString()));
+    assertThat(metrics).containsPattern("pingvas_worker_gpu_memory_total_mb\\{.*gpu=\"NVIDIA A10G\".*\\} 23028");
+    assertThat(metrics).containsPattern("pingvas_worker_gpu_memory_used_mb\\{.*\\} 5028");
+    assertThat(metrics).containsPattern("pingvas_worker_gpu_utilization_ratio\\{.*\\} 0.42");
+  }
+
+  @Test
+  void fallsBackToConfiguredFactsWithoutNvidiaSmi(@TempDir Path dir) throws Exception {
+    String metrics = start(Map.of("PINGVAS_GPU_NVIDIA_SMI", dir.resolve("absent").toString(),
+        "PINGVAS_WORKER_GPU_NAME", "L4 (configured)", "PINGVAS_WORKER_VRAM_MB", "23034"));
+    assertThat(metrics).containsPattern("pingvas_worker_gpu_memory_total_mb\\{.*gpu=\"L4 \\(configured\\)\".*\\} 23034");
+  }
+}
