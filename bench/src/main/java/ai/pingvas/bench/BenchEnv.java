@@ -5,18 +5,16 @@ import ai.pingvas.embedded.LocalInfra;
 import ai.pingvas.embedded.Ports;
 import ai.pingvas.embedded.PostgresServer;
 import ai.pingvas.generation.GenerationService;
+import ai.pingvas.users.UserService;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -40,6 +38,8 @@ final class BenchEnv implements AutoCloseable {
   final Path logs;
   private final List<JavaProcess> processes = new ArrayList<>();
   private final List<String> routers = new ArrayList<>();
+  private final int usersPort = Ports.free();
+  private String usersUrl;
 
   BenchEnv(LocalInfra infra, String scenario, Path logs) {
     this.infra = infra;
@@ -49,10 +49,43 @@ final class BenchEnv implements AutoCloseable {
     this.logs = logs;
   }
 
+  /**
+   * The user-service that issues the bench's credentials (started on first use). Load generators
+   * send access tokens, which routers verify locally, so the figures measure the router, not an
+   * introspection round trip per request; tier limits and billing are out of the way.
+   */
+  private String users() {
+    if (usersUrl == null) {
+      Map<String, String> env = new HashMap<>();
+      env.put("PINGVAS_HTTP_PORT", Integer.toString(usersPort));
+      env.put("PINGVAS_PG_URL", infra.postgres().url(database));
+      env.put("PINGVAS_PG_USER", PostgresServer.USER);
+      env.put("PINGVAS_PG_PASSWORD", PostgresServer.PASSWORD);
+      env.put("PINGVAS_AUTH_INTERNAL_TOKEN", TOKEN);
+      env.put("PINGVAS_SIGNING_KEY_SECRET", "bench-signing-key-secret");
+      env.put("PINGVAS_TOKENS_ACCESS_TTL", "12h");
+      env.put("PINGVAS_RATELIMIT_AUTH_PER_IP", "1000000");
+      env.put("PINGVAS_TIERS_STUDIO_REQUESTS_PER_MINUTE", "100000000");
+      env.put("LOG_LEVEL", "WARN");
+      JavaProcess process = JavaProcess.start("users", UserService.class.getName(), env, logs,
+          List.of("-Xmx256m"));
+      processes.add(process);
+      usersUrl = "http://127.0.0.1:" + usersPort;
+      process.awaitHttp(usersUrl + "/health/ready", Duration.ofSeconds(90));
+    }
+    return usersUrl;
+  }
+
   /** Starts a router replica with production-like JVM flags; returns its base URL once ready. */
   String router(String name, Map<String, String> overrides) {
     int port = Ports.free();
     Map<String, String> env = new HashMap<>();
+    String users = users();
+    env.put("PINGVAS_AUTH_INTERNAL_TOKEN", TOKEN);
+    env.put("PINGVAS_AUTH_JWKS_URL", users + "/.well-known/jwks.json");
+    env.put("PINGVAS_AUTH_INTROSPECT_URL", users + "/internal/v1/auth/introspect");
+    env.put("PINGVAS_AUTH_TIERS_URL", users + "/internal/v1/tiers");
+    env.put("PINGVAS_BILLING_ENABLED", "false");
     env.put("PINGVAS_HTTP_PORT", Integer.toString(port));
     env.put("PINGVAS_HTTP_PUBLIC_URL", "http://127.0.0.1:" + port);
     env.put("PINGVAS_HTTP_INSTANCES", "2");
@@ -127,28 +160,37 @@ final class BenchEnv implements AutoCloseable {
     }
   }
 
-  /** A user of a tier with one API key, written where the router looks keys up; returns the key. */
+  /** A user of a tier, signed up with user-service; returns an access token (valid 12 h). */
   String user(String tier) {
-    String userId = UUID.randomUUID().toString();
-    String key = "pv_bench_" + UUID.randomUUID().toString().replace("-", "");
-    try (Connection c = connection()) {
-      try (PreparedStatement s = c.prepareStatement("INSERT INTO generation.users (id, name, tier) VALUES (?::uuid, ?, ?)")) {
-        s.setString(1, userId);
-        s.setString(2, "bench");
-        s.setString(3, tier);
-        s.executeUpdate();
+    String users = users();
+    JsonObject signUp = new JsonObject(post(users + "/v1/users", null, new JsonObject()
+        .put("email", "bench-" + UUID.randomUUID() + "@example.com").put("password", "bench password 1").encode(), "POST"));
+    String id = signUp.getJsonObject("user").getString("id");
+    post(users + "/internal/v1/users/" + id + "/tier", TOKEN, new JsonObject().put("tier", tier).encode(), "PUT");
+    // refreshed after the tier change, so the token carries the tier
+    return new JsonObject(post(users + "/v1/auth/token", null, new JsonObject().put("grant_type", "refresh_token")
+        .put("refresh_token", signUp.getJsonObject("tokens").getString("refresh_token")).encode(), "POST"))
+        .getString("access_token");
+  }
+
+  private static String post(String url, String internalToken, String body, String method) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+    if (internalToken != null) {
+      request.header("X-Internal-Token", internalToken);
+    }
+    try {
+      HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() / 100 != 2) {
+        throw new IllegalStateException(url + " answered " + response.statusCode() + ": " + response.body());
       }
-      try (PreparedStatement s = c.prepareStatement(
-          "INSERT INTO generation.api_keys (id, user_id, key_hash, prefix) VALUES (?::uuid, ?::uuid, ?, 'pv_bench')")) {
-        s.setString(1, UUID.randomUUID().toString());
-        s.setString(2, userId);
-        s.setBytes(3, MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        s.executeUpdate();
-      }
-    } catch (Exception e) {
+      return response.body();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    return key;
   }
 
   long count(String sql) {

@@ -6,12 +6,14 @@ import ai.pingvas.embedded.PostgresServer;
 import ai.pingvas.embedded.S3Server;
 import ai.pingvas.gallery.GalleryService;
 import ai.pingvas.generation.GenerationService;
-import ai.pingvas.generation.GenerationSettings;
 import ai.pingvas.models.ModelService;
+import ai.pingvas.payments.PaymentService;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.config.ConfigLoader;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.users.UserService;
+import ai.pingvas.users.UserSettings;
 import ai.pingvas.worker.WorkerAgent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -109,12 +111,14 @@ public final class DevStack implements AutoCloseable {
     apiKey = persistentSecret("dev-api-key", "pv_dev_");
     String internalToken = persistentSecret("internal-token", "");
     String workerToken = persistentSecret("worker-token", "");
+    String signingKeySecret = persistentSecret("signing-key-secret", "");
 
     Map<String, String> common = new HashMap<>();
     common.put("PINGVAS_ENVIRONMENT", "local");
     common.put("PINGVAS_HTTP_PUBLIC_URL", publicUrl);
     common.put("PINGVAS_AUTH_INTERNAL_TOKEN", internalToken);
     common.put("PINGVAS_SHUTDOWN_GRACE", "5s");
+    common.put("PINGVAS_EVENTS_TOPIC", TOPIC);
     if (!externalPg) {
       common.put("PINGVAS_PG_URL", infra.postgres().url());
       common.put("PINGVAS_PG_USER", PostgresServer.USER);
@@ -129,11 +133,6 @@ public final class DevStack implements AutoCloseable {
       common.put("PINGVAS_STORAGE_ACCESS_KEY", S3Server.ACCESS_KEY);
       common.put("PINGVAS_STORAGE_SECRET_KEY", S3Server.SECRET_KEY);
     }
-    env.forEach((k, v) -> {
-      if (k.startsWith("PINGVAS_")) {
-        common.put(k, v);
-      }
-    });
 
     // Every service gets its own port; the gateway routes the public paths to them.
     Map<String, Integer> ports = new LinkedHashMap<>();
@@ -141,16 +140,24 @@ public final class DevStack implements AutoCloseable {
       ports.put(spec.descriptor().name(), Ports.free());
     }
     String generationUrl = "http://127.0.0.1:" + ports.get(GenerationService.NAME);
-    common.put("PINGVAS_AUTH_INTROSPECT_URL", generationUrl + "/internal/v1/auth/introspect");
+    String usersUrl = "http://127.0.0.1:" + ports.get(UserService.NAME);
+    common.put("PINGVAS_AUTH_JWKS_URL", usersUrl + "/.well-known/jwks.json");
+    common.put("PINGVAS_AUTH_INTROSPECT_URL", usersUrl + "/internal/v1/auth/introspect");
+    common.put("PINGVAS_AUTH_TIERS_URL", usersUrl + "/internal/v1/tiers");
+    common.put("PINGVAS_USERS_URL", usersUrl);
+    common.put("PINGVAS_BILLING_URL", "http://127.0.0.1:" + ports.get(PaymentService.NAME));
     common.put("PINGVAS_GALLERY_URL", "http://127.0.0.1:" + ports.get(GalleryService.NAME));
     common.put("PINGVAS_MODELS_URL", "http://127.0.0.1:" + ports.get(ModelService.NAME));
     common.put("PINGVAS_WORKERS_TOKEN", workerToken);
+    // The dev user is created through user-service, with the key kept in the data folder.
     common.put("PINGVAS_DEV_SEED_KEY", apiKey);
+    common.put("PINGVAS_SIGNING_KEY_SECRET", signingKeySecret);
 
     List<Future<Void>> started = new ArrayList<>();
     for (ServiceSpec spec : SERVICES) {
       Map<String, String> serviceEnv = new HashMap<>(common);
       serviceEnv.putAll(spec.env());
+      callerWins(serviceEnv);
       serviceEnv.put("PINGVAS_HTTP_PORT", Integer.toString(ports.get(spec.descriptor().name())));
       started.add(service(spec.descriptor(), serviceEnv, spec.starter()));
     }
@@ -167,6 +174,7 @@ public final class DevStack implements AutoCloseable {
       worker.put("PINGVAS_WORKER_ROUTER_URL", generationUrl.replace("http:", "ws:") + "/v1/workers/connect");
       worker.put("PINGVAS_WORKER_TOKEN", workerToken);
       worker.put("PINGVAS_WORKER_EXIT_WHEN_DRAINED", "false");
+      callerWins(worker);
       ServiceRuntime runtime = ServiceRuntime.create(WorkerAgent.NAME, ConfigLoader.load("/worker-defaults.yaml",
           worker), 1);
       runtimes.add(runtime);
@@ -191,14 +199,27 @@ public final class DevStack implements AutoCloseable {
   /** The services of the stack, in no particular order (they start concurrently). */
   private static final List<ServiceSpec> SERVICES = List.of(
       new ServiceSpec(GenerationService.DESCRIPTOR, GenerationService::start,
-          Map.of("PINGVAS_DEV_SEED_USER", "true", "PINGVAS_ROUTER_ID", "dev-router"),
+          Map.of("PINGVAS_ROUTER_ID", "dev-router"),
           List.of("/v1/generations", "/v1/stream", "/v1/workers", "/openapi.yaml")),
-      new ServiceSpec(GalleryService.DESCRIPTOR, GalleryService::start,
-          Map.of("PINGVAS_EVENTS_TOPIC", TOPIC),
-          List.of("/v1/images")),
+      new ServiceSpec(GalleryService.DESCRIPTOR, GalleryService::start, Map.of(), List.of("/v1/images")),
+      // Every request reaches user-service from the gateway's address: the per-IP brake is per stack here.
+      new ServiceSpec(UserService.DESCRIPTOR, UserService::start,
+          Map.of("PINGVAS_DEV_SEED_USER", "true", "PINGVAS_RATELIMIT_AUTH_PER_IP", "600"),
+          List.of("/v1/users", "/v1/auth", "/v1/me", "/v1/api-keys", "/v1/tiers", "/.well-known")),
+      // No Stripe key: free-allowance mode (monthly credits by tier).
+      new ServiceSpec(PaymentService.DESCRIPTOR, PaymentService::start, Map.of(), List.of("/v1/billing")),
       new ServiceSpec(ModelService.DESCRIPTOR, ModelService::start,
           Map.of("PINGVAS_DEV_SEED_MODELS", "true"),
           List.of("/v1/models")));
+
+  /** The caller's PINGVAS_* variables win over the stack's choices. */
+  private void callerWins(Map<String, String> target) {
+    options.env().forEach((k, v) -> {
+      if (k.startsWith("PINGVAS_")) {
+        target.put(k, v);
+      }
+    });
+  }
 
   private Future<Void> service(ServiceMain.Descriptor descriptor, Map<String, String> env,
       Function<ServiceRuntime, Future<?>> starter) {
@@ -253,7 +274,7 @@ public final class DevStack implements AutoCloseable {
   }
 
   public String devUserId() {
-    return GenerationSettings.DEV_USER_ID;
+    return UserSettings.DEV_USER_ID;
   }
 
   String banner(long readyMs) {
@@ -278,6 +299,10 @@ public final class DevStack implements AutoCloseable {
     out.append("    curl -s ").append(url).append("/v1/generations ").append(auth)
         .append(" -H 'Content-Type: application/json' -d '{\"model\":\"sd-1.5\",\"prompt\":\"a lighthouse at dusk, oil painting\"}'\n");
     out.append("  Follow it:   curl -s ").append(url).append("/v1/generations/<id> ").append(auth).append('\n');
+    out.append("  Credits:     curl -s ").append(url).append("/v1/billing/balance ").append(auth)
+        .append("   (free-allowance mode: monthly credits by tier)\n");
+    out.append("  Sign up:     curl -s ").append(url).append("/v1/users -H 'Content-Type: application/json' ")
+        .append("-d '{\"email\":\"you@example.com\",\"password\":\"a long passphrase\"}'\n");
     out.append("  Download:    curl -sL -o image.png '<images[0].url>' ").append(auth).append('\n');
     out.append("\n  Ctrl-C stops the stack; data is kept.\n");
     return out.toString();

@@ -5,7 +5,7 @@ import ai.pingvas.gallery.http.GalleryApiVerticle;
 import ai.pingvas.gallery.storage.ObjectStore;
 import ai.pingvas.gallery.storage.Thumbnailer;
 import ai.pingvas.gallery.store.PgImageStore;
-import ai.pingvas.platform.auth.IntrospectionAuthenticator;
+import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.db.Database;
 import ai.pingvas.platform.http.Contracts;
@@ -57,9 +57,8 @@ public final class GalleryService {
               .register("kafka", admin::describeCluster);
           runtime.probes().startRefreshing(1_000);
           PgImageStore store = new PgImageStore(pool);
-          IntrospectionAuthenticator authenticator = new IntrospectionAuthenticator(vertx,
-              config.string("auth.introspect-url"), config.optionalString("auth.internal-token"),
-              config.duration("auth.cache-ttl"));
+          // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
+          ChainAuthenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
           Thumbnailer thumbnailer = new Thumbnailer(settings.thumbnailSize(), settings.thumbnailQuality());
           return vertx.deployVerticle(new ImageIngestVerticle(kafka, topic, config.string("events.group"), store,
                   objects, thumbnailer, runtime.registry()))

@@ -8,11 +8,14 @@ import ai.pingvas.embedded.SharedInfra;
 import ai.pingvas.generation.GenerationService;
 import ai.pingvas.platform.config.ConfigLoader;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.users.UserService;
 import ai.pingvas.worker.WorkerAgent;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -35,10 +38,12 @@ final class GalleryStack implements AutoCloseable {
 
   final LocalInfra infra = SharedInfra.get();
   final int routerPort = Ports.free();
+  final int usersPort = Ports.free();
   final int galleryPort = Ports.free();
   final String routerDb;
   final Map<String, String> galleryEnv = new HashMap<>();
   final Map<String, String> routerEnv = new HashMap<>();
+  final Map<String, String> usersEnv = new HashMap<>();
   private final List<ServiceRuntime> runtimes = new ArrayList<>();
 
   GalleryStack(String name) {
@@ -50,7 +55,11 @@ final class GalleryStack implements AutoCloseable {
     common.put("PINGVAS_KAFKA_BOOTSTRAP", infra.kafka().bootstrap());
     common.put("PINGVAS_KAFKA_PARTITIONS", "2");
     common.put("PINGVAS_AUTH_INTERNAL_TOKEN", INTERNAL_TOKEN);
-    common.put("PINGVAS_AUTH_INTROSPECT_URL", "http://127.0.0.1:" + routerPort + "/internal/v1/auth/introspect");
+    // Accounts come from a real user-service, as in production.
+    String usersUrl = "http://127.0.0.1:" + usersPort;
+    common.put("PINGVAS_AUTH_INTROSPECT_URL", usersUrl + "/internal/v1/auth/introspect");
+    common.put("PINGVAS_AUTH_JWKS_URL", usersUrl + "/.well-known/jwks.json");
+    common.put("PINGVAS_AUTH_TIERS_URL", usersUrl + "/internal/v1/tiers");
     common.put("PINGVAS_SHUTDOWN_GRACE", "2s");
     common.put("PINGVAS_STORAGE_ENDPOINT", infra.s3().endpoint());
     common.put("PINGVAS_STORAGE_ACCESS_KEY", S3Server.ACCESS_KEY);
@@ -66,6 +75,20 @@ final class GalleryStack implements AutoCloseable {
     routerEnv.put("PINGVAS_GALLERY_URL", "http://127.0.0.1:" + galleryPort);
     routerEnv.put("PINGVAS_GALLERY_QUOTA_CACHE_TTL", "0s");
     routerEnv.put("PINGVAS_MODELS_URL", "http://127.0.0.1:" + Ports.free());
+    routerEnv.put("PINGVAS_BILLING_ENABLED", "false");
+
+    usersEnv.putAll(common);
+    usersEnv.put("PINGVAS_HTTP_PORT", Integer.toString(usersPort));
+    usersEnv.put("PINGVAS_PG_URL", SharedInfra.newDatabase(name + "_users"));
+    usersEnv.put("PINGVAS_SIGNING_KEY_SECRET", "gallery-test-signing-key-secret");
+    usersEnv.put("PINGVAS_PASSWORDS_ARGON2_MEMORY_KIB", "4096");
+    usersEnv.put("PINGVAS_PASSWORDS_ARGON2_ITERATIONS", "1");
+    usersEnv.put("PINGVAS_RATELIMIT_AUTH_PER_IP", "100000");
+    for (String tier : new String[] {"FREE", "PRO", "STUDIO"}) {
+      // the router's tier limits are tested in generation-service; here they must not get in the way
+      usersEnv.put("PINGVAS_TIERS_" + tier + "_REQUESTS_PER_MINUTE", "1000000");
+      usersEnv.put("PINGVAS_TIERS_" + tier + "_MAX_RESOLUTION", "2048");
+    }
 
     galleryEnv.putAll(common);
     galleryEnv.put("PINGVAS_HTTP_PORT", Integer.toString(galleryPort));
@@ -75,6 +98,10 @@ final class GalleryStack implements AutoCloseable {
   }
 
   GalleryStack start() {
+    ServiceRuntime users = ServiceRuntime.create(UserService.NAME, ConfigLoader.load("/users-defaults.yaml", usersEnv),
+        1);
+    runtimes.add(users);
+    join(UserService.start(users));
     ServiceRuntime gallery = ServiceRuntime.create(GalleryService.NAME,
         ConfigLoader.load("/gallery-defaults.yaml", galleryEnv), 1);
     runtimes.add(gallery);
@@ -106,30 +133,33 @@ final class GalleryStack implements AutoCloseable {
     return "http://127.0.0.1:" + galleryPort;
   }
 
-  /** A user of the router with one API key (test data written straight into its tables). */
+  /** A user signed up with user-service, given the tier (as billing would), with one API key. */
   String createUser(String tier) {
-    String userId = UUID.randomUUID().toString();
-    String key = "pv_test_" + UUID.randomUUID().toString().replace("-", "");
-    String db = routerDb.substring(routerDb.lastIndexOf('/') + 1);
-    try (var c = java.sql.DriverManager.getConnection(infra.postgres().jdbcUrl(db), "postgres", "")) {
-      try (var s = c.prepareStatement("INSERT INTO generation.users (id, name, tier) VALUES (?::uuid, ?, ?)")) {
-        s.setString(1, userId);
-        s.setString(2, "user-" + userId.substring(0, 8));
-        s.setString(3, tier);
-        s.executeUpdate();
+    HttpClient http = HttpClient.newHttpClient();
+    String users = "http://127.0.0.1:" + usersPort;
+    JsonObject signUp = new JsonObject(send(http, HttpRequest.newBuilder(URI.create(users + "/v1/users"))
+        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("email", "g-" + UUID.randomUUID()
+            + "@example.com").put("password", "correct horse battery").encode()))));
+    String id = signUp.getJsonObject("user").getString("id");
+    send(http, HttpRequest.newBuilder(URI.create(users + "/internal/v1/users/" + id + "/tier"))
+        .header("X-Internal-Token", INTERNAL_TOKEN)
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"tier\":\"" + tier + "\"}")));
+    return new JsonObject(send(http, HttpRequest.newBuilder(URI.create(users + "/v1/api-keys"))
+        .header("Authorization", "Bearer " + signUp.getJsonObject("tokens").getString("access_token"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"test\"}")))).getString("key");
+  }
+
+  private static String send(HttpClient http, HttpRequest.Builder request) {
+    try {
+      HttpResponse<String> r = http.send(request.header("Content-Type", "application/json").build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() / 100 != 2) {
+        throw new IllegalStateException(r.uri() + " answered " + r.statusCode() + ": " + r.body());
       }
-      try (var s = c.prepareStatement("INSERT INTO generation.api_keys (id, user_id, key_hash, prefix) "
-          + "VALUES (?::uuid, ?::uuid, ?, ?)")) {
-        s.setString(1, UUID.randomUUID().toString());
-        s.setString(2, userId);
-        s.setBytes(3, MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        s.setString(4, key.substring(0, 10));
-        s.executeUpdate();
-      }
-    } catch (Exception e) {
+      return r.body();
+    } catch (java.io.IOException | InterruptedException e) {
       throw new IllegalStateException(e);
     }
-    return key;
   }
 
   S3Client s3() {

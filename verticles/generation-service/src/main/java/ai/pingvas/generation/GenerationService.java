@@ -11,30 +11,31 @@ import ai.pingvas.generation.events.OutboxRelayVerticle;
 import ai.pingvas.generation.events.PositionBoard;
 import ai.pingvas.generation.events.StreamHub;
 import ai.pingvas.generation.http.GenerationApiVerticle;
+import ai.pingvas.generation.billing.CreditReservationCheck;
 import ai.pingvas.generation.http.SubmitCheck;
+import ai.pingvas.generation.http.TierLimitCheck;
 import ai.pingvas.generation.models.ModelCatalog;
 import ai.pingvas.generation.models.ModelSubmitCheck;
 import ai.pingvas.generation.models.WorkerStateVerticle;
 import ai.pingvas.generation.quota.StorageQuotaCheck;
-import ai.pingvas.generation.store.ApiKeys;
 import ai.pingvas.generation.store.PgJobStore;
 import ai.pingvas.platform.auth.Authenticator;
+import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.db.Database;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.kafka.KafkaSettings;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.platform.tiers.TierCatalog;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * generation-service: the job router. Wires Postgres, Kafka, S3 presigning and the verticles:
@@ -42,7 +43,6 @@ import org.slf4j.LoggerFactory;
  * it is undeployed first on shutdown and stops accepting before the rest stops).
  */
 public final class GenerationService {
-  private static final Logger LOG = LoggerFactory.getLogger(GenerationService.class);
   public static final String NAME = "generation-service";
   public static final ServiceMain.Descriptor DESCRIPTOR =
       new ServiceMain.Descriptor(NAME, "/generation-defaults.yaml", "db/generation");
@@ -81,8 +81,8 @@ public final class GenerationService {
           runtime.probes().startRefreshing(1_000);
 
           PgJobStore store = new PgJobStore(pool);
-          ApiKeys apiKeys = new ApiKeys(pool);
-          Authenticator authenticator = apiKeys;
+          // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
+          Authenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
           UploadSigner signer = new UploadSigner(config);
           runtime.onClose(() -> {
             signer.close();
@@ -101,9 +101,17 @@ public final class GenerationService {
             return Future.succeededFuture();
           });
           // Checks every submission passes before it is stored, in order (tier limits, models, credits).
-          List<SubmitCheck> submitChecks = List.of(new ModelSubmitCheck(models, runtime.registry()),
-              new StorageQuotaCheck(vertx, config.string("gallery.url"), config.optionalString("auth.internal-token"),
-                  config.duration("gallery.quota-cache-ttl")));
+          List<SubmitCheck> submitChecks = new ArrayList<>();
+          submitChecks.add(new TierLimitCheck(new TierCatalog(vertx, config.string("auth.tiers-url"),
+              config.optionalString("auth.internal-token"), config.duration("auth.tiers-refresh"))));
+          submitChecks.add(new ModelSubmitCheck(models, runtime.registry()));
+          submitChecks.add(new StorageQuotaCheck(vertx, config.string("gallery.url"),
+              config.optionalString("auth.internal-token"), config.duration("gallery.quota-cache-ttl")));
+          // last: only a submission every other check accepted holds credits
+          if (config.bool("billing.enabled")) {
+            submitChecks.add(new CreditReservationCheck(vertx, config.string("billing.url"),
+                config.optionalString("auth.internal-token")));
+          }
           StreamHub hub = new StreamHub(runtime.registry());
           PositionBoard board = new PositionBoard();
           EventBuffer buffer = new EventBuffer(config.integer("stream.resume-buffer-jobs"));
@@ -118,20 +126,11 @@ public final class GenerationService {
                   config.string("models.worker-topic"), settings.routerId(), config.duration("models.publish-interval"))))
               .compose(id -> vertx.deployVerticle(new OutboxRelayVerticle(pool, database.connectOptions(), producer,
                   topic, runtime.registry())))
-              .compose(id -> seedDevUser(config, apiKeys))
-              .compose(v -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,
-                  apiKeys, hub, buffer, loaded, submitChecks, settings.routerId()),
+              .compose(id -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,
+                  hub, buffer, loaded, submitChecks, settings.routerId()),
                   new DeploymentOptions().setInstances(config.integer("http.instances"))));
           return chain.<Void>mapEmpty();
         });
   }
 
-  private static Future<String> seedDevUser(Config config, ApiKeys apiKeys) {
-    if (!config.bool("dev.seed-user")) {
-      return Future.succeededFuture();
-    }
-    String key = config.optionalString("dev.seed-key");
-    return apiKeys.issue(GenerationSettings.DEV_USER_ID, "dev", "studio", Set.of("admin"), key)
-        .onSuccess(k -> LOG.info("dev user {} is ready", GenerationSettings.DEV_USER_ID));
-  }
 }

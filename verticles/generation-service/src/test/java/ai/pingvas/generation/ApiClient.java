@@ -47,6 +47,25 @@ final class ApiClient {
     return send(b, key);
   }
 
+  Response put(String path, String body, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+        .PUT(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return send(b, null);
+  }
+
+  Response patch(String path, String key, String body) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).method("PATCH", HttpRequest.BodyPublishers.ofString(body))
+        .header("Content-Type", "application/json"), key);
+  }
+
+  Response send(String method, String path, String key) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).method(method, HttpRequest.BodyPublishers.noBody()),
+        key);
+  }
+
   Response postBytes(String path, String key, byte[] body) {
     return send(HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body))
         .header("Content-Type", "application/json"), key);

@@ -32,6 +32,7 @@ final class Cluster implements AutoCloseable {
   final Path logs;
   final Map<String, String> routerEnv = new HashMap<>();
   final List<JavaProcess> processes = new ArrayList<>();
+  final TestUsers users;
 
   Cluster(String name) {
     this(name, SharedInfra.get(), SharedInfra.newDatabase(name));
@@ -60,6 +61,8 @@ final class Cluster implements AutoCloseable {
     routerEnv.put("PINGVAS_GALLERY_VERIFY", "false");
     routerEnv.put("PINGVAS_SHUTDOWN_GRACE", "5s");
     routerEnv.put("LOG_FORMAT", "json");
+    users = new TestUsers(SharedInfra.newDatabase(name + "_users"), TestUsers.generousLimits());
+    routerEnv.putAll(users.routerEnv());
   }
 
   /** A router replica; returns its base URL once it is ready. */
@@ -99,7 +102,7 @@ final class Cluster implements AutoCloseable {
   }
 
   String createUser(String tier) {
-    return TestUsers.create(infra, dbUrl, tier);
+    return users.create(tier);
   }
 
   /** One router replica process and its base URL. */
@@ -150,5 +153,6 @@ final class Cluster implements AutoCloseable {
     for (JavaProcess process : processes) {
       process.close();
     }
+    users.close();
   }
 }

@@ -37,7 +37,10 @@ class JobApiIT {
   void migratesAnEmptyDatabase() {
     assertThat(harness.count("SELECT count(*) FROM generation.flyway_schema_history WHERE success")).isPositive();
     assertThat(harness.count("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'generation' "
-        + "AND table_name IN ('jobs', 'outbox', 'routers', 'api_keys', 'users')")).isEqualTo(5);
+        + "AND table_name IN ('jobs', 'outbox', 'routers')")).isEqualTo(3);
+    // accounts live in user-service now
+    assertThat(harness.count("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'generation' "
+        + "AND table_name IN ('api_keys', 'users')")).isZero();
   }
 
   @Test

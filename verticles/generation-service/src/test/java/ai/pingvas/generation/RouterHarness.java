@@ -31,10 +31,14 @@ final class RouterHarness implements AutoCloseable {
   static final String WORKER_TOKEN = "test-worker-token";
 
   final LocalInfra infra;
+  final String name;
   final String dbUrl;
   final String topic;
   final int port;
   final Map<String, String> env = new HashMap<>();
+  TestUsers users;
+  int usersPort;
+  private Map<String, String> userSettings = TestUsers.generousLimits();
   ServiceRuntime router;
   final List<ServiceRuntime> workers = new ArrayList<>();
 
@@ -45,6 +49,7 @@ final class RouterHarness implements AutoCloseable {
   /** A router on its own infrastructure (tests that stop Postgres or Kafka must not share them). */
   RouterHarness(String name, LocalInfra infra, String dbUrl) {
     this.infra = infra;
+    this.name = name;
     this.dbUrl = dbUrl;
     this.topic = "generation.events." + name + "." + UUID.randomUUID().toString().substring(0, 8);
     this.port = Ports.free();
@@ -65,6 +70,12 @@ final class RouterHarness implements AutoCloseable {
     env.put("PINGVAS_SHUTDOWN_GRACE", "2s");
   }
 
+  /** Keep user-service's tier limits as configured (tests of those limits). */
+  RouterHarness withConfiguredTierLimits() {
+    userSettings = Map.of();
+    return this;
+  }
+
   RouterHarness with(String variable, String value) {
     env.put(variable, value);
     return this;
@@ -74,7 +85,14 @@ final class RouterHarness implements AutoCloseable {
     return ConfigLoader.load("/generation-defaults.yaml", env);
   }
 
+  /** Starts user-service (once), then the router. */
   Future<Void> startRouter() {
+    if (users == null) {
+      // accounts come from a real user-service; billing is exercised end to end in the dev stack's tests
+      users = new TestUsers(SharedInfra.newDatabase(name + "_users"), userSettings);
+      usersPort = users.port;
+      users.routerEnv().forEach(env::putIfAbsent);
+    }
     router = ServiceRuntime.create(GenerationService.NAME, routerConfig(), 2);
     return GenerationService.start(router);
   }
@@ -126,18 +144,21 @@ final class RouterHarness implements AutoCloseable {
           .exceptionally(e -> null).join();
     }
     if (router != null) {
-      router.close().toCompletionStage().toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
-          .exceptionally(e -> null).join();
+      router.close().toCompletionStage().toCompletableFuture()
+          .orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null).join();
+    }
+    if (users != null) {
+      users.close();
     }
   }
 
-  /** A user with one API key; returns the key. */
+  /** Signs a user up with this harness's user-service, with the tier; returns a new API key of theirs. */
   String createUser(String tier) {
-    return TestUsers.create(infra, dbUrl, tier);
+    return users.create(tier);
   }
 
   String createAdmin() {
-    return TestUsers.create(infra, dbUrl, "studio", true);
+    return users.createAdmin("studio");
   }
 
   static Duration await() {

@@ -5,7 +5,7 @@ import ai.pingvas.models.events.WorkerEventsVerticle;
 import ai.pingvas.models.http.ModelApiVerticle;
 import ai.pingvas.models.store.ModelStore;
 import ai.pingvas.models.store.PgModelStore;
-import ai.pingvas.platform.auth.IntrospectionAuthenticator;
+import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.db.Database;
 import ai.pingvas.platform.http.Contracts;
@@ -61,9 +61,8 @@ public final class ModelService {
               .register("kafka", admin::describeCluster);
           runtime.probes().startRefreshing(1_000);
           ModelStore store = new PgModelStore(pool);
-          IntrospectionAuthenticator authenticator = new IntrospectionAuthenticator(vertx,
-              config.string("auth.introspect-url"), config.optionalString("auth.internal-token"),
-              config.duration("auth.cache-ttl"));
+          // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
+          ChainAuthenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
           return seedDevModels(vertx, settings, store)
               .compose(v -> vertx.deployVerticle(new WorkerEventsVerticle(kafka, settings.workerTopic(),
                   settings.workerGroup(), store, settings.holdingTtl(), runtime.registry())))

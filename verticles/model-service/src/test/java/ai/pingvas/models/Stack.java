@@ -7,6 +7,7 @@ import ai.pingvas.embedded.SharedInfra;
 import ai.pingvas.generation.GenerationService;
 import ai.pingvas.platform.config.ConfigLoader;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.users.UserService;
 import ai.pingvas.worker.WorkerAgent;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -14,8 +15,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,6 +37,10 @@ final class Stack implements AutoCloseable {
   final String routerDb;
   final int routerPort = Ports.free();
   final int modelsPort = Ports.free();
+  final int usersPort = Ports.free();
+  final Map<String, String> usersEnv = new HashMap<>();
+  static final String ADMIN_KEY = "pv_models_admin_" + UUID.randomUUID().toString().replace("-", "");
+  ServiceRuntime users;
   final Map<String, String> common = new HashMap<>();
   final Map<String, String> modelEnv = new HashMap<>();
   final Map<String, String> routerEnv = new HashMap<>();
@@ -53,7 +56,11 @@ final class Stack implements AutoCloseable {
     common.put("PINGVAS_KAFKA_BOOTSTRAP", infra.kafka().bootstrap());
     common.put("PINGVAS_KAFKA_PARTITIONS", "2");
     common.put("PINGVAS_AUTH_INTERNAL_TOKEN", INTERNAL_TOKEN);
-    common.put("PINGVAS_AUTH_INTROSPECT_URL", "http://127.0.0.1:" + routerPort + "/internal/v1/auth/introspect");
+    // Accounts come from a real user-service, as in production.
+    String usersUrl = "http://127.0.0.1:" + usersPort;
+    common.put("PINGVAS_AUTH_INTROSPECT_URL", usersUrl + "/internal/v1/auth/introspect");
+    common.put("PINGVAS_AUTH_JWKS_URL", usersUrl + "/.well-known/jwks.json");
+    common.put("PINGVAS_AUTH_TIERS_URL", usersUrl + "/internal/v1/tiers");
     common.put("PINGVAS_SHUTDOWN_GRACE", "2s");
     String workerTopic = "worker.events." + suffix;
 
@@ -69,6 +76,22 @@ final class Stack implements AutoCloseable {
     routerEnv.put("PINGVAS_MODELS_URL", "http://127.0.0.1:" + modelsPort);
     routerEnv.put("PINGVAS_MODELS_WORKER_TOPIC", workerTopic);
     routerEnv.put("PINGVAS_MODELS_PUBLISH_INTERVAL", "1s");
+    routerEnv.put("PINGVAS_BILLING_ENABLED", "false");
+
+    usersEnv.putAll(common);
+    usersEnv.put("PINGVAS_HTTP_PORT", Integer.toString(usersPort));
+    usersEnv.put("PINGVAS_PG_URL", SharedInfra.newDatabase(name + "_users"));
+    usersEnv.put("PINGVAS_SIGNING_KEY_SECRET", "models-test-signing-key-secret");
+    usersEnv.put("PINGVAS_DEV_SEED_USER", "true");
+    usersEnv.put("PINGVAS_DEV_SEED_KEY", ADMIN_KEY);
+    usersEnv.put("PINGVAS_PASSWORDS_ARGON2_MEMORY_KIB", "4096");
+    usersEnv.put("PINGVAS_PASSWORDS_ARGON2_ITERATIONS", "1");
+    usersEnv.put("PINGVAS_RATELIMIT_AUTH_PER_IP", "100000");
+    for (String tier : new String[] {"FREE", "PRO", "STUDIO"}) {
+      // the router's tier limits are tested in generation-service; here they must not get in the way
+      usersEnv.put("PINGVAS_TIERS_" + tier + "_REQUESTS_PER_MINUTE", "1000000");
+      usersEnv.put("PINGVAS_TIERS_" + tier + "_MAX_RESOLUTION", "2048");
+    }
 
     modelEnv.putAll(common);
     modelEnv.put("PINGVAS_HTTP_PORT", Integer.toString(modelsPort));
@@ -78,13 +101,23 @@ final class Stack implements AutoCloseable {
     modelEnv.put("PINGVAS_WORKERS_HOLDING_TTL", "10s");
   }
 
+  /** Starts user-service once, before whatever needs accounts. */
+  private void ensureUsers() {
+    if (users == null) {
+      users = ServiceRuntime.create(UserService.NAME, ConfigLoader.load("/users-defaults.yaml", usersEnv), 1);
+      join(UserService.start(users));
+    }
+  }
+
   Stack startRouter() {
+    ensureUsers();
     router = ServiceRuntime.create(GenerationService.NAME, ConfigLoader.load("/generation-defaults.yaml", routerEnv), 2);
     join(GenerationService.start(router));
     return this;
   }
 
   Stack startModels() {
+    ensureUsers();
     models = ServiceRuntime.create(ModelService.NAME, ConfigLoader.load("/model-defaults.yaml", modelEnv), 1);
     join(ModelService.start(models));
     return this;
@@ -111,31 +144,22 @@ final class Stack implements AutoCloseable {
     return runtime;
   }
 
-  /** A user of the router with one API key (test data written straight into its tables). */
+  /** A user signed up with user-service, given the tier (and the admin role), with one API key. */
   String createUser(String tier, boolean admin) {
-    String userId = UUID.randomUUID().toString();
-    String key = "pv_test_" + UUID.randomUUID().toString().replace("-", "");
-    String db = routerDb.substring(routerDb.lastIndexOf('/') + 1);
-    try (var c = java.sql.DriverManager.getConnection(infra.postgres().jdbcUrl(db), "postgres", "")) {
-      try (var s = c.prepareStatement("INSERT INTO generation.users (id, name, tier, roles) VALUES (?::uuid, ?, ?, ?)")) {
-        s.setString(1, userId);
-        s.setString(2, "user-" + userId.substring(0, 8));
-        s.setString(3, tier);
-        s.setArray(4, c.createArrayOf("text", admin ? new String[] {"admin"} : new String[0]));
-        s.executeUpdate();
-      }
-      try (var s = c.prepareStatement("INSERT INTO generation.api_keys (id, user_id, key_hash, prefix) "
-          + "VALUES (?::uuid, ?::uuid, ?, ?)")) {
-        s.setString(1, UUID.randomUUID().toString());
-        s.setString(2, userId);
-        s.setBytes(3, MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        s.setString(4, key.substring(0, 10));
-        s.executeUpdate();
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
+    ensureUsers();
+    Response signUp = send(usersPort, "POST", "/v1/users", null, new JsonObject().put("email", "m-" + UUID.randomUUID()
+        + "@example.com").put("password", "correct horse battery").encode());
+    String id = signUp.json().getJsonObject("user").getString("id");
+    JsonObject change = new JsonObject().put("tier", tier);
+    if (admin) {
+      change.put("roles", new io.vertx.core.json.JsonArray().add("admin"));
     }
-    return key;
+    Response patched = send(usersPort, "PATCH", "/v1/users/" + id, ADMIN_KEY, change.encode());
+    if (patched.status() != 200) {
+      throw new IllegalStateException("user update answered " + patched.status() + ": " + patched.body());
+    }
+    return send(usersPort, "POST", "/v1/api-keys", signUp.json().getJsonObject("tokens").getString("access_token"),
+        "{\"name\":\"test\"}").json().getString("key");
   }
 
   record Response(int status, String body) {
@@ -179,6 +203,7 @@ final class Stack implements AutoCloseable {
     List<ServiceRuntime> all = new ArrayList<>(workers);
     all.add(router);
     all.add(models);
+    all.add(users);
     for (ServiceRuntime runtime : all) {
       if (runtime != null) {
         runtime.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)

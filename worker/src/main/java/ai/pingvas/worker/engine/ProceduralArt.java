@@ -16,6 +16,9 @@ import javax.imageio.ImageIO;
 public final class ProceduralArt {
   static {
     System.setProperty("java.awt.headless", "true");
+    // Encode in memory: ImageIO's disk cache registers a JVM shutdown hook on first use, which fails
+    // ("Shutdown in progress") when a draining worker encodes its first PNG after SIGTERM.
+    ImageIO.setUseCache(false);
   }
 
   private ProceduralArt() {

@@ -2,13 +2,12 @@ package ai.pingvas.generation.http;
 
 import ai.pingvas.generation.events.EventBuffer;
 import ai.pingvas.generation.events.StreamHub;
-import ai.pingvas.generation.store.ApiKeys;
 import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.generation.store.NewJob;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Authenticator;
-import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.db.GroupCommit;
+import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.http.ApiException;
 import ai.pingvas.platform.http.BodyValidation;
 import ai.pingvas.platform.http.Contracts;
@@ -20,7 +19,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
@@ -33,7 +31,6 @@ public final class GenerationApiVerticle extends VerticleBase {
   private final ServiceRuntime runtime;
   private final JobStore store;
   private final Authenticator authenticator;
-  private final ApiKeys apiKeys;
   private final StreamHub hub;
   private final EventBuffer buffer;
   private final Contracts.Loaded contract;
@@ -41,13 +38,11 @@ public final class GenerationApiVerticle extends VerticleBase {
   private final String routerId;
   private HttpServer server;
 
-  public GenerationApiVerticle(ServiceRuntime runtime, JobStore store, Authenticator authenticator, ApiKeys apiKeys,
-      StreamHub hub, EventBuffer buffer, Contracts.Loaded contract, List<SubmitCheck> submitChecks,
-      String routerId) {
+  public GenerationApiVerticle(ServiceRuntime runtime, JobStore store, Authenticator authenticator, StreamHub hub,
+      EventBuffer buffer, Contracts.Loaded contract, List<SubmitCheck> submitChecks, String routerId) {
     this.runtime = runtime;
     this.store = store;
     this.authenticator = authenticator;
-    this.apiKeys = apiKeys;
     this.hub = hub;
     this.buffer = buffer;
     this.contract = contract;
@@ -79,8 +74,6 @@ public final class GenerationApiVerticle extends VerticleBase {
     InternalAuth internal = InternalAuth.create(config.optionalString("auth.internal-token"));
     router.get("/internal/v1/fleet").handler(internal).handler(admin::localFleet);
     router.post("/internal/v1/workers/:id/drain").handler(internal).handler(admin::localDrain);
-    router.post("/internal/v1/auth/introspect").handler(BodyHandler.create().setBodyLimit(16 * 1024))
-        .handler(InternalAuth.create(config.optionalString("auth.internal-token"))).handler(this::introspect);
 
     RouterBuilder api = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler())
         .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
@@ -122,15 +115,6 @@ public final class GenerationApiVerticle extends VerticleBase {
     return route;
   }
 
-  private void introspect(RoutingContext ctx) {
-    String credential = ctx.body().asJsonObject() == null ? null : ctx.body().asJsonObject().getString("credential");
-    if (credential == null) {
-      ctx.fail(ApiException.badRequest("missing_credential", "send {\"credential\": \"...\"}"));
-      return;
-    }
-    apiKeys.authenticate(credential).onSuccess(principal -> ctx.response()
-        .putHeader("Content-Type", "application/json").end(principal.toJson().encode())).onFailure(ctx::fail);
-  }
 
   @Override
   public Future<?> stop() {

@@ -3,6 +3,7 @@ package ai.pingvas.platform.auth;
 import ai.pingvas.platform.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -15,8 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Authenticates by asking the credential authority's introspection endpoint, with a short cache so
- * a hot client costs one call per TTL. Credentials are cached by their SHA-256, never in clear.
+ * Authenticates by asking the credential authority's introspection endpoint. An optional short
+ * cache (TTL 0, the default, disables it) trades revocation latency for fewer calls; credentials
+ * are cached by their SHA-256, never in clear.
  */
 public final class IntrospectionAuthenticator implements Authenticator {
   private static final int MAX_CACHED = 10_000;
@@ -36,8 +38,9 @@ public final class IntrospectionAuthenticator implements Authenticator {
   }
 
   public IntrospectionAuthenticator(Vertx vertx, String url, String internalToken, Duration ttl) {
+    // every API-key request is one call here (no positive cache by default): keep enough connections
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(2_000)
-        .setIdleTimeout(30).setKeepAlive(true));
+        .setIdleTimeout(30).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(32));
     this.url = url;
     this.internalToken = internalToken;
     this.ttlNanos = ttl.toNanos();
@@ -62,8 +65,10 @@ public final class IntrospectionAuthenticator implements Authenticator {
         .compose(response -> {
           if (response.statusCode() == 200) {
             Principal principal = Principal.fromJson(response.bodyAsJsonObject());
-            synchronized (cache) {
-              cache.put(digest, new Cached(principal, System.nanoTime() + ttlNanos));
+            if (ttlNanos > 0) {
+              synchronized (cache) {
+                cache.put(digest, new Cached(principal, System.nanoTime() + ttlNanos));
+              }
             }
             return Future.succeededFuture(principal);
           }

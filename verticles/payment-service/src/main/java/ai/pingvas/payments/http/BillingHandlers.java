@@ -1,0 +1,90 @@
+package ai.pingvas.payments.http;
+
+import ai.pingvas.payments.PaymentSettings;
+import ai.pingvas.payments.store.BillingStore;
+import ai.pingvas.payments.stripe.StripeGateway;
+import ai.pingvas.platform.auth.AuthHandler;
+import ai.pingvas.platform.auth.Principal;
+import ai.pingvas.platform.http.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.UUID;
+
+/** A user's balance, ledger and purchases; the operator's reconciliation and adjustments. */
+final class BillingHandlers {
+  private final PaymentSettings settings;
+  private final BillingStore store;
+  private final StripeGateway stripe;
+
+  BillingHandlers(PaymentSettings settings, BillingStore store, StripeGateway stripe) {
+    this.settings = settings;
+    this.store = store;
+    this.stripe = stripe;
+  }
+
+  void balance(RoutingContext ctx) {
+    Principal principal = AuthHandler.principal(ctx);
+    var grant = settings.allowanceMode() ? settings.allowance().grantFor(principal.userId(), principal.tier(),
+        Instant.now()) : null;
+    store.balance(principal.userId(), grant).onSuccess(balance -> {
+      JsonObject json = new JsonObject().put("available", balance.available()).put("reserved", balance.reserved())
+          .put("unit", "credits").put("mode", settings.allowanceMode() ? "free_allowance" : "stripe");
+      if (grant != null) {
+        json.put("monthly_allowance", grant.target());
+      }
+      ok(ctx, 200, json);
+    }).onFailure(ctx::fail);
+  }
+
+  void ledger(RoutingContext ctx) {
+    String limit = ctx.request().getParam("limit");
+    store.ledger(AuthHandler.principal(ctx).userId(), ctx.request().getParam("cursor"),
+        limit == null ? 20 : Integer.parseInt(limit)).onSuccess(page -> ok(ctx, 200, page)).onFailure(ctx::fail);
+  }
+
+  void checkout(RoutingContext ctx) {
+    Principal principal = AuthHandler.principal(ctx);
+    if (!settings.stripe().enabled()) {
+      ctx.fail(ApiException.conflict("purchases_disabled",
+          "billing runs in free-allowance mode: credits are granted monthly by tier and cannot be bought"));
+      return;
+    }
+    JsonObject body = ctx.body().asJsonObject();
+    String pack = body.getString("pack");
+    String plan = body.getString("plan");
+    Future<JsonObject> session;
+    if (pack != null && plan == null) {
+      PaymentSettings.Pack found = settings.stripe().packs().get(pack);
+      session = found == null ? Future.failedFuture(ApiException.badRequest("unknown_pack",
+          "pack must be one of " + settings.stripe().packs().keySet())) : stripe.buyCredits(principal.userId(), found);
+    } else if (plan != null && pack == null) {
+      String price = settings.stripe().planPrices().get(plan);
+      session = price == null ? Future.failedFuture(ApiException.badRequest("unknown_plan",
+          "plan must be one of " + settings.stripe().planPrices().keySet()))
+          : stripe.subscribe(principal.userId(), plan, price);
+    } else {
+      session = Future.failedFuture(ApiException.badRequest("bad_request", "send either pack or plan"));
+    }
+    session.onSuccess(json -> ok(ctx, 201, json)).onFailure(ctx::fail);
+  }
+
+  void reconcile(RoutingContext ctx) {
+    store.reconcile().onSuccess(report -> ok(ctx, 200, report)).onFailure(ctx::fail);
+  }
+
+  void adjust(RoutingContext ctx) {
+    JsonObject body = ctx.body().asJsonObject();
+    String ref = "adjustment:" + UUID.randomUUID();
+    store.adjust(body.getString("user_id"), body.getLong("amount"), body.getString("reason"), ref)
+        .onSuccess(v -> ok(ctx, 201, new JsonObject().put("user_id", body.getString("user_id"))
+            .put("amount", body.getLong("amount"))))
+        .onFailure(ctx::fail);
+  }
+
+  static void ok(RoutingContext ctx, int status, JsonObject json) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store").end(json.encode());
+  }
+}

@@ -1,0 +1,60 @@
+package ai.pingvas.payments.store;
+
+import ai.pingvas.payments.domain.Allowance;
+import ai.pingvas.payments.stripe.WebhookEvent;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.BiFunction;
+
+/** The ledger, reservations and applied Stripe events. Every write is one database transaction. */
+public interface BillingStore {
+
+  /** A user's spendable and held credits. */
+  record Balance(long available, long reserved) {
+  }
+
+  /** The outcome of a reservation: accepted (possibly an earlier one for the same job) or short of credits. */
+  record Reserved(boolean accepted, long amount, long available) {
+  }
+
+  /**
+   * Holds {@code amount} credits for a job, once per job id. Concurrent reservations of one user are
+   * serialised on the user's balance row, so they can never spend the same credits twice. A grant
+   * (free-allowance mode) is applied first, in the same transaction.
+   */
+  Future<Reserved> reserve(String jobId, String userId, long amount, Instant expiresAt, Allowance.Grant grant);
+
+  /** Turns an open reservation into revenue; false if it was not open (replays change nothing). */
+  Future<Boolean> capture(String jobId);
+
+  /** Gives an open reservation back ({@code expired}: by the sweeper); false if it was not open. */
+  Future<Boolean> release(String jobId, boolean expired);
+
+  /** Job ids of open reservations past their expiry. */
+  Future<List<String>> overdue(int limit);
+
+  /** The balance, after applying the grant if one is given. */
+  Future<Balance> balance(String userId, Allowance.Grant grant);
+
+  /** A page of the user's transactions, newest first. */
+  Future<JsonObject> ledger(String userId, String cursor, int limit);
+
+  /** Credits moved by an operator (admin), positive or negative, never below zero. */
+  Future<Void> adjust(String userId, long amount, String reason, String ref);
+
+  /** Checks the books: balances = sums of entries, every transaction sums to zero, holds = open reservations. */
+  Future<JsonObject> reconcile();
+
+  /** Applied, or already applied before (a redelivery). */
+  enum Applied { APPLIED, DUPLICATE }
+
+  /**
+   * Applies a verified Stripe event exactly once: its id is recorded in the same transaction as its
+   * effect. For a subscription event that is not older than what is known, {@code setTier(userId,
+   * tier)} is called inside the transaction, so a failure there rolls everything back and Stripe's
+   * retry applies it again.
+   */
+  Future<Applied> apply(WebhookEvent event, BiFunction<String, String, Future<Void>> setTier);
+}

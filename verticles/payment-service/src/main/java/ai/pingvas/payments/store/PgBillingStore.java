@@ -1,0 +1,315 @@
+package ai.pingvas.payments.store;
+
+import ai.pingvas.payments.domain.Accounts;
+import ai.pingvas.payments.domain.Allowance;
+import ai.pingvas.payments.domain.Tiers;
+import ai.pingvas.payments.stripe.WebhookEvent;
+import ai.pingvas.platform.db.PageCursor;
+import ai.pingvas.platform.http.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.BiFunction;
+
+/** {@link BillingStore} on Postgres: every statement of the ledger is in this class. */
+public final class PgBillingStore implements BillingStore {
+  private static final String POST_TXN = "INSERT INTO ledger_transactions (id, kind, user_id, ref, detail) "
+      + "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (ref) DO NOTHING RETURNING id";
+  private static final String POST_ENTRIES = "INSERT INTO ledger_entries (txn_id, account, amount) "
+      + "SELECT $1, a, m FROM unnest($2::text[], $3::bigint[]) AS t(a, m)";
+  private static final String ENSURE_BALANCE = "INSERT INTO balances (account, amount) VALUES ($1, 0) "
+      + "ON CONFLICT (account) DO NOTHING";
+  private static final String LOCK_BALANCE = "SELECT amount FROM balances WHERE account = $1 FOR UPDATE";
+  private static final String BALANCES = "SELECT account, amount FROM balances WHERE account = ANY($1::text[])";
+  private static final String FIND_RESERVATION = "SELECT amount FROM reservations WHERE job_id = $1";
+  private static final String INSERT_RESERVATION = "INSERT INTO reservations (job_id, user_id, amount, status, "
+      + "expires_at) VALUES ($1, $2, $3, 'open', $4)";
+  private static final String SETTLE = "UPDATE reservations SET status = $2, settled_at = now() "
+      + "WHERE job_id = $1 AND status = 'open' RETURNING user_id, amount";
+  private static final String OVERDUE = "SELECT job_id FROM reservations WHERE status = 'open' AND expires_at < now() "
+      + "ORDER BY expires_at LIMIT $1";
+  private static final String LEDGER_PAGE = """
+      SELECT t.id, t.kind, t.detail, t.created_at,
+             coalesce(sum(e.amount) FILTER (WHERE e.account = $2), 0) AS available_change,
+             coalesce(sum(e.amount) FILTER (WHERE e.account = $3), 0) AS reserved_change
+      FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.txn_id = t.id
+      WHERE t.user_id = $1 AND ($4::timestamptz IS NULL OR (t.created_at, t.id) < ($4, $5))
+      GROUP BY t.id ORDER BY t.created_at DESC, t.id DESC LIMIT $6""";
+  private static final String RECORD_EVENT = "INSERT INTO stripe_events (id, type, created) VALUES ($1, $2, $3) "
+      + "ON CONFLICT (id) DO NOTHING";
+  private static final String UPSERT_SUBSCRIPTION = """
+      INSERT INTO subscriptions (id, user_id, status, tier, event_created) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, tier = EXCLUDED.tier,
+        event_created = EXCLUDED.event_created, updated_at = now()
+      WHERE subscriptions.event_created <= EXCLUDED.event_created
+      RETURNING id""";
+  private static final String USER_SUBSCRIPTIONS = "SELECT tier, status FROM subscriptions WHERE user_id = $1";
+  private static final String RECONCILE_BALANCES = """
+      WITH sums AS (SELECT account, sum(amount) AS total FROM ledger_entries GROUP BY account)
+      SELECT coalesce(b.account, s.account) AS account, coalesce(b.amount, 0) AS balance, coalesce(s.total, 0) AS total
+      FROM balances b FULL OUTER JOIN sums s ON s.account = b.account
+      WHERE coalesce(b.amount, 0) <> coalesce(s.total, 0)""";
+  private static final String RECONCILE_TRANSACTIONS =
+      "SELECT txn_id FROM ledger_entries GROUP BY txn_id HAVING sum(amount) <> 0";
+  private static final String RECONCILE_NEGATIVE =
+      "SELECT account FROM balances WHERE amount < 0 AND account NOT LIKE 'system:%'";
+  private static final String RECONCILE_HOLDS = """
+      WITH holds AS (SELECT 'user:' || user_id || ':reserved' AS account, sum(amount) AS total
+                     FROM reservations WHERE status = 'open' GROUP BY user_id)
+      SELECT coalesce(b.account, h.account) AS account FROM
+        (SELECT * FROM balances WHERE account LIKE '%:reserved') b FULL OUTER JOIN holds h ON h.account = b.account
+      WHERE coalesce(b.amount, 0) <> coalesce(h.total, 0)""";
+  private static final String RECONCILE_TOTALS = "SELECT count(*) AS entries, coalesce(sum(amount), 0) AS total, "
+      + "count(DISTINCT account) AS accounts, count(DISTINCT txn_id) AS transactions FROM ledger_entries";
+
+  private final Pool pool;
+
+  public PgBillingStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  private record Entry(String account, long amount) {
+  }
+
+  @Override
+  public Future<Reserved> reserve(String jobId, String userId, long amount, Instant expiresAt, Allowance.Grant grant) {
+    return pool.withTransaction(conn -> lockAvailable(conn, userId)
+        .compose(available -> applyGrant(conn, userId, grant, available))
+        .compose(available -> conn.preparedQuery(FIND_RESERVATION).execute(Tuple.of(UUID.fromString(jobId)))
+            .compose(rows -> {
+              if (rows.size() > 0) {
+                return Future.succeededFuture(new Reserved(true, rows.iterator().next().getLong("amount"), available));
+              }
+              if (available < amount) {
+                return Future.succeededFuture(new Reserved(false, amount, available));
+              }
+              return post(conn, "reserve", userId, "reserve:" + jobId, new JsonObject().put("job_id", jobId),
+                  List.of(new Entry(Accounts.available(userId), -amount), new Entry(Accounts.reserved(userId), amount)))
+                  .compose(v -> conn.preparedQuery(INSERT_RESERVATION).execute(Tuple.of(UUID.fromString(jobId),
+                      UUID.fromString(userId), amount, expiresAt.atOffset(ZoneOffset.UTC))))
+                  .map(v -> new Reserved(true, amount, available - amount));
+            })));
+  }
+
+  @Override
+  public Future<Boolean> capture(String jobId) {
+    return settle(jobId, "captured", "capture", (userId, amount) -> List.of(
+        new Entry(Accounts.reserved(userId), -amount), new Entry(Accounts.REVENUE, amount)));
+  }
+
+  @Override
+  public Future<Boolean> release(String jobId, boolean expired) {
+    return settle(jobId, expired ? "expired" : "released", expired ? "expire" : "release", (userId, amount) -> List.of(
+        new Entry(Accounts.reserved(userId), -amount), new Entry(Accounts.available(userId), amount)));
+  }
+
+  private Future<Boolean> settle(String jobId, String status, String kind,
+      BiFunction<String, Long, List<Entry>> entries) {
+    return pool.withTransaction(conn -> conn.preparedQuery(SETTLE).execute(Tuple.of(UUID.fromString(jobId), status))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(false);
+          }
+          Row row = rows.iterator().next();
+          String userId = row.getUUID("user_id").toString();
+          long amount = row.getLong("amount");
+          return post(conn, kind, userId, kind + ":" + jobId, new JsonObject().put("job_id", jobId),
+              entries.apply(userId, amount));
+        }));
+  }
+
+  @Override
+  public Future<List<String>> overdue(int limit) {
+    return pool.preparedQuery(OVERDUE).execute(Tuple.of(limit)).map(rows -> {
+      List<String> ids = new ArrayList<>();
+      rows.forEach(row -> ids.add(row.getUUID("job_id").toString()));
+      return ids;
+    });
+  }
+
+  @Override
+  public Future<Balance> balance(String userId, Allowance.Grant grant) {
+    Future<Void> granted = grant == null ? Future.succeededFuture()
+        : pool.withTransaction(conn -> lockAvailable(conn, userId).compose(a -> applyGrant(conn, userId, grant, a)))
+            .mapEmpty();
+    return granted.compose(v -> pool.preparedQuery(BALANCES).execute(Tuple.of(
+        new String[] {Accounts.available(userId), Accounts.reserved(userId)})).map(rows -> {
+          long available = 0;
+          long reserved = 0;
+          for (Row row : rows) {
+            if (row.getString("account").equals(Accounts.available(userId))) {
+              available = row.getLong("amount");
+            } else {
+              reserved = row.getLong("amount");
+            }
+          }
+          return new Balance(available, reserved);
+        }));
+  }
+
+  @Override
+  public Future<JsonObject> ledger(String userId, String cursor, int limit) {
+    PageCursor after = cursor == null ? null : PageCursor.decode(cursor);
+    Tuple args = Tuple.of(UUID.fromString(userId), Accounts.available(userId), Accounts.reserved(userId),
+        after == null ? null : after.createdAt(), after == null ? null : after.id(), limit + 1);
+    return pool.preparedQuery(LEDGER_PAGE).execute(args).map(rows -> {
+      JsonArray items = new JsonArray();
+      String next = null;
+      int i = 0;
+      for (Row row : rows) {
+        if (i++ == limit) {
+          JsonObject last = items.getJsonObject(items.size() - 1);
+          next = PageCursor.after(Instant.parse(last.getString("created_at")), last.getString("id")).encode();
+          break;
+        }
+        Object detail = row.getValue("detail");
+        items.add(new JsonObject().put("id", row.getUUID("id").toString()).put("kind", row.getString("kind"))
+            .put("amount", row.getLong("available_change")).put("reserved", row.getLong("reserved_change"))
+            .put("job_id", (detail instanceof JsonObject d ? d : new JsonObject()).getString("job_id"))
+            .put("created_at", row.getOffsetDateTime("created_at").toInstant().toString()));
+      }
+      return new JsonObject().put("items", items).put("next_cursor", next);
+    });
+  }
+
+  @Override
+  public Future<Void> adjust(String userId, long amount, String reason, String ref) {
+    return pool.withTransaction(conn -> lockAvailable(conn, userId).compose(available -> {
+      if (available + amount < 0) {
+        return Future.failedFuture(ApiException.conflict("insufficient_credits",
+            "the balance is " + available + "; it cannot go below zero"));
+      }
+      return post(conn, "adjustment", userId, ref, new JsonObject().put("reason", reason),
+          List.of(new Entry(Accounts.ADJUSTMENTS, -amount), new Entry(Accounts.available(userId), amount)));
+    })).mapEmpty();
+  }
+
+  @Override
+  public Future<JsonObject> reconcile() {
+    // One snapshot for every check, so concurrent postings cannot produce a false mismatch.
+    return pool.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute()
+        .compose(v -> conn.query(RECONCILE_BALANCES).execute())
+        .compose(mismatched -> conn.query(RECONCILE_TRANSACTIONS).execute()
+            .compose(unbalanced -> conn.query(RECONCILE_NEGATIVE).execute()
+                .compose(negative -> conn.query(RECONCILE_HOLDS).execute()
+                    .compose(holds -> conn.query(RECONCILE_TOTALS).execute().map(totals -> {
+                      Row t = totals.iterator().next();
+                      JsonArray badBalances = new JsonArray();
+                      mismatched.forEach(r -> badBalances.add(new JsonObject().put("account", r.getString("account"))
+                          .put("balance", r.getLong("balance")).put("sum_of_entries", r.getLong("total"))));
+                      JsonArray badTxns = new JsonArray();
+                      unbalanced.forEach(r -> badTxns.add(r.getUUID("txn_id").toString()));
+                      JsonArray below = new JsonArray();
+                      negative.forEach(r -> below.add(r.getString("account")));
+                      JsonArray badHolds = new JsonArray();
+                      holds.forEach(r -> badHolds.add(r.getString("account")));
+                      long total = t.getLong("total");
+                      boolean consistent = badBalances.isEmpty() && badTxns.isEmpty() && below.isEmpty()
+                          && badHolds.isEmpty() && total == 0;
+                      return new JsonObject().put("consistent", consistent).put("entries", t.getLong("entries"))
+                          .put("transactions", t.getLong("transactions")).put("accounts", t.getLong("accounts"))
+                          .put("sum_of_all_entries", total).put("mismatched_balances", badBalances)
+                          .put("unbalanced_transactions", badTxns).put("negative_user_balances", below)
+                          .put("holds_not_matching_open_reservations", badHolds)
+                          .put("checked_at", Instant.now().toString());
+                    }))))));
+  }
+
+  @Override
+  public Future<Applied> apply(WebhookEvent event, BiFunction<String, String, Future<Void>> setTier) {
+    return pool.withTransaction(conn -> conn.preparedQuery(RECORD_EVENT)
+        .execute(Tuple.of(event.id(), event.type(), event.created().atOffset(ZoneOffset.UTC)))
+        .compose(rows -> {
+          if (rows.rowCount() == 0) {
+            return Future.succeededFuture(Applied.DUPLICATE);
+          }
+          return switch (event.kind()) {
+            case PURCHASE -> purchase(conn, event.purchase()).map(Applied.APPLIED);
+            case SUBSCRIPTION -> subscription(conn, event, setTier).map(Applied.APPLIED);
+            case IGNORED -> Future.succeededFuture(Applied.APPLIED);
+          };
+        }));
+  }
+
+  private Future<Boolean> purchase(SqlConnection conn, WebhookEvent.Purchase p) {
+    return post(conn, "purchase", p.userId(), "purchase:" + p.sessionId(), new JsonObject()
+            .put("checkout_session", p.sessionId()).put("amount_total", p.amountTotal()).put("currency", p.currency()),
+        List.of(new Entry(Accounts.STRIPE, -p.credits()), new Entry(Accounts.available(p.userId()), p.credits())));
+  }
+
+  private Future<Void> subscription(SqlConnection conn, WebhookEvent event,
+      BiFunction<String, String, Future<Void>> setTier) {
+    WebhookEvent.Subscription s = event.subscription();
+    UUID user = UUID.fromString(s.userId());
+    String tier = s.tier() == null ? "free" : s.tier();
+    return conn.preparedQuery(UPSERT_SUBSCRIPTION).execute(Tuple.of(s.id(), user, s.status(), tier,
+            event.created().atOffset(ZoneOffset.UTC)))
+        .compose(upserted -> {
+          if (upserted.size() == 0) {
+            return Future.<Void>succeededFuture(); // older than what we know: delivered out of order
+          }
+          return conn.preparedQuery(USER_SUBSCRIPTIONS).execute(Tuple.of(user)).compose(rows -> {
+            List<String> granted = new ArrayList<>();
+            rows.forEach(r -> {
+              if (Tiers.grants(r.getString("status"))) {
+                granted.add(r.getString("tier"));
+              }
+            });
+            return setTier.apply(s.userId(), Tiers.best(granted));
+          });
+        });
+  }
+
+  /** Ensures the user's balance row exists and locks it for the rest of the transaction. */
+  private Future<Long> lockAvailable(SqlConnection conn, String userId) {
+    String account = Accounts.available(userId);
+    return conn.preparedQuery(ENSURE_BALANCE).execute(Tuple.of(account))
+        .compose(v -> conn.preparedQuery(LOCK_BALANCE).execute(Tuple.of(account)))
+        .map(rows -> rows.iterator().next().getLong("amount"));
+  }
+
+  private Future<Long> applyGrant(SqlConnection conn, String userId, Allowance.Grant grant, long available) {
+    if (grant == null) {
+      return Future.succeededFuture(available);
+    }
+    long topUp = Allowance.topUp(grant, available);
+    List<Entry> entries = topUp == 0 ? List.of()
+        : List.of(new Entry(Accounts.ALLOWANCE, -topUp), new Entry(Accounts.available(userId), topUp));
+    return post(conn, "allowance", userId, grant.ref(), new JsonObject().put("month", grant.month())
+        .put("tier", grant.tier()).put("target", grant.target()), entries)
+        .map(inserted -> inserted ? available + topUp : available);
+  }
+
+  /** Posts a transaction once per {@code ref}; true if it was new. */
+  private Future<Boolean> post(SqlConnection conn, String kind, String userId, String ref, JsonObject detail,
+      List<Entry> entries) {
+    UUID id = UUID.randomUUID();
+    return conn.preparedQuery(POST_TXN).execute(Tuple.of(id, kind, UUID.fromString(userId), ref, detail))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(false);
+          }
+          if (entries.isEmpty()) {
+            return Future.succeededFuture(true);
+          }
+          return conn.preparedQuery(POST_ENTRIES).execute(Tuple.of(id,
+                  entries.stream().map(Entry::account).toArray(String[]::new),
+                  entries.stream().map(Entry::amount).toArray(Long[]::new)))
+              .map(true);
+        });
+  }
+
+  static OffsetDateTime utc(Instant instant) {
+    return instant.atOffset(ZoneOffset.UTC);
+  }
+}

@@ -1,0 +1,68 @@
+package ai.pingvas.payments.stripe;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.Map;
+
+/** What a verified Stripe event means to billing: buy credits, a subscription changed, or nothing. */
+public record WebhookEvent(String id, String type, Instant created, Kind kind, Purchase purchase,
+    Subscription subscription) {
+
+  public enum Kind { PURCHASE, SUBSCRIPTION, IGNORED }
+
+  /** A paid Checkout Session of mode payment: {@code credits} go to {@code userId}. */
+  public record Purchase(String sessionId, String userId, long credits, long amountTotal, String currency) {
+  }
+
+  /** A subscription's new state; {@code tier} is null when its price is not one of our plans. */
+  public record Subscription(String id, String userId, String status, String tier) {
+  }
+
+  /** Reads the event JSON (already signature-verified); {@code planTiers} maps Stripe price ids to tiers. */
+  public static WebhookEvent parse(JsonObject event, Map<String, String> planTiers) {
+    String type = event.getString("type", "");
+    String id = event.getString("id");
+    Instant created = Instant.ofEpochSecond(event.getLong("created", 0L));
+    JsonObject object = event.getJsonObject("data", new JsonObject()).getJsonObject("object", new JsonObject());
+    JsonObject metadata = object.getJsonObject("metadata", new JsonObject());
+    switch (type) {
+      case "checkout.session.completed", "checkout.session.async_payment_succeeded" -> {
+        String userId = uuidOrNull(object.getString("client_reference_id", metadata.getString("user_id")));
+        String credits = metadata.getString("credits");
+        if ("payment".equals(object.getString("mode")) && "paid".equals(object.getString("payment_status"))
+            && userId != null && credits != null) {
+          return new WebhookEvent(id, type, created, Kind.PURCHASE, new Purchase(object.getString("id"), userId,
+              Long.parseLong(credits), object.getLong("amount_total", 0L), object.getString("currency")), null);
+        }
+      }
+      case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted" -> {
+        String userId = uuidOrNull(metadata.getString("user_id"));
+        if (userId != null) {
+          String status = type.endsWith(".deleted") ? "canceled" : object.getString("status", "incomplete");
+          return new WebhookEvent(id, type, created, Kind.SUBSCRIPTION, null,
+              new Subscription(object.getString("id"), userId, status, planTiers.get(priceId(object))));
+        }
+      }
+      default -> {
+      }
+    }
+    return new WebhookEvent(id, type, created, Kind.IGNORED, null, null);
+  }
+
+  private static String uuidOrNull(String text) {
+    try {
+      return text == null ? null : java.util.UUID.fromString(text).toString();
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static String priceId(JsonObject subscription) {
+    JsonArray items = subscription.getJsonObject("items", new JsonObject()).getJsonArray("data", new JsonArray());
+    if (items.isEmpty()) {
+      return null;
+    }
+    return items.getJsonObject(0).getJsonObject("price", new JsonObject()).getString("id");
+  }
+}

@@ -1,0 +1,232 @@
+package ai.pingvas.payments;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Reservations, settlement from job events, the ledger's invariants and its reconciliation. */
+class LedgerIT {
+  private static BillingHarness h;
+
+  @BeforeAll
+  static void start() {
+    h = new BillingHarness("ledger", true).start();
+  }
+
+  @AfterAll
+  static void stop() {
+    h.close();
+  }
+
+  @Test
+  void aShortBalanceIs402AndNothingIsHeld() {
+    JsonObject user = fundedUser(5);
+    Http.Response r = h.reserve(UUID.randomUUID().toString(), user.getString("id"), "free", 512, 512, 30, 1);
+    assertThat(r.status()).isEqualTo(402);
+    assertThat(r.json().getString("code")).isEqualTo("insufficient_credits");
+    assertThat(r.json().getString("detail")).contains("costs 10 credits").contains("balance is 5");
+    assertThat(h.balance(user.getString("key")).getLong("reserved")).isZero();
+  }
+
+  @Test
+  void succeededCapturesOnceEvenWhenTheEventIsReplayed() {
+    JsonObject user = fundedUser(100);
+    String job = UUID.randomUUID().toString();
+    assertThat(h.reserve(job, user.getString("id"), "free", 1024, 1024, 30, 2).status()).isEqualTo(201);
+    JsonObject held = h.balance(user.getString("key"));
+    assertThat(held.getLong("available")).isEqualTo(20);
+    assertThat(held.getLong("reserved")).isEqualTo(80);
+    // the router retries the same reservation: it is not held twice
+    assertThat(h.reserve(job, user.getString("id"), "free", 1024, 1024, 30, 2).status()).isEqualTo(201);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(20);
+
+    h.publish("job.succeeded", job, user.getString("id"));
+    awaitBalance(user, b -> b.getLong("reserved") == 0);
+    h.publish("job.failed", job, user.getString("id"));
+    settledUpTo(user, job);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(20);
+    assertThat(count("SELECT count(*) FROM payments.ledger_transactions WHERE ref = 'capture:" + job + "'")).isOne();
+    assertThat(count("SELECT count(*) FROM payments.ledger_transactions WHERE ref = 'release:" + job + "'")).isZero();
+  }
+
+  @Test
+  void failedAndCanceledJobsGiveTheCreditsBack() {
+    JsonObject user = fundedUser(30);
+    String failed = UUID.randomUUID().toString();
+    String canceled = UUID.randomUUID().toString();
+    assertThat(h.reserve(failed, user.getString("id"), "free", 512, 512, 30, 1).status()).isEqualTo(201);
+    assertThat(h.reserve(canceled, user.getString("id"), "free", 512, 512, 30, 1).status()).isEqualTo(201);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(10);
+    h.publish("job.failed", failed, user.getString("id"));
+    h.publish("job.canceled", canceled, user.getString("id"));
+    h.publish("job.canceled", canceled, user.getString("id"));
+    awaitBalance(user, b -> b.getLong("available") == 30 && b.getLong("reserved") == 0);
+  }
+
+  @Test
+  void theRouterReleasesAReservationWhoseJobWasNotStored() {
+    JsonObject user = fundedUser(10);
+    String job = UUID.randomUUID().toString();
+    assertThat(h.reserve(job, user.getString("id"), "free", 512, 512, 30, 1).status()).isEqualTo(201);
+    Http.Response released = h.billing.send("POST", "/internal/v1/reservations/" + job + "/release", null, null,
+        "X-Internal-Token", BillingHarness.INTERNAL_TOKEN);
+    assertThat(released.json().getBoolean("released")).isTrue();
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(10);
+    assertThat(h.billing.send("POST", "/internal/v1/reservations/" + job + "/release", null, null).status())
+        .isEqualTo(401);
+  }
+
+  @Test
+  void fiftyConcurrentReservationsAgainstTenJobsOfCreditsAcceptExactlyTen() throws Exception {
+    JsonObject user = fundedUser(100);
+    ExecutorService pool = Executors.newFixedThreadPool(50);
+    try {
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        results.add(pool.submit(() -> h.reserve(UUID.randomUUID().toString(), user.getString("id"), "free",
+            512, 512, 30, 1).status()));
+      }
+      int accepted = 0;
+      int refused = 0;
+      for (Future<Integer> f : results) {
+        int status = f.get();
+        accepted += status == 201 ? 1 : 0;
+        refused += status == 402 ? 1 : 0;
+      }
+      assertThat(accepted).isEqualTo(10);
+      assertThat(refused).isEqualTo(40);
+    } finally {
+      pool.shutdownNow();
+    }
+    JsonObject balance = h.balance(user.getString("key"));
+    assertThat(balance.getLong("available")).isZero();
+    assertThat(balance.getLong("reserved")).isEqualTo(100);
+    assertConsistent();
+  }
+
+  @Test
+  void theLedgerIsAppendOnlyAndNeverTakesAUserBelowZero() {
+    JsonObject user = fundedUser(10);
+    String account = "user:" + user.getString("id");
+    assertThat(sqlError("UPDATE payments.ledger_entries SET amount = amount + 1000 WHERE account = '" + account + "'"))
+        .contains("append-only");
+    assertThat(sqlError("DELETE FROM payments.ledger_transactions WHERE user_id = '" + user.getString("id") + "'"))
+        .contains("append-only");
+    assertThat(h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, new JsonObject()
+        .put("user_id", user.getString("id")).put("amount", -11).put("reason", "too much")).status()).isEqualTo(409);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(10);
+  }
+
+  @Test
+  void theLedgerIsPaginatedNewestFirstAndShowsOnlyTheCallersOwnEntries() {
+    JsonObject user = fundedUser(50);
+    for (int i = 0; i < 4; i++) {
+      h.reserve(UUID.randomUUID().toString(), user.getString("id"), "free", 512, 512, 30, 1);
+    }
+    JsonObject first = h.billing.get("/v1/billing/ledger?limit=3", user.getString("key")).json();
+    assertThat(first.getJsonArray("items")).hasSize(3);
+    assertThat(first.getJsonArray("items").getJsonObject(0).getString("kind")).isEqualTo("reserve");
+    assertThat(first.getJsonArray("items").getJsonObject(0).getLong("amount")).isEqualTo(-10);
+    JsonObject second = h.billing.get("/v1/billing/ledger?limit=3&cursor=" + first.getString("next_cursor"),
+        user.getString("key")).json();
+    JsonArray rest = second.getJsonArray("items");
+    assertThat(rest).hasSize(2);
+    assertThat(rest.getJsonObject(1).getString("kind")).isEqualTo("adjustment");
+    assertThat(second.getString("next_cursor")).isNull();
+
+    JsonObject other = h.newUser();
+    assertThat(h.billing.get("/v1/billing/ledger", other.getString("key")).json().getJsonArray("items")).isEmpty();
+    assertThat(h.billing.get("/v1/billing/reconciliation", other.getString("key")).status()).isEqualTo(403);
+  }
+
+  @Test
+  void reconciliationProvesBalancesEqualTheSumOfEntries() {
+    fundedUser(10);
+    assertConsistent();
+    // a balance edited behind the ledger's back is caught
+    JsonObject user = fundedUser(10);
+    String account = "user:" + user.getString("id");
+    h.query("UPDATE payments.balances SET amount = amount + 5 WHERE account = '" + account + "' RETURNING 1");
+    JsonObject report = h.billing.get("/v1/billing/reconciliation", BillingHarness.ADMIN_KEY).json();
+    assertThat(report.getBoolean("consistent")).isFalse();
+    assertThat(report.getJsonArray("mismatched_balances").encode()).contains(account);
+    h.query("UPDATE payments.balances SET amount = amount - 5 WHERE account = '" + account + "' RETURNING 1");
+    assertConsistent();
+  }
+
+  private static void assertConsistent() {
+    JsonObject report = h.billing.get("/v1/billing/reconciliation", BillingHarness.ADMIN_KEY).json();
+    assertThat(report.getBoolean("consistent")).as(report.encodePrettily()).isTrue();
+    assertThat(report.getLong("sum_of_all_entries")).isZero();
+  }
+
+  /** A new user with {@code credits} granted by an operator adjustment. */
+  private static JsonObject fundedUser(long credits) {
+    JsonObject user = h.newUser();
+    Http.Response r = h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, new JsonObject()
+        .put("user_id", user.getString("id")).put("amount", credits).put("reason", "test funds"));
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    return user;
+  }
+
+  /**
+   * Waits until the settlement consumer has passed every event published so far under {@code key}:
+   * a marker reservation is released by an event on the same partition, after them.
+   */
+  private static void settledUpTo(JsonObject user, String key) {
+    String marker = UUID.randomUUID().toString();
+    long before = h.balance(user.getString("key")).getLong("available");
+    h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, new JsonObject()
+        .put("user_id", user.getString("id")).put("amount", 10).put("reason", "marker"));
+    assertThat(h.reserve(marker, user.getString("id"), "free", 512, 512, 30, 1).status()).isEqualTo(201);
+    h.publish("job.failed", marker, user.getString("id"), key);
+    awaitBalance(user, b -> b.getLong("reserved") == 0 && b.getLong("available") == before + 10);
+    h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, new JsonObject()
+        .put("user_id", user.getString("id")).put("amount", -10).put("reason", "marker back"));
+  }
+
+  private static void awaitBalance(JsonObject user, java.util.function.Predicate<JsonObject> done) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    JsonObject last = null;
+    while (System.nanoTime() < deadline) {
+      last = h.balance(user.getString("key"));
+      if (done.test(last)) {
+        return;
+      }
+      sleep(50);
+    }
+    throw new AssertionError("balance never reached the expected state: " + last);
+  }
+
+  private static long count(String sql) {
+    return Long.parseLong(h.query(sql));
+  }
+
+  private static String sqlError(String sql) {
+    try {
+      h.query(sql);
+      return "";
+    } catch (IllegalStateException e) {
+      return String.valueOf(e.getCause().getMessage());
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package ai.pingvas.payments;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Buying credits and tiers through Stripe Checkout and signed webhooks (Stripe is a local fake). */
+class StripeBillingIT {
+  private static BillingHarness h;
+
+  @BeforeAll
+  static void start() {
+    h = new BillingHarness("stripe", true).start();
+  }
+
+  @AfterAll
+  static void stop() {
+    h.close();
+  }
+
+  @Test
+  void checkoutForACreditPackReturnsTheStripeSessionUrl() {
+    JsonObject user = h.newUser();
+    Http.Response r = h.billing.post("/v1/billing/checkout", user.getString("token"),
+        new JsonObject().put("pack", "starter"));
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    assertThat(r.json().getString("url")).startsWith("https://checkout.stripe.com/c/pay/cs_test_");
+    FakeStripe.Request sent = h.stripe.requests.get(h.stripe.requests.size() - 1);
+    assertThat(sent.path()).isEqualTo("/v1/checkout/sessions");
+    assertThat(sent.authorization()).isEqualTo("Bearer " + BillingHarness.STRIPE_KEY);
+    assertThat(sent.form()).containsEntry("mode", "payment")
+        .containsEntry("client_reference_id", user.getString("id"))
+        .containsEntry("metadata[user_id]", user.getString("id"))
+        .containsEntry("metadata[credits]", "1000")
+        .containsEntry("line_items[0][price_data][unit_amount]", "500")
+        .containsEntry("line_items[0][price_data][currency]", "usd");
+  }
+
+  @Test
+  void checkoutForAPlanStartsASubscriptionOnThePlansPrice() {
+    JsonObject user = h.newUser();
+    Http.Response r = h.billing.post("/v1/billing/checkout", user.getString("key"), new JsonObject().put("plan", "pro"));
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    FakeStripe.Request sent = h.stripe.requests.get(h.stripe.requests.size() - 1);
+    assertThat(sent.form()).containsEntry("mode", "subscription")
+        .containsEntry("line_items[0][price]", BillingHarness.PRO_PRICE)
+        .containsEntry("subscription_data[metadata][user_id]", user.getString("id"));
+    assertThat(h.billing.post("/v1/billing/checkout", user.getString("key"), new JsonObject().put("pack", "nope"))
+        .status()).isEqualTo(400);
+  }
+
+  @Test
+  void aPaidCheckoutCreditsTheBuyerExactlyOnceWhateverTheRedeliveries() {
+    JsonObject user = h.newUser();
+    String session = "cs_test_" + UUID.randomUUID().toString().replace("-", "");
+    JsonObject completed = StripeEvents.event("checkout.session.completed", StripeEvents.now(),
+        StripeEvents.paidSession(session, user.getString("id"), 1000, 500));
+    assertThat(h.deliver(completed).status()).isEqualTo(200);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(1000);
+
+    Http.Response again = h.deliver(completed);
+    assertThat(again.status()).isEqualTo(200);
+    assertThat(again.json().getBoolean("duplicate")).isTrue();
+    // another event about the same session (e.g. async_payment_succeeded) does not credit it twice either
+    JsonObject async = StripeEvents.event("checkout.session.async_payment_succeeded", StripeEvents.now(),
+        StripeEvents.paidSession(session, user.getString("id"), 1000, 500));
+    assertThat(h.deliver(async).status()).isEqualTo(200);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(1000);
+    assertThat(h.query("SELECT count(*) FROM payments.stripe_events WHERE id IN ('" + completed.getString("id")
+        + "', '" + async.getString("id") + "')")).isEqualTo("2");
+  }
+
+  @Test
+  void badStaleOrTamperedSignaturesAre400AndWriteNothing() {
+    JsonObject user = h.newUser();
+    JsonObject event = StripeEvents.event("checkout.session.completed", StripeEvents.now(),
+        StripeEvents.paidSession("cs_test_" + UUID.randomUUID().toString().replace("-", ""), user.getString("id"),
+            5000, 2000));
+    Http.Response wrongSecret = h.deliver(event, "whsec_not_the_secret", StripeEvents.now());
+    Http.Response stale = h.deliver(event, BillingHarness.WEBHOOK_SECRET, StripeEvents.now() - 600);
+    String payload = event.encode();
+    String signature = StripeEvents.sign(payload, BillingHarness.WEBHOOK_SECRET, StripeEvents.now());
+    Http.Response tampered = h.billing.send("POST", "/v1/billing/stripe/webhook", null,
+        payload.replace("\"5000\"", "\"500000\""), "Content-Type", "application/json", "Stripe-Signature", signature);
+    Http.Response unsigned = h.billing.send("POST", "/v1/billing/stripe/webhook", null, payload,
+        "Content-Type", "application/json");
+    for (Http.Response r : new Http.Response[] {wrongSecret, stale, tampered, unsigned}) {
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(r.json().getString("code")).isEqualTo("invalid_signature");
+    }
+    assertThat(h.query("SELECT count(*) FROM payments.stripe_events WHERE id = '" + event.getString("id") + "'"))
+        .isEqualTo("0");
+    assertThat(h.balance(user.getString("key")).getLong("available")).isZero();
+  }
+
+  @Test
+  void subscriptionEventsSetTheTierAndAnOlderEventNeverOverridesANewerOne() {
+    JsonObject user = h.newUser();
+    String id = user.getString("id");
+    String sub = "sub_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+    long t = StripeEvents.now();
+    // delivered out of order: the update (active, t+10) arrives before the creation (incomplete, t)
+    assertThat(h.deliver(StripeEvents.event("customer.subscription.updated", t + 10,
+        StripeEvents.subscription(sub, id, "active", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
+    assertThat(tier(user)).isEqualTo("pro");
+    assertThat(h.deliver(StripeEvents.event("customer.subscription.created", t,
+        StripeEvents.subscription(sub, id, "incomplete", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
+    assertThat(tier(user)).isEqualTo("pro");
+    // an upgrade, then the end of the subscription
+    assertThat(h.deliver(StripeEvents.event("customer.subscription.updated", t + 20,
+        StripeEvents.subscription(sub, id, "active", BillingHarness.STUDIO_PRICE))).status()).isEqualTo(200);
+    assertThat(tier(user)).isEqualTo("studio");
+    assertThat(h.deliver(StripeEvents.event("customer.subscription.deleted", t + 30,
+        StripeEvents.subscription(sub, id, "canceled", BillingHarness.STUDIO_PRICE))).status()).isEqualTo(200);
+    assertThat(tier(user)).isEqualTo("free");
+  }
+
+  @Test
+  void purchasesAreRefusedWithoutCredentials() {
+    assertThat(h.billing.post("/v1/billing/checkout", null, new JsonObject().put("pack", "starter")).status())
+        .isEqualTo(401);
+    assertThat(h.billing.get("/v1/billing/balance", "pv_unknown").status()).isEqualTo(401);
+  }
+
+  private static String tier(JsonObject user) {
+    return h.users.get("/v1/me", user.getString("key")).json().getString("tier");
+  }
+}

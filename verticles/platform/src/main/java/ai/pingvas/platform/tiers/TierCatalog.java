@@ -1,0 +1,83 @@
+package ai.pingvas.platform.tiers;
+
+import ai.pingvas.platform.auth.InternalAuth;
+import ai.pingvas.platform.http.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tier limits user-service publishes ({@code GET /internal/v1/tiers}), fetched on first use and
+ * refreshed after {@code refresh}; when user-service is unreachable the last known limits stay in
+ * force, so enforcement never stops because of a blip.
+ */
+public final class TierCatalog {
+  private static final Logger LOG = LoggerFactory.getLogger(TierCatalog.class);
+
+  private final WebClient client;
+  private final String url;
+  private final String internalToken;
+  private final long refreshNanos;
+  private volatile Map<String, TierLimits> limits = Map.of();
+  private volatile long fetchedAt;
+  private Future<Map<String, TierLimits>> fetching;
+
+  public TierCatalog(Vertx vertx, String url, String internalToken, Duration refresh) {
+    this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(2_000).setKeepAlive(true));
+    this.url = url;
+    this.internalToken = internalToken == null ? "" : internalToken;
+    this.refreshNanos = refresh.toNanos();
+  }
+
+  /** The limits of a tier; an unknown tier gets the free tier's. */
+  public Future<TierLimits> limits(String tier) {
+    Map<String, TierLimits> known = limits;
+    Future<Map<String, TierLimits>> current = !known.isEmpty() && System.nanoTime() - fetchedAt < refreshNanos
+        ? Future.succeededFuture(known) : fetch();
+    return current.compose(all -> {
+      TierLimits found = all.getOrDefault(tier, all.get("free"));
+      return found != null ? Future.succeededFuture(found)
+          : Future.failedFuture(ApiException.unavailable("limits_unavailable", "tier limits are unknown", 2));
+    });
+  }
+
+  private synchronized Future<Map<String, TierLimits>> fetch() {
+    if (fetching != null) {
+      return fetching;
+    }
+    Map<String, TierLimits> known = limits;
+    Future<Map<String, TierLimits>> f = client.getAbs(url).putHeader(InternalAuth.HEADER, internalToken)
+        .timeout(3_000).send()
+        .compose(response -> {
+          if (response.statusCode() != 200) {
+            return Future.failedFuture("tier catalog answered " + response.statusCode());
+          }
+          Map<String, TierLimits> parsed = new HashMap<>();
+          JsonObject tiers = response.bodyAsJsonObject().getJsonObject("tiers");
+          tiers.fieldNames().forEach(name -> parsed.put(name, TierLimits.fromJson(tiers.getJsonObject(name))));
+          limits = Map.copyOf(parsed);
+          fetchedAt = System.nanoTime();
+          return Future.succeededFuture(limits);
+        })
+        .recover(err -> {
+          LOG.warn("cannot refresh tier limits from {}: {}", url, err.toString());
+          return known.isEmpty()
+              ? Future.failedFuture(ApiException.unavailable("limits_unavailable", "tier limits are unknown", 2))
+              : Future.succeededFuture(known);
+        });
+    fetching = f;
+    f.onComplete(ar -> {
+      synchronized (this) {
+        fetching = null;
+      }
+    });
+    return f;
+  }
+}

@@ -1,0 +1,189 @@
+package ai.pingvas.users.store;
+
+import ai.pingvas.platform.auth.Principal;
+import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.users.domain.ApiKey;
+import ai.pingvas.users.domain.User;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/** {@link UserStore} on Postgres: every statement of the service's account tables is here. */
+public final class PgUserStore implements UserStore {
+  private static final String USER_COLUMNS = "id, email, name, password_hash, tier, roles, created_at";
+  private static final String INSERT_USER = "INSERT INTO users (id, email, name, password_hash) "
+      + "VALUES ($1, $2, $3, $4) RETURNING " + USER_COLUMNS;
+  private static final String BY_EMAIL = "SELECT " + USER_COLUMNS + " FROM users WHERE lower(email) = lower($1)";
+  private static final String BY_ID = "SELECT " + USER_COLUMNS + " FROM users WHERE id = $1";
+  private static final String UPDATE = "UPDATE users SET tier = coalesce($2, tier), roles = coalesce($3, roles), "
+      + "updated_at = now() WHERE id = $1 RETURNING " + USER_COLUMNS;
+  private static final String SEED = """
+      INSERT INTO users (id, email, name, tier, roles) VALUES ($1, $2, 'dev', $3, $4)
+      ON CONFLICT (id) DO UPDATE SET tier = EXCLUDED.tier, roles = EXCLUDED.roles, updated_at = now()
+      RETURNING """ + " " + USER_COLUMNS;
+  private static final String KEY_COLUMNS = "id, user_id, name, prefix, created_at, last_used_at, revoked_at";
+  private static final String INSERT_KEY = "INSERT INTO api_keys (id, user_id, name, key_hash, prefix) "
+      + "VALUES ($1, $2, $3, $4, $5) RETURNING " + KEY_COLUMNS;
+  private static final String ENSURE_KEY = "INSERT INTO api_keys (id, user_id, name, key_hash, prefix) "
+      + "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_hash) DO NOTHING";
+  private static final String LIST_KEYS = "SELECT " + KEY_COLUMNS + " FROM api_keys WHERE user_id = $1 "
+      + "ORDER BY created_at DESC, id DESC";
+  private static final String REVOKE_KEY = "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) "
+      + "WHERE id = $1 AND user_id = $2";
+  // last_used_at is written at most once a minute per key, so a hot key costs no write per request.
+  private static final String PRINCIPAL_FOR_KEY = """
+      WITH k AS (SELECT id, user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
+      touched AS (UPDATE api_keys a SET last_used_at = now() FROM k WHERE a.id = k.id
+                  AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute'))
+      SELECT u.id, u.tier, u.roles FROM k JOIN users u ON u.id = k.user_id""";
+  private static final String INSERT_REFRESH = "INSERT INTO refresh_tokens (id, user_id, family, token_hash, "
+      + "expires_at) VALUES ($1, $2, $3, $4, $5)";
+  private static final String LOCK_REFRESH = "SELECT user_id, family, expires_at, used_at, revoked_at "
+      + "FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE";
+  private static final String USE_REFRESH = "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1";
+  private static final String REVOKE_FAMILY = "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) "
+      + "WHERE family = $1";
+  private static final String REVOKE_FAMILY_OF = "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) "
+      + "WHERE family = (SELECT family FROM refresh_tokens WHERE token_hash = $1)";
+
+  private final Pool pool;
+
+  public PgUserStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  @Override
+  public Future<User> create(String email, String name, String passwordHash) {
+    return pool.preparedQuery(INSERT_USER).execute(Tuple.of(UUID.randomUUID(), email, name, passwordHash))
+        .map(rows -> toUser(rows.iterator().next()))
+        .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
+            ? Future.failedFuture(ApiException.conflict("email_taken", "an account with this e-mail exists"))
+            : Future.failedFuture(err));
+  }
+
+  @Override
+  public Future<User> byEmail(String email) {
+    return pool.preparedQuery(BY_EMAIL).execute(Tuple.of(email)).map(PgUserStore::firstUser);
+  }
+
+  @Override
+  public Future<User> byId(String id) {
+    return pool.preparedQuery(BY_ID).execute(Tuple.of(UUID.fromString(id))).map(PgUserStore::firstUser);
+  }
+
+  @Override
+  public Future<User> update(String id, String tier, Set<String> roles) {
+    return pool.preparedQuery(UPDATE).execute(Tuple.of(UUID.fromString(id), tier,
+        roles == null ? null : roles.toArray(String[]::new))).map(PgUserStore::firstUser);
+  }
+
+  @Override
+  public Future<User> seed(String id, String email, String tier, Set<String> roles) {
+    return pool.preparedQuery(SEED).execute(Tuple.of(UUID.fromString(id), email, tier, roles.toArray(String[]::new)))
+        .map(PgUserStore::firstUser);
+  }
+
+  @Override
+  public Future<ApiKey> createApiKey(String userId, String name, byte[] keyHash, String prefix) {
+    return pool.preparedQuery(INSERT_KEY).execute(Tuple.of(UUID.randomUUID(), UUID.fromString(userId), name,
+        Buffer.buffer(keyHash), prefix)).map(rows -> toKey(rows.iterator().next()));
+  }
+
+  @Override
+  public Future<Void> ensureApiKey(String userId, String name, byte[] keyHash, String prefix) {
+    return pool.preparedQuery(ENSURE_KEY).execute(Tuple.of(UUID.randomUUID(), UUID.fromString(userId), name,
+        Buffer.buffer(keyHash), prefix)).mapEmpty();
+  }
+
+  @Override
+  public Future<List<ApiKey>> apiKeys(String userId) {
+    return pool.preparedQuery(LIST_KEYS).execute(Tuple.of(UUID.fromString(userId))).map(rows -> {
+      List<ApiKey> keys = new ArrayList<>();
+      rows.forEach(row -> keys.add(toKey(row)));
+      return keys;
+    });
+  }
+
+  @Override
+  public Future<Boolean> revokeApiKey(String userId, String keyId) {
+    return pool.preparedQuery(REVOKE_KEY).execute(Tuple.of(UUID.fromString(keyId), UUID.fromString(userId)))
+        .map(rows -> rows.rowCount() == 1);
+  }
+
+  @Override
+  public Future<Principal> principalForApiKey(byte[] keyHash) {
+    return pool.preparedQuery(PRINCIPAL_FOR_KEY).execute(Tuple.of(Buffer.buffer(keyHash))).map(rows -> {
+      if (rows.size() == 0) {
+        return null;
+      }
+      Row row = rows.iterator().next();
+      String[] roles = row.getArrayOfStrings("roles");
+      return new Principal(row.getUUID("id").toString(), row.getString("tier"),
+          roles == null ? Set.of() : Set.of(roles), "api_key");
+    });
+  }
+
+  @Override
+  public Future<Void> saveRefreshToken(String userId, String family, byte[] tokenHash, Instant expiresAt) {
+    return pool.preparedQuery(INSERT_REFRESH).execute(Tuple.of(UUID.randomUUID(), UUID.fromString(userId),
+        UUID.fromString(family), Buffer.buffer(tokenHash), expiresAt.atOffset(ZoneOffset.UTC))).mapEmpty();
+  }
+
+  @Override
+  public Future<RefreshUse> useRefreshToken(byte[] tokenHash) {
+    Tuple hash = Tuple.of(Buffer.buffer(tokenHash));
+    return pool.withTransaction(conn -> conn.preparedQuery(LOCK_REFRESH).execute(hash).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.succeededFuture(new RefreshUse(null, null, false));
+      }
+      Row row = rows.iterator().next();
+      String userId = row.getUUID("user_id").toString();
+      UUID family = row.getUUID("family");
+      if (row.getOffsetDateTime("used_at") != null || row.getOffsetDateTime("revoked_at") != null) {
+        return conn.preparedQuery(REVOKE_FAMILY).execute(Tuple.of(family))
+            .map(v -> new RefreshUse(userId, family.toString(), false));
+      }
+      if (row.getOffsetDateTime("expires_at").isBefore(OffsetDateTime.now())) {
+        return Future.succeededFuture(new RefreshUse(userId, family.toString(), false));
+      }
+      return conn.preparedQuery(USE_REFRESH).execute(hash).map(v -> new RefreshUse(userId, family.toString(), true));
+    }));
+  }
+
+  @Override
+  public Future<Void> revokeRefreshFamily(byte[] tokenHash) {
+    return pool.preparedQuery(REVOKE_FAMILY_OF).execute(Tuple.of(Buffer.buffer(tokenHash))).mapEmpty();
+  }
+
+  private static User firstUser(RowSet<Row> rows) {
+    return rows.size() == 0 ? null : toUser(rows.iterator().next());
+  }
+
+  private static User toUser(Row row) {
+    String[] roles = row.getArrayOfStrings("roles");
+    return new User(row.getUUID("id").toString(), row.getString("email"), row.getString("name"),
+        row.getString("password_hash"), row.getString("tier"), roles == null ? Set.of() : Set.of(roles),
+        row.getOffsetDateTime("created_at").toInstant());
+  }
+
+  private static ApiKey toKey(Row row) {
+    return new ApiKey(row.getUUID("id").toString(), row.getUUID("user_id").toString(), row.getString("name"),
+        row.getString("prefix"), row.getOffsetDateTime("created_at").toInstant(),
+        instant(row.getOffsetDateTime("last_used_at")), instant(row.getOffsetDateTime("revoked_at")));
+  }
+
+  private static Instant instant(OffsetDateTime time) {
+    return time == null ? null : time.toInstant();
+  }
+}

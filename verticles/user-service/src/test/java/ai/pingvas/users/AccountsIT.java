@@ -1,0 +1,176 @@
+package ai.pingvas.users;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Sign-up, login, refresh, API keys, tiers and the admin role against a real user-service. */
+class AccountsIT {
+  private static UserHarness users;
+  private static Http http;
+
+  @BeforeAll
+  static void start() {
+    users = new UserHarness("accounts").start();
+    http = users.http;
+  }
+
+  @AfterAll
+  static void stop() {
+    users.close();
+  }
+
+  @Test
+  void signUpGivesAFreeAccountWithTokensAndLimits() {
+    JsonObject created = users.signUp();
+    JsonObject me = http.get("/v1/me", UserHarness.accessToken(created)).json();
+    assertThat(me.getString("email")).isEqualTo(created.getString("email"));
+    assertThat(me.getString("tier")).isEqualTo("free");
+    assertThat(me.getString("auth_method")).isEqualTo("jwt");
+    assertThat(me.getJsonObject("limits").getInteger("max_resolution")).isEqualTo(1024);
+    assertThat(me.getJsonObject("limits").getInteger("requests_per_minute")).isEqualTo(10);
+  }
+
+  @Test
+  void storesPasswordsAsArgon2idHashes() {
+    JsonObject created = users.signUp();
+    String hash = users.query("SELECT password_hash FROM users.users WHERE id = '"
+        + created.getJsonObject("user").getString("id") + "'");
+    assertThat(hash).startsWith("$argon2id$v=19$m=4096,t=1,p=1$").doesNotContain("correct horse");
+  }
+
+  @Test
+  void refusesADuplicateEmailWhateverItsCase() {
+    JsonObject created = users.signUp();
+    Http.Response again = http.post("/v1/users", null, new JsonObject()
+        .put("email", created.getString("email").toUpperCase()).put("password", "another long password"));
+    assertThat(again.status()).isEqualTo(409);
+    assertThat(again.json().getString("code")).isEqualTo("email_taken");
+  }
+
+  @Test
+  void refusesAShortPasswordWith400() {
+    Http.Response r = http.post("/v1/users", null, new JsonObject().put("email", "short@example.com")
+        .put("password", "short"));
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().getString("code")).isEqualTo("validation_failed");
+  }
+
+  @Test
+  void logsInWithTheRightPasswordOnly() {
+    JsonObject created = users.signUp();
+    JsonObject login = new JsonObject().put("grant_type", "password").put("email", created.getString("email"));
+    assertThat(http.post("/v1/auth/token", null, login.copy().put("password", "wrong password!")).status())
+        .isEqualTo(401);
+    assertThat(http.post("/v1/auth/token", null, login.copy().put("email", "nobody@example.com")
+        .put("password", "correct horse battery")).status()).isEqualTo(401);
+    Http.Response ok = http.post("/v1/auth/token", null, login.copy().put("password", "correct horse battery"));
+    assertThat(ok.status()).isEqualTo(200);
+    assertThat(ok.json().getString("token_type")).isEqualTo("Bearer");
+    assertThat(http.get("/v1/me", ok.json().getString("access_token")).status()).isEqualTo(200);
+  }
+
+  @Test
+  void refreshTokensAreSingleUseAndAReplayRevokesTheFamily() {
+    String first = users.signUp().getJsonObject("tokens").getString("refresh_token");
+    Http.Response refreshed = http.post("/v1/auth/token", null, refresh(first));
+    assertThat(refreshed.status()).isEqualTo(200);
+    String second = refreshed.json().getString("refresh_token");
+    assertThat(second).isNotEqualTo(first);
+    // replaying the used token fails, and also kills the token that replaced it
+    assertThat(http.post("/v1/auth/token", null, refresh(first)).status()).isEqualTo(401);
+    assertThat(http.post("/v1/auth/token", null, refresh(second)).status()).isEqualTo(401);
+  }
+
+  @Test
+  void logoutRevokesTheRefreshToken() {
+    String token = users.signUp().getJsonObject("tokens").getString("refresh_token");
+    assertThat(http.post("/v1/auth/revoke", null, new JsonObject().put("refresh_token", token)).status())
+        .isEqualTo(204);
+    assertThat(http.post("/v1/auth/token", null, refresh(token)).status()).isEqualTo(401);
+  }
+
+  @Test
+  void apiKeysAreShownOnceListedWithoutSecretsAndStopAtOnceWhenRevoked() {
+    String token = UserHarness.accessToken(users.signUp());
+    Http.Response created = http.post("/v1/api-keys", token, new JsonObject().put("name", "ci"));
+    assertThat(created.status()).isEqualTo(201);
+    String key = created.json().getString("key");
+    String id = created.json().getString("id");
+    assertThat(key).startsWith("pv_");
+    assertThat(http.get("/v1/me", key).json().getString("auth_method")).isEqualTo("api_key");
+
+    JsonObject listed = http.get("/v1/api-keys", token).json().getJsonArray("items").getJsonObject(0);
+    assertThat(listed.getString("id")).isEqualTo(id);
+    assertThat(listed.getString("prefix")).isEqualTo(key.substring(0, 10));
+    assertThat(listed.containsKey("key")).isFalse();
+    assertThat(users.query("SELECT count(*) FROM users.api_keys WHERE encode(key_hash, 'escape') LIKE '%"
+        + key.substring(3) + "%'")).isEqualTo("0");
+
+    assertThat(http.send("DELETE", "/v1/api-keys/" + id, token, null).status()).isEqualTo(204);
+    assertThat(http.get("/v1/me", key).status()).isEqualTo(401);
+  }
+
+  @Test
+  void aUserCannotSeeOrRevokeAnotherUsersKeysOrAccount() {
+    JsonObject alice = users.signUp();
+    String aliceToken = UserHarness.accessToken(alice);
+    String bobToken = UserHarness.accessToken(users.signUp());
+    String aliceKeyId = http.post("/v1/api-keys", aliceToken, new JsonObject().put("name", "a")).json().getString("id");
+
+    assertThat(http.send("DELETE", "/v1/api-keys/" + aliceKeyId, bobToken, null).status()).isEqualTo(404);
+    assertThat(http.get("/v1/api-keys", bobToken).json().getJsonArray("items")).isEmpty();
+    String aliceId = alice.getJsonObject("user").getString("id");
+    assertThat(http.get("/v1/users/" + aliceId, bobToken).status()).isEqualTo(404);
+    assertThat(http.get("/v1/users/" + aliceId, aliceToken).status()).isEqualTo(200);
+    assertThat(http.send("PATCH", "/v1/users/" + aliceId, bobToken, "{\"tier\":\"studio\"}").status())
+        .isEqualTo(403);
+    assertThat(http.post("/v1/auth/signing-keys", bobToken, null).status()).isEqualTo(403);
+  }
+
+  @Test
+  void anAdminChangesTiersAndTheNewTierReachesApiKeysAtOnce() {
+    JsonObject user = users.signUp();
+    String token = UserHarness.accessToken(user);
+    String key = http.post("/v1/api-keys", token, new JsonObject().put("name", "k")).json().getString("key");
+    String id = user.getJsonObject("user").getString("id");
+    Http.Response patched = http.send("PATCH", "/v1/users/" + id, UserHarness.ADMIN_KEY, "{\"tier\":\"pro\"}");
+    assertThat(patched.status()).isEqualTo(200);
+    assertThat(http.get("/v1/me", key).json().getString("tier")).isEqualTo("pro");
+    assertThat(http.get("/v1/me", key).json().getJsonObject("limits").getInteger("max_resolution")).isEqualTo(1536);
+  }
+
+  @Test
+  void internalRoutesNeedTheServiceToken() {
+    assertThat(http.get("/internal/v1/tiers", null).status()).isEqualTo(401);
+    Http.Response tiers = http.send("GET", "/internal/v1/tiers", null, null, "X-Internal-Token",
+        UserHarness.INTERNAL_TOKEN);
+    assertThat(tiers.json().getJsonObject("tiers").getJsonObject("studio").getInteger("max_resolution"))
+        .isEqualTo(2048);
+    String id = users.signUp().getJsonObject("user").getString("id");
+    assertThat(http.get("/internal/v1/users/" + id, null).status()).isEqualTo(401);
+    assertThat(http.send("GET", "/internal/v1/users/" + id, null, null, "X-Internal-Token",
+        UserHarness.INTERNAL_TOKEN).json().getJsonObject("limits").getLong("storage_quota_bytes"))
+        .isEqualTo(1024L * 1024 * 1024);
+    assertThat(http.send("PUT", "/internal/v1/users/" + id + "/tier", null, "{\"tier\":\"studio\"}").status())
+        .isEqualTo(401);
+    assertThat(http.send("PUT", "/internal/v1/users/" + id + "/tier", null, "{\"tier\":\"studio\"}",
+        "X-Internal-Token", UserHarness.INTERNAL_TOKEN).json().getString("tier")).isEqualTo("studio");
+  }
+
+  @Test
+  void everyEndpointButSignUpLoginLogoutAndKeysNeedsCredentials() {
+    assertThat(http.get("/v1/me", null).status()).isEqualTo(401);
+    assertThat(http.get("/v1/tiers", null).status()).isEqualTo(401);
+    assertThat(http.get("/v1/api-keys", null).status()).isEqualTo(401);
+    assertThat(http.get("/v1/me", "pv_not_a_key").status()).isEqualTo(401);
+    assertThat(http.get("/.well-known/jwks.json", null).status()).isEqualTo(200);
+  }
+
+  private static JsonObject refresh(String token) {
+    return new JsonObject().put("grant_type", "refresh_token").put("refresh_token", token);
+  }
+}

@@ -1,0 +1,66 @@
+package ai.pingvas.users;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Brute-force brakes: per client IP on the unauthenticated endpoints and per account on password
+ * logins. The service trusts X-Forwarded-For here, so each test acts from addresses of its own.
+ */
+class RateLimitIT {
+  private static UserHarness users;
+
+  @BeforeAll
+  static void start() {
+    users = new UserHarness("ratelimit").with("PINGVAS_RATELIMIT_AUTH_PER_IP", "5")
+        .with("PINGVAS_RATELIMIT_LOGIN_PER_ACCOUNT", "3").with("PINGVAS_RATELIMIT_TRUST_FORWARDED_FOR", "true")
+        .start();
+  }
+
+  @AfterAll
+  static void stop() {
+    users.close();
+  }
+
+  @Test
+  void bruteForcingOneAccountIsRefusedWith429WhateverTheAddress() {
+    JsonObject account = users.signUp();
+    JsonObject guess = new JsonObject().put("grant_type", "password").put("email", account.getString("email"))
+        .put("password", "not the password");
+    for (int i = 0; i < 3; i++) {
+      assertThat(login(guess, "10.0.1." + i).status()).isEqualTo(401);
+    }
+    Http.Response limited = login(guess.copy().put("password", "correct horse battery"), "10.0.1.99");
+    assertThat(limited.status()).isEqualTo(429);
+    assertThat(limited.json().getString("code")).isEqualTo("rate_limited");
+    assertThat(limited.headers().firstValue("Retry-After")).isPresent();
+    // other accounts are not affected
+    JsonObject other = users.signUp();
+    assertThat(login(guess.copy().put("email", other.getString("email")).put("password", "correct horse battery"),
+        "10.0.1.100").status()).isEqualTo(200);
+  }
+
+  @Test
+  void oneAddressGetsAFixedNumberOfAuthRequestsPerMinute() {
+    String ip = "10.0.2." + (UUID.randomUUID().hashCode() & 0x7f);
+    JsonObject guess = new JsonObject().put("grant_type", "password").put("password", "whatever it is");
+    for (int i = 0; i < 5; i++) {
+      assertThat(login(guess.copy().put("email", "nobody" + i + "@example.com"), ip).status()).isEqualTo(401);
+    }
+    Http.Response limited = login(guess.copy().put("email", "nobody9@example.com"), ip);
+    assertThat(limited.status()).isEqualTo(429);
+    assertThat(Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 60L);
+    assertThat(users.http.post("/v1/users", null, new JsonObject().put("email", "late@example.com")
+        .put("password", "long enough password"), "X-Forwarded-For", ip).status()).isEqualTo(429);
+    assertThat(login(guess.copy().put("email", "nobody@example.com"), "10.0.3.1").status()).isEqualTo(401);
+  }
+
+  private static Http.Response login(JsonObject body, String ip) {
+    return users.http.post("/v1/auth/token", null, body, "X-Forwarded-For", ip);
+  }
+}
