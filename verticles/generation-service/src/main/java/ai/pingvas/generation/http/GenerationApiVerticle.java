@@ -11,6 +11,7 @@ import ai.pingvas.platform.db.GroupCommit;
 import ai.pingvas.platform.http.ApiException;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
+import ai.pingvas.platform.http.StudioRoutes;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.vertx.core.Future;
@@ -79,6 +80,8 @@ public final class GenerationApiVerticle extends VerticleBase {
     route(api, "listGenerations").addHandler(jobs::list);
     route(api, "getGeneration").addHandler(jobs::get);
     route(api, "cancelGeneration").addHandler(jobs::cancel);
+    StudioRoutes.mount(router, StudioRoutes.imageOrigins(config.optionalString("storage.public-endpoint"),
+        config.optionalString("storage.endpoint")));
     router.route("/*").subRouter(api.createRouter());
     OpsRoutes.notFound(router);
 
