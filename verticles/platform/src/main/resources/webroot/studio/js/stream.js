@@ -76,7 +76,13 @@ export class JobStream {
       return;
     }
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${location.host}/v1/stream?access_token=${encodeURIComponent(token || "")}`);
+    let socket;
+    try {
+      socket = new WebSocket(`${scheme}//${location.host}/v1/stream?access_token=${encodeURIComponent(token || "")}`);
+    } catch (err) {
+      this.scheduleReconnect();
+      return;
+    }
     this.socket = socket;
     socket.addEventListener("open", () => {
       if (this.socket !== socket) {
