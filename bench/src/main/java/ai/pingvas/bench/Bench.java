@@ -27,7 +27,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * own JVMs, and this JVM as the load generator. Writes bench/reports/latest/report.{json,md,png}.
  */
 public final class Bench {
-  private static final List<String> ALL = List.of("throughput", "latency", "fleet", "fairness", "chaos", "capacity");
+  private static final List<String> ALL = List.of("fleet-model", "throughput", "latency", "fleet", "fairness",
+      "chaos", "capacity");
 
   private final LocalInfra infra;
   private final Path out;
@@ -68,6 +69,9 @@ public final class Bench {
       case "throughput" -> throughput();
       case "latency" -> latency();
       case "fleet" -> fleet();
+      case "fleet-model" -> FleetModel.compare(new ai.pingvas.generation.domain.SchedulerSettings(20_000, 8_000, 100, 2),
+          32, 10_000, 8_000, 2_000).put("setup", "32 GPUs (1 slot, 2 models each), 12 models Zipf(1.1), 20 users, "
+          + "load 8 s, job 2 s, 10,000 jobs; batch = all at t=0, poisson_90pct = arrivals at 90% of capacity");
       case "fairness" -> fairness();
       case "chaos" -> chaos();
       case "capacity" -> capacity();
@@ -91,7 +95,7 @@ public final class Bench {
       long t0 = System.nanoTime();
       List<long[]> timeline = new ArrayList<>();
       Thread sampler = sampler(env, load, timeline, t0);
-      load.closedLoop(16, 20_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
+      load.closedLoop(16, measureMs(), () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
       double seconds = (System.nanoTime() - t0) / 1e9;
       long accepted = load.accepted.get() - accepted0;
       long done = succeeded(env) - done0;
@@ -404,6 +408,11 @@ public final class Bench {
       out.add("model-" + m);
     }
     return out;
+  }
+
+  /** Length of a measurement window (PINGVAS_BENCH_SECONDS, default 20). */
+  private static long measureMs() {
+    return Long.parseLong(System.getenv().getOrDefault("PINGVAS_BENCH_SECONDS", "20")) * 1_000;
   }
 
   static double round(double v) {

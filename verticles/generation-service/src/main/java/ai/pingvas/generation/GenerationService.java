@@ -5,6 +5,7 @@ import ai.pingvas.generation.dispatch.GalleryClient;
 import ai.pingvas.generation.dispatch.JanitorVerticle;
 import ai.pingvas.generation.dispatch.UploadSigner;
 import ai.pingvas.generation.domain.DispatchPolicy;
+import ai.pingvas.generation.events.EventBuffer;
 import ai.pingvas.generation.events.JobEventsVerticle;
 import ai.pingvas.generation.events.OutboxRelayVerticle;
 import ai.pingvas.generation.events.PositionBoard;
@@ -105,8 +106,9 @@ public final class GenerationService {
                   config.duration("gallery.quota-cache-ttl")));
           StreamHub hub = new StreamHub(runtime.registry());
           PositionBoard board = new PositionBoard();
+          EventBuffer buffer = new EventBuffer(config.integer("stream.resume-buffer-jobs"));
 
-          Future<String> chain = vertx.deployVerticle(new JobEventsVerticle(kafka, topic, hub, board,
+          Future<String> chain = vertx.deployVerticle(new JobEventsVerticle(kafka, topic, hub, board, buffer,
                   runtime.registry()))
               .compose(id -> vertx.deployVerticle(new DispatcherVerticle(settings.dispatch(), store, signer, gallery,
                   hub, board, runtime.registry(), DispatchPolicy.named(config.string("scheduler.policy"),
@@ -118,7 +120,7 @@ public final class GenerationService {
                   topic, runtime.registry())))
               .compose(id -> seedDevUser(config, apiKeys))
               .compose(v -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,
-                  apiKeys, hub, loaded, submitChecks),
+                  apiKeys, hub, buffer, loaded, submitChecks, settings.routerId()),
                   new DeploymentOptions().setInstances(config.integer("http.instances"))));
           return chain.<Void>mapEmpty();
         });

@@ -40,7 +40,12 @@ public record GenerationSettings(String routerId, DispatchSettings dispatch, Jan
         config.duration("workers.heartbeat-interval"), config.duration("workers.heartbeat-timeout"),
         config.duration("workers.reconnect-grace"), config.duration("progress.min-interval"),
         config.duration("retry.backoff-base"), DETERMINISTIC);
-    JanitorVerticle.Settings janitor = new JanitorVerticle.Settings(routerId, config.duration("workers.router-lease"),
+    String advertise = config.optionalString("router.advertise-url");
+    if (advertise == null) {
+      advertise = "http://" + hostName() + ":" + config.integer("http.port");
+    }
+    JanitorVerticle.Settings janitor = new JanitorVerticle.Settings(routerId, advertise,
+        config.duration("workers.router-lease"),
         config.duration("queue.ttl"), config.duration("execution.timeout"), config.duration("retry.backoff-base"));
     return new GenerationSettings(routerId, dispatch, janitor);
   }

@@ -136,6 +136,10 @@ final class RouterHarness implements AutoCloseable {
     return TestUsers.create(infra, dbUrl, tier);
   }
 
+  String createAdmin() {
+    return TestUsers.create(infra, dbUrl, "studio", true);
+  }
+
   static Duration await() {
     return Duration.ofSeconds(30);
   }

@@ -15,15 +15,21 @@ final class TestUsers {
 
   /** Creates a user of the tier with one API key in the router's database; returns the key. */
   static String create(LocalInfra infra, String dbUrl, String tier) {
+    return create(infra, dbUrl, tier, false);
+  }
+
+  /** Same, optionally with the admin role. */
+  static String create(LocalInfra infra, String dbUrl, String tier, boolean admin) {
     String userId = UUID.randomUUID().toString();
     String key = "pv_test_" + UUID.randomUUID().toString().replace("-", "");
     String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
     try (Connection c = DriverManager.getConnection(infra.postgres().jdbcUrl(db), "postgres", "")) {
       try (PreparedStatement s = c.prepareStatement(
-          "INSERT INTO generation.users (id, name, tier) VALUES (?::uuid, ?, ?)")) {
+          "INSERT INTO generation.users (id, name, tier, roles) VALUES (?::uuid, ?, ?, ?::text[])")) {
         s.setString(1, userId);
         s.setString(2, "user-" + userId.substring(0, 8));
         s.setString(3, tier);
+        s.setString(4, admin ? "{admin}" : "{}");
         s.executeUpdate();
       }
       try (PreparedStatement s = c.prepareStatement("INSERT INTO generation.api_keys (id, user_id, key_hash, prefix) "

@@ -128,7 +128,7 @@ function render(o) {
   $("stat-queued").textContent = queue.queued ?? "–";
   $("stat-running").textContent = queue.running ?? "–";
   $("stat-oldest").textContent = queue.queued ? formatDuration(queue.oldest_seconds) : "–";
-  $("stat-throughput").textContent = o.throughput_per_s === undefined ? "–" : `${o.throughput_per_s.toFixed(2)}/s`;
+  $("stat-throughput").textContent = typeof o.throughput_per_s === "number" ? `${o.throughput_per_s.toFixed(2)}/s` : "–";
   const latency = o.dispatch_latency_ms || {};
   $("stat-latency").textContent = `${formatMs(latency.p50)} / ${formatMs(latency.p99)}`;
 

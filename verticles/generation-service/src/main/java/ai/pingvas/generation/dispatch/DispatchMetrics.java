@@ -26,6 +26,8 @@ final class DispatchMetrics {
   private final Counter warm;
   private final Counter cold;
   private final Counter claimLost;
+  final Timer claimTime;
+  final Timer signTime;
   private final Counter fenced;
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Counter> rejections = new ConcurrentHashMap<>();
@@ -38,6 +40,8 @@ final class DispatchMetrics {
   private final AtomicLong busySlots = new AtomicLong();
   private final AtomicLong attempts = new AtomicLong();
   private final long[] completions = new long[60];
+  private final long[] recent = new long[1_000];
+  private long recentNext;
   private long completionsSecond;
 
   DispatchMetrics(MeterRegistry registry) {
@@ -49,6 +53,11 @@ final class DispatchMetrics {
     this.warm = Counter.builder("pingvas_dispatches_total").tag("model_load", "warm")
         .description("jobs sent to workers, by whether the worker had to load the model").register(registry);
     this.cold = Counter.builder("pingvas_dispatches_total").tag("model_load", "cold").register(registry);
+    this.claimTime = Timer.builder("pingvas_claim_seconds")
+        .description("time of one dispatch round's claim in Postgres").publishPercentileHistogram()
+        .register(registry);
+    this.signTime = Timer.builder("pingvas_upload_signing_seconds")
+        .description("time to presign one assignment's upload URLs").register(registry);
     this.claimLost = Counter.builder("pingvas_claims_lost_total")
         .description("dispatch decisions lost to another replica or a cancel").register(registry);
     this.fenced = Counter.builder("pingvas_results_fenced_total")
@@ -71,6 +80,24 @@ final class DispatchMetrics {
   void dispatched(boolean coldLoad, long queuedForMs) {
     (coldLoad ? cold : warm).increment();
     dispatchLatency.record(Duration.ofMillis(Math.max(0, queuedForMs)));
+    synchronized (recent) {
+      recent[(int) (recentNext++ % recent.length)] = Math.max(0, queuedForMs);
+    }
+  }
+
+  /** p50 and p99 of the last 1,000 submit-to-assign latencies (ms), for the operator view. */
+  io.vertx.core.json.JsonObject recentDispatchLatency() {
+    long[] copy;
+    synchronized (recent) {
+      copy = java.util.Arrays.copyOf(recent, (int) Math.min(recentNext, recent.length));
+    }
+    java.util.Arrays.sort(copy);
+    io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject().put("samples", copy.length);
+    if (copy.length == 0) {
+      return out.put("p50", null).put("p99", null);
+    }
+    return out.put("p50", copy[(int) Math.floor(0.50 * (copy.length - 1))])
+        .put("p99", copy[(int) Math.floor(0.99 * (copy.length - 1))]);
   }
 
   void claimLost() {

@@ -74,7 +74,9 @@ final class Dispatcher {
       return size() > SEEN_MAX;
     }
   };
-  private boolean claiming;
+  /** Claim rounds in flight: a few overlap so dispatch is not bound by one round's commit latency. */
+  private static final int MAX_CLAIMS_IN_FLIGHT = 4;
+  private int claiming;
   private boolean rescan;
   private boolean stopping;
   private long retryTimer = -1;
@@ -83,6 +85,7 @@ final class Dispatcher {
   private static final class Link {
     final WorkerSession session;
     final WorkerView view;
+    String gpu = "";
     long lastSeenMs;
     long graceTimer = -1;
     boolean connected = true;
@@ -227,7 +230,7 @@ final class Dispatcher {
     if (stopping) {
       return;
     }
-    if (claiming) {
+    if (claiming >= MAX_CLAIMS_IN_FLIGHT) {
       rescan = true;
       return;
     }
@@ -236,12 +239,14 @@ final class Dispatcher {
     if (decisions.isEmpty()) {
       return;
     }
-    claiming = true;
+    claiming++;
     rescan = false;
     List<String> jobIds = decisions.stream().map(a -> a.job().jobId()).toList();
     List<String> workerIds = decisions.stream().map(Assignment::workerId).toList();
+    long claimStarted = System.nanoTime();
     store.claim(settings.routerId(), jobIds, workerIds).onComplete(ar -> {
-      claiming = false;
+      claiming--;
+      metrics.claimTime.record(System.nanoTime() - claimStarted, java.util.concurrent.TimeUnit.NANOSECONDS);
       if (ar.failed()) {
         LOG.atWarn().addKeyValue("jobs", decisions.size()).addKeyValue("error", ar.cause().toString())
             .log("claim failed; jobs stay queued");
@@ -293,7 +298,9 @@ final class Dispatcher {
       unclaim(claimed);
       return;
     }
+    long signStarted = System.nanoTime();
     List<UploadSlot> upload = signer.slots(claimed.userId(), claimed.jobId(), claimed.attempt(), p.count());
+    metrics.signTime.record(System.nanoTime() - signStarted, java.util.concurrent.TimeUnit.NANOSECONDS);
     JobSpec spec = new JobSpec(claimed.jobId(), claimed.attempt(), p.model(), p.prompt(), p.negativePrompt(),
         p.width(), p.height(), p.steps(), p.cfgScale(), p.seed(), p.scheduler(), p.loras(), p.count(),
         settings.executionTimeout().toMillis());
@@ -384,6 +391,7 @@ final class Dispatcher {
         }
       }
       Link link = new Link(session, view, now);
+      link.gpu = hello.gpu();
       links.put(workerId, link);
       fleet.add(view);
       session.send(new RouterMessage.Welcome(settings.routerId(), settings.heartbeatInterval().toMillis(),
@@ -630,12 +638,51 @@ final class Dispatcher {
     }
   }
 
-  void drain(String workerId, String reason) {
+  /** Asks a worker of this replica to drain; false if it is not connected here. */
+  boolean drain(String workerId, String reason) {
     Link link = links.get(workerId);
-    if (link != null) {
-      link.view.setDraining(true);
-      link.session.send(new RouterMessage.Drain(reason));
+    if (link == null || !link.connected) {
+      return false;
     }
+    link.view.setDraining(true);
+    link.session.send(new RouterMessage.Drain(reason));
+    LOG.atInfo().addKeyValue("worker_id", workerId).addKeyValue("reason", reason).log("asked a worker to drain");
+    return true;
+  }
+
+  /** The operator's view of this replica: its workers and what they run, and the shared queue. */
+  JsonObject snapshot() {
+    long now = System.currentTimeMillis();
+    JsonArray workers = new JsonArray();
+    for (Link link : links.values()) {
+      JsonArray jobs = new JsonArray();
+      for (Inflight f : inflight.values()) {
+        if (f.workerId.equals(link.view.id())) {
+          jobs.add(new JsonObject().put("job_id", f.jobId).put("attempt", f.attempt).put("user_id", f.userId));
+        }
+      }
+      workers.add(new JsonObject().put("id", link.view.id()).put("router_id", settings.routerId())
+          .put("gpu", link.gpu).put("vram_mb", link.view.vramMb()).put("slots", link.view.slots())
+          .put("busy", link.view.busy()).put("models", new JsonArray(link.view.models()))
+          .put("draining", link.view.draining()).put("connected", link.connected)
+          .put("heartbeat_age_ms", now - link.lastSeenMs).put("jobs", jobs));
+    }
+    long oldest = now;
+    Map<String, Integer> byTierModel = new java.util.TreeMap<>();
+    for (QueuedJob job : queue.all()) {
+      oldest = Math.min(oldest, job.enqueuedAtMs());
+      byTierModel.merge(job.tier() + "|" + job.model(), 1, Integer::sum);
+    }
+    JsonArray depth = new JsonArray();
+    byTierModel.forEach((key, n) -> {
+      String[] parts = key.split("\\|");
+      depth.add(new JsonObject().put("tier", parts[0]).put("model", parts[1]).put("queued", n));
+    });
+    return new JsonObject().put("router_id", settings.routerId()).put("workers", workers)
+        .put("queue", new JsonObject().put("queued", queue.size()).put("running", queue.runningTotal())
+            .put("oldest_seconds", (now - oldest) / 1000).put("by_tier_model", depth))
+        .put("throughput_per_s", Math.round(metrics.completionsPerSecond() * 100) / 100.0)
+        .put("dispatch_latency_ms", metrics.recentDispatchLatency());
   }
 
   // ---- cancellation and shared-queue events -------------------------------------------------
@@ -771,7 +818,7 @@ final class Dispatcher {
   }
 
   boolean idle() {
-    return !claiming;
+    return claiming == 0;
   }
 
   private long expectedMs(JobParams p) {

@@ -30,6 +30,7 @@ public final class DispatcherVerticle extends VerticleBase {
   public static final String LOCATE = "generation.dispatch.locate";
   public static final String CANCELED = "generation.dispatch.canceled";
   public static final String DRAIN = "generation.dispatch.drain";
+  public static final String SNAPSHOT = "generation.dispatch.snapshot";
   public static final String WORKER_FRAME = "generation.dispatch.worker.frame";
   public static final String WORKER_CLOSED = "generation.dispatch.worker.closed";
   public static final String EVENT = "generation.dispatch.event";
@@ -75,7 +76,9 @@ public final class DispatcherVerticle extends VerticleBase {
     bus.<Release>localConsumer(RELEASE, msg -> dispatcher.release(msg.body().userId(), msg.body().count()));
     bus.<Locate>localConsumer(LOCATE, msg -> msg.reply(dispatcher.locate(msg.body().jobId())));
     bus.<Canceled>localConsumer(CANCELED, msg -> dispatcher.onCanceled(msg.body().jobId(), msg.body().attempt()));
-    bus.<DrainWorker>localConsumer(DRAIN, msg -> dispatcher.drain(msg.body().workerId(), msg.body().reason()));
+    bus.<DrainWorker>localConsumer(DRAIN, msg -> msg.reply(dispatcher.drain(msg.body().workerId(),
+        msg.body().reason())));
+    bus.<String>localConsumer(SNAPSHOT, msg -> msg.reply(dispatcher.snapshot()));
     bus.<WorkerSession.Frame>localConsumer(WORKER_FRAME, msg -> dispatcher.onFrame(msg.body().session(),
         msg.body().message()));
     bus.<WorkerSession.Closed>localConsumer(WORKER_CLOSED, msg -> dispatcher.onClosed(msg.body().session()));

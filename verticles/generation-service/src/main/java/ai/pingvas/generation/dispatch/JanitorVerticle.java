@@ -20,8 +20,8 @@ public final class JanitorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(JanitorVerticle.class);
 
   /** What the janitor needs from configuration. */
-  public record Settings(String routerId, Duration routerLease, Duration queueTtl, Duration executionTimeout,
-      Duration backoffBase) {
+  public record Settings(String routerId, String advertiseUrl, Duration routerLease, Duration queueTtl,
+      Duration executionTimeout, Duration backoffBase) {
   }
 
   private final JobStore store;
@@ -42,12 +42,12 @@ public final class JanitorVerticle extends VerticleBase {
     long leaseEvery = Math.max(250, settings.routerLease().toMillis() / 4);
     leaseTimer = vertx.setPeriodic(leaseEvery, id -> renew());
     sweepTimer = vertx.setPeriodic(1_000, id -> sweep());
-    return store.renewRouterLease(settings.routerId(), settings.routerLease())
+    return store.renewRouterLease(settings.routerId(), settings.routerLease(), settings.advertiseUrl())
         .onSuccess(v -> renewingSinceMs = System.currentTimeMillis());
   }
 
   private void renew() {
-    store.renewRouterLease(settings.routerId(), settings.routerLease()).onComplete(ar -> {
+    store.renewRouterLease(settings.routerId(), settings.routerLease(), settings.advertiseUrl()).onComplete(ar -> {
       if (ar.succeeded()) {
         if (renewingSinceMs == 0) {
           renewingSinceMs = System.currentTimeMillis();

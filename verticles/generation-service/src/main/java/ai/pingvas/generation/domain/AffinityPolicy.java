@@ -14,6 +14,9 @@ import java.util.List;
  *       wait (the warm workers' backlog for that model) is below the load time — but never longer
  *       than {@code affinityMaxWait} (aging). Meanwhile later users whose models are warm go first,
  *       so no slot idles that could be used without a swap.</li>
+ *   <li>Before any load, a free worker may take a later job of a user near the front (same
+ *       priority, a few jobs deep) whose model it holds — unless a job has already waited past
+ *       {@code affinityMaxWait}, which then loads first.</li>
  *   <li>A job that may not wait loads its model on the free worker where that hurts least: spare
  *       model capacity first, then evicting a model nobody is waiting for, least recently used.
  *       Evicting the only copy of a model with waiting jobs costs most: that is how thrashing is
@@ -22,6 +25,8 @@ import java.util.List;
  */
 final class AffinityPolicy implements DispatchPolicy {
   private static final int SCAN_LIMIT = 512;
+  private static final int DEEP_USERS = 128;
+  private static final int DEEP_JOBS = 16;
   private final SchedulerSettings settings;
 
   AffinityPolicy(SchedulerSettings settings) {
@@ -45,6 +50,7 @@ final class AffinityPolicy implements DispatchPolicy {
 
   private Assignment pick(FairQueue queue, Fleet fleet, long now) {
     QueuedJob mustLoad = null;
+    boolean aged = false;
     int scanned = 0;
     for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < SCAN_LIMIT; scanned++) {
       UserQueue user = it.next();
@@ -56,14 +62,53 @@ final class AffinityPolicy implements DispatchPolicy {
       if (warm != null) {
         return new Assignment(job, warm.id(), false);
       }
-      if (mustLoad == null && !worthWaiting(job, queue, fleet, now)) {
+      long waited = user.headWaitMs(now);
+      if (mustLoad == null && !worthWaiting(job, waited, queue, fleet, now)) {
         mustLoad = job;
+        aged = waited >= settings.affinityMaxWaitMs();
+      }
+    }
+    if (!aged) {
+      Assignment deep = deepWarm(queue, fleet);
+      if (deep != null) {
+        return deep;
       }
     }
     if (mustLoad != null) {
       WorkerView cold = bestCold(fleet, queue);
       if (cold != null) {
         return new Assignment(mustLoad, cold.id(), true);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * No user's next job suits a free worker without a load: look a little further into each user's
+   * queue (same priority as their next job, at most {@code DEEP_JOBS} deep) for a job whose model a
+   * free worker holds. A user's jobs of equal priority may so run slightly out of order, which saves
+   * a model load each time; the head job keeps aging and gets its load after affinity-max-wait.
+   */
+  private Assignment deepWarm(FairQueue queue, Fleet fleet) {
+    if (fleet.totalFree() == 0) {
+      return null;
+    }
+    int scanned = 0;
+    for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < DEEP_USERS; scanned++) {
+      UserQueue user = it.next();
+      if (user.atRunningCap()) {
+        continue;
+      }
+      int priority = user.head().priority();
+      int depth = 0;
+      for (QueuedJob job : user.jobs()) {
+        if (depth++ >= DEEP_JOBS || job.priority() != priority) {
+          break;
+        }
+        WorkerView warm = bestWarm(fleet, job);
+        if (warm != null) {
+          return new Assignment(job, warm.id(), false);
+        }
       }
     }
     return null;
@@ -77,12 +122,12 @@ final class AffinityPolicy implements DispatchPolicy {
     fleet.get(a.workerId()).start(job.jobId(), job.model(), now + expected, settings.modelsPerWorker());
   }
 
-  private boolean worthWaiting(QueuedJob job, FairQueue queue, Fleet fleet, long now) {
+  private boolean worthWaiting(QueuedJob job, long waitedAtHead, FairQueue queue, Fleet fleet, long now) {
     int warmSlots = fleet.warmSlots(job.model());
     if (warmSlots == 0) {
       return false;
     }
-    if (now - job.enqueuedAtMs() >= settings.affinityMaxWaitMs()) {
+    if (waitedAtHead >= settings.affinityMaxWaitMs()) {
       return false;
     }
     long untilFree = fleet.msUntilWarmSlot(job.model(), now);

@@ -14,6 +14,8 @@ public final class UserQueue {
   /** Virtual start tag of this user's next job (start-time fair queuing). */
   double nextStart;
   int running;
+  private String trackedHead;
+  private long headSinceMs;
 
   UserQueue(String userId, Tier tier) {
     this.userId = userId;
@@ -50,6 +52,23 @@ public final class UserQueue {
 
   public double nextStart() {
     return nextStart;
+  }
+
+  /**
+   * How long the user's current next job has been their next job. Aging counts from here, not
+   * from submission: in a long queue every job is old, but only a job that keeps being passed over
+   * is starving.
+   */
+  public long headWaitMs(long now) {
+    QueuedJob head = head();
+    if (head == null) {
+      return 0;
+    }
+    if (!head.jobId().equals(trackedHead)) {
+      trackedHead = head.jobId();
+      headSinceMs = Math.max(now, head.enqueuedAtMs());
+    }
+    return now - headSinceMs;
   }
 
   TreeSet<QueuedJob> jobs() {

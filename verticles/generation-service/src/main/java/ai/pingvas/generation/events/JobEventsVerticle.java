@@ -29,15 +29,17 @@ public final class JobEventsVerticle extends VerticleBase {
   private final String topic;
   private final StreamHub hub;
   private final PositionBoard positions;
+  private final EventBuffer buffer;
   private final Counter consumed;
   private KafkaConsumer<String, String> consumer;
 
   public JobEventsVerticle(KafkaSettings kafka, String topic, StreamHub hub, PositionBoard positions,
-      MeterRegistry registry) {
+      EventBuffer buffer, MeterRegistry registry) {
     this.kafka = kafka;
     this.topic = topic;
     this.hub = hub;
     this.positions = positions;
+    this.buffer = buffer;
     this.consumed = Counter.builder("pingvas_events_consumed_total")
         .description("job events this replica received from Kafka").register(registry);
   }
@@ -68,6 +70,7 @@ public final class JobEventsVerticle extends VerticleBase {
       return;
     }
     vertx.eventBus().send(DispatcherVerticle.EVENT, event);
+    buffer.add(event);
     String userId = event.getString("user_id");
     if (userId != null && hub.connected(userId)) {
       JsonObject view = event.copy();

@@ -1,5 +1,6 @@
 package ai.pingvas.generation.http;
 
+import ai.pingvas.generation.events.EventBuffer;
 import ai.pingvas.generation.events.StreamHub;
 import ai.pingvas.generation.store.ApiKeys;
 import ai.pingvas.generation.store.JobStore;
@@ -34,19 +35,24 @@ public final class GenerationApiVerticle extends VerticleBase {
   private final Authenticator authenticator;
   private final ApiKeys apiKeys;
   private final StreamHub hub;
+  private final EventBuffer buffer;
   private final Contracts.Loaded contract;
   private final List<SubmitCheck> submitChecks;
+  private final String routerId;
   private HttpServer server;
 
   public GenerationApiVerticle(ServiceRuntime runtime, JobStore store, Authenticator authenticator, ApiKeys apiKeys,
-      StreamHub hub, Contracts.Loaded contract, List<SubmitCheck> submitChecks) {
+      StreamHub hub, EventBuffer buffer, Contracts.Loaded contract, List<SubmitCheck> submitChecks,
+      String routerId) {
     this.runtime = runtime;
     this.store = store;
     this.authenticator = authenticator;
     this.apiKeys = apiKeys;
     this.hub = hub;
+    this.buffer = buffer;
     this.contract = contract;
     this.submitChecks = List.copyOf(submitChecks);
+    this.routerId = routerId;
   }
 
   @Override
@@ -63,11 +69,16 @@ public final class GenerationApiVerticle extends VerticleBase {
         submitChecks);
     JobQueries jobs = new JobQueries(vertx, store, publicUrl);
     WorkerGateway workers = new WorkerGateway(vertx, config.optionalString("workers.token"));
-    StreamGateway stream = new StreamGateway(hub, authenticator);
+    StreamGateway stream = new StreamGateway(hub, authenticator, buffer, store, publicUrl);
 
     Router router = OpsRoutes.mount(Router.router(vertx), runtime);
     router.get("/openapi.yaml").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/yaml").end(contract.text()));
+    AdminHandlers admin = new AdminHandlers(vertx, store, config.optionalString("auth.internal-token"),
+        routerId, publicUrl, config.integer("retry.max-attempts"));
+    InternalAuth internal = InternalAuth.create(config.optionalString("auth.internal-token"));
+    router.get("/internal/v1/fleet").handler(internal).handler(admin::localFleet);
+    router.post("/internal/v1/workers/:id/drain").handler(internal).handler(admin::localDrain);
     router.post("/internal/v1/auth/introspect").handler(BodyHandler.create().setBodyLimit(16 * 1024))
         .handler(InternalAuth.create(config.optionalString("auth.internal-token"))).handler(this::introspect);
 
@@ -80,6 +91,10 @@ public final class GenerationApiVerticle extends VerticleBase {
     route(api, "listGenerations").addHandler(jobs::list);
     route(api, "getGeneration").addHandler(jobs::get);
     route(api, "cancelGeneration").addHandler(jobs::cancel);
+    route(api, "adminOverview").addHandler(AdminHandlers::requireAdmin).addHandler(admin::overview);
+    route(api, "adminDrainWorker").addHandler(AdminHandlers::requireAdmin).addHandler(admin::drain);
+    route(api, "adminCancelJob").addHandler(AdminHandlers::requireAdmin).addHandler(admin::cancel);
+    route(api, "adminRequeueJobs").addHandler(AdminHandlers::requireAdmin).addHandler(admin::requeue);
     StudioRoutes.mount(router, StudioRoutes.imageOrigins(config.optionalString("storage.public-endpoint"),
         config.optionalString("storage.endpoint")));
     router.route("/*").subRouter(api.createRouter());

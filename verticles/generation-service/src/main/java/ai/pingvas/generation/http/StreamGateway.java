@@ -1,6 +1,8 @@
 package ai.pingvas.generation.http;
 
+import ai.pingvas.generation.events.EventBuffer;
 import ai.pingvas.generation.events.StreamHub;
+import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.Principal;
 import io.vertx.core.http.ServerWebSocket;
@@ -8,19 +10,29 @@ import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.json.JsonObject;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * {@code GET /v1/stream}: a client's live events. Authenticated during the handshake with the
- * bearer header or, for browsers, the {@code access_token} query parameter; afterwards the server
- * only pushes (a {@code ping} text frame is answered with {@code pong}).
+ * bearer header or, for browsers, the {@code access_token} query parameter. Clients send
+ * {@code ping} (answered with {@code pong}) and, after reconnecting, {@code resume} with the last
+ * seq they saw per job: missed events are replayed in order, or a {@code job.snapshot} is sent
+ * when they are no longer buffered.
  */
 final class StreamGateway {
+  private static final int MAX_RESUME_JOBS = 500;
   private final StreamHub hub;
   private final Authenticator authenticator;
+  private final EventBuffer buffer;
+  private final JobStore store;
+  private final String publicUrl;
 
-  StreamGateway(StreamHub hub, Authenticator authenticator) {
+  StreamGateway(StreamHub hub, Authenticator authenticator, EventBuffer buffer, JobStore store, String publicUrl) {
     this.hub = hub;
     this.authenticator = authenticator;
+    this.buffer = buffer;
+    this.store = store;
+    this.publicUrl = publicUrl;
   }
 
   void handshake(ServerWebSocketHandshake handshake) {
@@ -38,11 +50,63 @@ final class StreamGateway {
     hub.add(principal.userId(), socket);
     socket.closeHandler(v -> hub.remove(principal.userId(), socket));
     socket.textMessageHandler(text -> {
-      if (text.contains("\"ping\"")) {
-        socket.writeTextMessage(new JsonObject().put("type", "pong").encode());
+      JsonObject message;
+      try {
+        message = new JsonObject(text);
+      } catch (RuntimeException e) {
+        socket.writeTextMessage(error("bad_message", "frames must be JSON objects"));
+        return;
+      }
+      switch (String.valueOf(message.getValue("type"))) {
+        case "ping" -> socket.writeTextMessage(new JsonObject().put("type", "pong").encode());
+        case "resume" -> resume(principal, socket, message.getValue("after"));
+        default -> socket.writeTextMessage(error("bad_message", "unknown message type; send ping or resume"));
       }
     });
     socket.writeTextMessage(new JsonObject().put("type", "stream.open").put("user_id", principal.userId()).encode());
+  }
+
+  private void resume(Principal principal, ServerWebSocket socket, Object after) {
+    if (!(after instanceof JsonObject seen) || seen.size() > MAX_RESUME_JOBS) {
+      socket.writeTextMessage(error("bad_resume", "resume needs after: {job_id: last seq} for at most "
+          + MAX_RESUME_JOBS + " jobs"));
+      return;
+    }
+    for (String jobId : seen.fieldNames()) {
+      Object seq = seen.getValue(jobId);
+      if (!(seq instanceof Number number) || jobId.length() != 36) {
+        continue;
+      }
+      List<JsonObject> missed = buffer.after(jobId, principal.userId(), number.intValue());
+      if (missed != null) {
+        missed.forEach(event -> {
+          JsonObject view = event.copy();
+          view.remove("user_id");
+          socket.writeTextMessage(view.put("replayed", true).encode());
+        });
+      } else {
+        snapshot(principal, socket, jobId, number.intValue());
+      }
+    }
+  }
+
+  private void snapshot(Principal principal, ServerWebSocket socket, String jobId, int seenSeq) {
+    try {
+      java.util.UUID.fromString(jobId);
+    } catch (IllegalArgumentException e) {
+      return;
+    }
+    store.get(principal.userId(), jobId).onSuccess(job -> {
+      if (job != null && job.eventSeq() > seenSeq) {
+        socket.writeTextMessage(new JsonObject().put("type", "job.snapshot").put("job_id", jobId)
+            .put("seq", job.eventSeq()).put("ts", java.time.Instant.now().toString())
+            .put("job", JobView.of(job, null, publicUrl)).encode());
+      }
+    });
+  }
+
+  private static String error(String code, String detail) {
+    return new JsonObject().put("type", "error").put("code", code).put("detail", detail).encode();
   }
 
   static String credential(ServerWebSocketHandshake handshake) {

@@ -65,7 +65,22 @@ public interface JobStore {
   /** A reconnecting worker's running attempts that this replica takes over (others must stop). */
   Future<List<Claimed>> adopt(String routerId, String workerId, List<RunningJob> running);
 
-  Future<Void> renewRouterLease(String routerId, Duration lease);
+  /** A router replica with a live lease and where the others can reach it. */
+  record Replica(String id, String url) {
+  }
+
+  Future<Void> renewRouterLease(String routerId, Duration lease, String url);
+
+  Future<List<Replica>> liveRouters();
+
+  /** The most recently failed jobs of all users (operator view). */
+  Future<List<Job>> recentFailures(int limit);
+
+  /** Any user's job (operator actions), or null. */
+  Future<Job> getAny(String jobId);
+
+  /** Puts failed jobs back in the queue with {@code attempts} more attempts; returns those re-queued. */
+  Future<List<String>> requeueFailed(List<String> jobIds, int attempts);
 
   /** Re-queues (or fails) jobs held by other replicas whose lease lapsed. */
   Future<List<Transition>> reapLapsedRouters(String self, Duration backoff);

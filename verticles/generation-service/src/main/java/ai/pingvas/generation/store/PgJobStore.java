@@ -211,8 +211,22 @@ public final class PgJobStore implements JobStore {
       RETURNING j.*""".formatted(ACTIVE);
 
   private static final String RENEW_LEASE = """
-      INSERT INTO routers (id, lease_until) VALUES ($1, now() + make_interval(secs => $2::bigint / 1000.0))
-      ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until""";
+      INSERT INTO routers (id, lease_until, url) VALUES ($1, now() + make_interval(secs => $2::bigint / 1000.0), $3)
+      ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until, url = EXCLUDED.url""";
+
+  private static final String REQUEUE_FAILED = """
+      WITH upd AS (
+        UPDATE jobs j SET status = 'queued', queued_at = now(), not_before = NULL, finished_at = NULL,
+          error_code = NULL, error_message = NULL, max_attempts = j.attempt + $2, router_id = NULL,
+          event_seq = j.event_seq + 1
+        WHERE j.id = ANY($1) AND j.status = 'failed'
+        RETURNING j.*
+      ), ev AS (
+        INSERT INTO outbox (job_id, user_id, seq, type, data)
+        SELECT x.id, x.user_id, x.event_seq, 'job.queued', %s || jsonb_build_object('requeued_by_operator', true)
+        FROM upd x
+      )
+      SELECT * FROM upd""".formatted(QUEUED_DATA);
 
   private final Pool pool;
 
@@ -418,8 +432,49 @@ public final class PgJobStore implements JobStore {
   }
 
   @Override
-  public Future<Void> renewRouterLease(String routerId, Duration lease) {
-    return pool.preparedQuery(RENEW_LEASE).execute(Tuple.of(routerId, lease.toMillis())).mapEmpty();
+  public Future<Void> renewRouterLease(String routerId, Duration lease, String url) {
+    return pool.preparedQuery(RENEW_LEASE).execute(Tuple.of(routerId, lease.toMillis(), url)).mapEmpty();
+  }
+
+  @Override
+  public Future<List<Replica>> liveRouters() {
+    return pool.query("SELECT id, url FROM routers WHERE lease_until > now() ORDER BY id").execute().map(rows -> {
+      List<Replica> out = new ArrayList<>();
+      for (Row row : rows) {
+        out.add(new Replica(row.getString("id"), row.getString("url")));
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public Future<List<Job>> recentFailures(int limit) {
+    return pool.preparedQuery("SELECT * FROM jobs WHERE status = 'failed' ORDER BY finished_at DESC LIMIT $1")
+        .execute(Tuple.of(limit)).map(rows -> {
+          List<Job> out = new ArrayList<>();
+          for (Row row : rows) {
+            out.add(toJob(row));
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public Future<Job> getAny(String jobId) {
+    return pool.preparedQuery("SELECT * FROM jobs WHERE id = $1").execute(Tuple.of(UUID.fromString(jobId)))
+        .map(rows -> rows.size() == 0 ? null : toJob(rows.iterator().next()));
+  }
+
+  @Override
+  public Future<List<String>> requeueFailed(List<String> jobIds, int attempts) {
+    UUID[] ids = jobIds.stream().filter(PgJobStore::isUuid).map(UUID::fromString).toArray(UUID[]::new);
+    return pool.preparedQuery(REQUEUE_FAILED).execute(Tuple.of(ids, attempts)).map(rows -> {
+      List<String> out = new ArrayList<>();
+      for (Row row : rows) {
+        out.add(row.getUUID("id").toString());
+      }
+      return out;
+    });
   }
 
   @Override

@@ -127,6 +127,58 @@ class AffinityPolicyTest {
   }
 
   @Test
+  void takesALaterSamePriorityJobThatAFreeWorkerRunsWarmInsteadOfLoading() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    WorkerView busyFlux = worker("flux-box", "flux");
+    busyFlux.start("x", "flux", 1_000, 2);
+    fleet.add(busyFlux);
+    fleet.add(worker("sdxl-box", "sdxl"));
+    QueuedJob head = job("alice", "flux", 0);
+    QueuedJob later = job("alice", "sdxl", 1);
+    queue.add(head, 0);
+    queue.add(later, 0);
+    // alice's next job wants flux (busy for 1 s): the sdxl box takes her later sdxl job, no load
+    assertThat(policy.decide(queue, fleet, 0)).singleElement().satisfies(a -> {
+      assertThat(a.job()).isEqualTo(later);
+      assertThat(a.coldLoad()).isFalse();
+    });
+  }
+
+  @Test
+  void neverReordersAcrossPriorities() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    WorkerView busyFlux = worker("flux-box", "flux");
+    busyFlux.start("x", "flux", 1_000, 2);
+    fleet.add(busyFlux);
+    fleet.add(worker("sdxl-box", "sdxl"));
+    queue.add(job("alice", "free", "flux", 5, 0), 0);
+    queue.add(job("alice", "free", "sdxl", 0, 1), 0);
+    // the sdxl job has a lower priority than alice's next job: it may not jump ahead
+    assertThat(policy.decide(queue, fleet, 0)).isEmpty();
+  }
+
+  @Test
+  void agesFromWhenAJobBecameItsUsersNextJobNotFromSubmission() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    WorkerView warm = worker("warm", "sdxl");
+    warm.start("running", "sdxl", 60_000, 2);
+    fleet.add(warm);
+    fleet.add(worker("idle", "sd-1.5"));
+    // submitted long ago but just became alice's next job: it may still wait for the warm worker
+    QueuedJob old = new QueuedJob("old", "alice", "free", "sdxl", List.of(), 0, 0, 0, 20, 1, 0);
+    queue.add(old, 0);
+    queue.add(job("alice", "sdxl", 1), 0);
+    warm.finish("running");
+    warm.start("running-2", "sdxl", 100_500, 2);
+    assertThat(policy.decide(queue, fleet, 100_000)).isEmpty();
+    assertThat(policy.decide(queue, fleet, 100_000 + Jobs.SETTINGS.affinityMaxWaitMs())).singleElement()
+        .satisfies(a -> assertThat(a.workerId()).isEqualTo("idle"));
+  }
+
+  @Test
   void respectsPerUserRunningCaps() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();

@@ -50,6 +50,8 @@ public final class Database {
       throw new ConfigException("pg.schema must be a plain lower-case identifier, got '" + schema + "'");
     }
     options.setPipeliningLimit(256);
+    // Statements are parsed and planned once per connection, not on every execution.
+    options.setCachePreparedStatements(true).setPreparedStatementCacheMaxSize(256);
     options.setReconnectAttempts(0);
     options.setProperties(Map.of("search_path", schema, "application_name", "pingvas"));
     return new Database(options, schema, config.integer("pg.pool-size"));
