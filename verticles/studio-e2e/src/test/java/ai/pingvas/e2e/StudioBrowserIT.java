@@ -17,12 +17,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -63,6 +65,34 @@ class StudioBrowserIT {
         stack.close();
       }
     }
+  }
+
+  @AfterEach
+  void noScriptErrorsOrPolicyRefusals() {
+    assertThat(browser.pageErrors()).isEmpty();
+  }
+
+  @Test
+  @Order(0)
+  void servesThePageWithAStrictPolicyAndRedirectsTheRoot() throws Exception {
+    HttpClient plain = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    HttpResponse<String> root = plain.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(root.statusCode()).isEqualTo(302);
+    assertThat(root.headers().firstValue("Location")).hasValue("/studio/");
+    HttpResponse<String> page = plain.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/studio/")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.body()).contains("<title>Pingvas Studio</title>");
+    assertThat(page.headers().firstValue("Cache-Control")).hasValue("no-cache");
+    assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow())
+        .contains("script-src 'self';").doesNotContain("unsafe-inline");
+    HttpResponse<String> script = plain.send(HttpRequest.newBuilder(
+        URI.create(stack.gatewayUrl() + "/studio/js/studio.js")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(script.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/javascript");
+    assertThat(script.headers().firstValue("Cache-Control").orElseThrow()).contains("max-age=300");
+    assertThat(plain.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/studio/missing.js")).build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(404);
   }
 
   @Test
@@ -176,7 +206,11 @@ class StudioBrowserIT {
     assertThat(driver.findElement(By.id("workers")).getText()).contains("dev-worker-1", "dev-worker-2");
     browser.screenshot("operator");
 
-    driver.findElement(worker2).findElement(By.className("drain")).click();
+    // The view redraws its tables every poll: a row found a moment ago may have been replaced.
+    await(d -> {
+      d.findElement(worker2).findElement(By.className("drain")).click();
+      return true;
+    });
     new WebDriverWait(driver, Duration.ofSeconds(5)).until(ExpectedConditions.alertIsPresent()).accept();
     await(d -> d.findElement(worker2).findElement(By.className("worker-state")).getText().equals("draining"));
     browser.screenshot("operator-drained");
@@ -239,7 +273,8 @@ class StudioBrowserIT {
   }
 
   private static void await(Duration timeout, Function<WebDriver, Boolean> condition) {
-    new WebDriverWait(driver, timeout).pollingEvery(Duration.ofMillis(100)).until(condition);
+    new WebDriverWait(driver, timeout).pollingEvery(Duration.ofMillis(100))
+        .ignoring(StaleElementReferenceException.class).until(condition);
   }
 
   /** Polls the API (not the page) until {@code check} gives a value. */
