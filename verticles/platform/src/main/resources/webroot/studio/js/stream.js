@@ -55,6 +55,20 @@ export class JobStream {
     }
   }
 
+  /**
+   * Asks, on the open socket, for what happened to jobs the page learnt of from a GET (their
+   * earlier events, or a snapshot); a socket that opens later asks for every tracked job anyway.
+   */
+  resume(jobIds) {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN || jobIds.length === 0) {
+      return;
+    }
+    const after = {};
+    jobIds.forEach((jobId) => { after[jobId] = this.lastSeq.get(jobId) ?? 0; });
+    socket.send(JSON.stringify({ type: "resume", after }));
+  }
+
   untrack(jobId) {
     this.tracked.delete(jobId);
   }

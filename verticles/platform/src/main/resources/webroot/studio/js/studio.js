@@ -281,6 +281,8 @@ async function loadJobs() {
   try {
     const { items } = await request("/v1/generations?limit=10");
     items.forEach((job) => addJob(job));
+    // Events of these jobs may have gone by between the GET and the socket: ask for them.
+    state.stream?.resume(items.filter((job) => !TERMINAL.has(job.status)).map((job) => job.id));
   } catch (err) {
     onAuthFailure(err);
   }
