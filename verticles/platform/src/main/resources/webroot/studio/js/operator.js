@@ -153,44 +153,83 @@ function render(o) {
     el("span", { class: "badge", "data-state": r.reachable ? "ok" : "bad" }, r.reachable ? "reachable" : "unreachable"))));
 }
 
+/**
+ * Updates a table body row by row: a row whose data did not change stays the same DOM node (so
+ * focus, screen-reader position and a half-done click survive the poll), and `touch` refreshes its
+ * live cells (the heartbeat age) in place.
+ */
+function syncRows(body, items, key, signature, build, touch = () => {}) {
+  const existing = new Map([...body.children].map((tr) => [tr.dataset.key, tr]));
+  const rows = items.map((item) => {
+    const sig = signature(item);
+    let tr = existing.get(key(item));
+    if (!tr || tr.dataset.signature !== sig) {
+      const fresh = build(item);
+      fresh.dataset.key = key(item);
+      fresh.dataset.signature = sig;
+      if (tr) {
+        const focused = tr.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
+        tr.replaceWith(fresh);
+        if (focused) {
+          fresh.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus();
+        }
+      }
+      tr = fresh;
+    }
+    touch(tr, item);
+    return tr;
+  });
+  const same = rows.length === body.children.length && rows.every((tr, i) => body.children[i] === tr);
+  if (!same) {
+    body.replaceChildren(...rows);
+  }
+}
+
 function renderWorkers(workers) {
   $("no-workers").hidden = workers.length > 0;
-  const focused = document.activeElement?.dataset?.focusKey;
-  $("workers").replaceChildren(...workers.map((w) => {
-    const jobs = (w.jobs || []).map((j) => el("span", { class: "job-chip" },
-      el("code", { title: `user ${j.user_id}` }, j.job_id.slice(0, 8)),
-      j.attempt > 1 ? `#${j.attempt}` : null,
-      el("button", {
-        type: "button", "aria-label": `Cancel job ${j.job_id}`, dataset: { focusKey: `cancel-${j.job_id}` },
-        onclick: () => cancelJob(j.job_id),
-      }, "Cancel")));
-    return el("tr", { dataset: { workerId: w.id } },
-      el("th", { scope: "row" }, el("code", {}, w.id)),
-      el("td", {}, w.router_id || "–"),
-      el("td", {}, w.gpu || "–"),
-      el("td", { class: "num" }, w.vram_mb ? `${(w.vram_mb / 1024).toFixed(1)} GiB` : "–"),
-      el("td", { class: "num" }, `${w.busy ?? 0} / ${w.slots ?? 0}`),
-      el("td", {}, (w.models || []).join(", ") || "–"),
-      el("td", {}, ...(jobs.length ? jobs : ["idle"])),
-      el("td", { class: "num" }, formatMs(w.heartbeat_age_ms)),
-      el("td", {}, el("span", { class: "badge worker-state", "data-state": w.draining ? "draining" : "ok" },
-        w.draining ? "draining" : "serving")),
-      el("td", {}, el("button", {
-        type: "button", class: "drain", disabled: w.draining, "aria-label": `Drain worker ${w.id}`,
-        dataset: { focusKey: `drain-${w.id}` }, onclick: () => drain(w.id),
-      }, "Drain")));
-  }));
-  restoreFocus(focused);
+  syncRows($("workers"), workers, (w) => w.id,
+    (w) => JSON.stringify({ ...w, heartbeat_age_ms: undefined }), workerRow,
+    (tr, w) => { tr.querySelector(".heartbeat").textContent = formatMs(w.heartbeat_age_ms); });
+}
+
+function workerRow(w) {
+  const jobs = (w.jobs || []).map((j) => el("span", { class: "job-chip" },
+    el("code", { title: `user ${j.user_id}` }, j.job_id.slice(0, 8)),
+    j.attempt > 1 ? `#${j.attempt}` : null,
+    el("button", {
+      type: "button", "aria-label": `Cancel job ${j.job_id}`, dataset: { focusKey: `cancel-${j.job_id}` },
+      onclick: () => cancelJob(j.job_id),
+    }, "Cancel")));
+  return el("tr", { dataset: { workerId: w.id } },
+    el("th", { scope: "row" }, el("code", {}, w.id)),
+    el("td", {}, w.router_id || "–"),
+    el("td", {}, w.gpu || "–"),
+    el("td", { class: "num" }, w.vram_mb ? `${(w.vram_mb / 1024).toFixed(1)} GiB` : "–"),
+    el("td", { class: "num" }, `${w.busy ?? 0} / ${w.slots ?? 0}`),
+    el("td", {}, (w.models || []).join(", ") || "–"),
+    el("td", {}, ...(jobs.length ? jobs : ["idle"])),
+    el("td", { class: "num heartbeat" }, formatMs(w.heartbeat_age_ms)),
+    el("td", {}, el("span", { class: "badge worker-state", "data-state": w.draining ? "draining" : "ok" },
+      w.draining ? "draining" : "serving")),
+    el("td", {}, el("button", {
+      type: "button", class: "drain", disabled: w.draining, "aria-label": `Drain worker ${w.id}`,
+      dataset: { focusKey: `drain-${w.id}` }, onclick: () => drain(w.id),
+    }, "Drain")));
 }
 
 function renderFailures(failures) {
   $("no-failures").hidden = failures.length > 0;
   const ids = new Set(failures.map((f) => f.job_id));
   [...state.selected].filter((id) => !ids.has(id)).forEach((id) => state.selected.delete(id));
-  const focused = document.activeElement?.dataset?.focusKey;
-  $("failures").replaceChildren(...failures.map((f) => el("tr", {},
+  syncRows($("failures"), failures, (f) => f.job_id, (f) => JSON.stringify(f), failureRow,
+    (tr, f) => { tr.querySelector("input").checked = state.selected.has(f.job_id); });
+  $("requeue").disabled = state.selected.size === 0;
+}
+
+function failureRow(f) {
+  return el("tr", {},
     el("td", {}, el("input", {
-      type: "checkbox", "aria-label": `Select failed job ${f.job_id}`, checked: state.selected.has(f.job_id),
+      type: "checkbox", "aria-label": `Select failed job ${f.job_id}`,
       dataset: { focusKey: `select-${f.job_id}` },
       onchange: (e) => {
         if (e.target.checked) {
@@ -205,16 +244,7 @@ function renderFailures(failures) {
     el("td", {}, el("code", {}, f.user_id || "–")),
     el("td", {}, el("code", {}, f.code || "–")),
     el("td", {}, f.message || ""),
-    el("td", {}, f.finished_at ? new Date(f.finished_at).toLocaleTimeString() : "–"))));
-  $("requeue").disabled = state.selected.size === 0;
-  restoreFocus(focused);
-}
-
-/** Re-rendering replaces rows: put keyboard focus back on the same control. */
-function restoreFocus(key) {
-  if (key) {
-    document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus();
-  }
+    el("td", {}, f.finished_at ? new Date(f.finished_at).toLocaleTimeString() : "–"));
 }
 
 // ---------------------------------------------------------------- actions

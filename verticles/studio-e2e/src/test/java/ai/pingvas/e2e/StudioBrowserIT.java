@@ -35,7 +35,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The Studio and the operator view in headless Chromium against the real dev stack, as a person
  * uses them: sign in with the dev API key, generate, watch progress and previews, open the image
- * full size, delete it; lose the event stream mid-job and still see every event; drain a worker.
+ * full size, delete it; lose the event stream mid-job and still see every event; as an operator,
+ * cancel a running job and drain a worker.
  * Each step leaves a screenshot in target/screenshots/studio.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -198,13 +199,26 @@ class StudioBrowserIT {
 
   @Test
   @Order(3)
-  void operatorSeesTheWorkersAndDrainsOne() throws Exception {
+  void operatorSeesTheWorkersCancelsAJobAndDrainsAWorker() throws Exception {
     driver.get(stack.gatewayUrl() + "/studio/operator.html");
     By worker2 = By.cssSelector("#workers tr[data-worker-id='dev-worker-2']");
     await(d -> visible("operator") && d.findElements(By.cssSelector("#workers tr")).size() >= 2
         && !d.findElements(worker2).isEmpty());
     assertThat(driver.findElement(By.id("workers")).getText()).contains("dev-worker-1", "dev-worker-2");
     browser.screenshot("operator");
+
+    // A long job shows up on its worker's row, and the operator cancels it from there.
+    String jobId = post("/v1/generations", new JsonObject().put("model", "sd-1.5").put("prompt", "a job to cancel")
+        .put("width", 256).put("height", 256).put("steps", 150)).getString("id");
+    By cancel = By.cssSelector("#workers button[aria-label='Cancel job " + jobId + "']");
+    await(d -> {
+      d.findElement(cancel).click();
+      return true;
+    });
+    new WebDriverWait(driver, Duration.ofSeconds(5)).until(ExpectedConditions.alertIsPresent()).accept();
+    poll(d -> "canceled".equals(get("/v1/generations/" + jobId).getString("status")) ? Boolean.TRUE : null);
+    await(d -> d.findElements(cancel).isEmpty());
+    browser.screenshot("operator-canceled-job");
 
     // The view redraws its tables every poll: a row found a moment ago may have been replaced.
     await(d -> {
@@ -294,6 +308,17 @@ class StudioBrowserIT {
     try {
       HttpResponse<String> response = HTTP.send(request(path).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
+      return new JsonObject(response.body());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static JsonObject post(String path, JsonObject body) {
+    try {
+      HttpResponse<String> response = HTTP.send(request(path).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(202);
       return new JsonObject(response.body());
     } catch (Exception e) {
       throw new AssertionError(e);
