@@ -47,6 +47,13 @@ final class Browser implements AutoCloseable {
     // Network domain on, so tests can take the page offline.
     driver.executeCdpCommand("Network.enable", Map.of());
     Path screenshots = Path.of("target", "screenshots", screenshotFolder);
+    if (Files.isDirectory(screenshots)) {
+      try (var old = Files.list(screenshots)) {
+        for (Path file : old.toList()) {
+          Files.delete(file); // only this run's steps, numbered in order
+        }
+      }
+    }
     Files.createDirectories(screenshots);
     return new Browser(driver, profile, screenshots);
   }

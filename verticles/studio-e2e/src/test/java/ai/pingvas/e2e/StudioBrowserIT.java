@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -132,7 +133,14 @@ class StudioBrowserIT {
     script("arguments[0].scrollIntoView({block: 'center'})", driver.findElement(tile));
     browser.screenshot("gallery");
 
-    driver.findElement(tile).findElement(By.className("thumb")).click();
+    // Keyboard only: Enter opens the full-size view, Escape closes it and gives focus back.
+    WebElement thumb = driver.findElement(tile).findElement(By.className("thumb"));
+    thumb.sendKeys(Keys.ENTER);
+    await(d -> Boolean.TRUE.equals(script("return document.getElementById('viewer').open")));
+    driver.switchTo().activeElement().sendKeys(Keys.ESCAPE);
+    await(d -> Boolean.FALSE.equals(script("return document.getElementById('viewer').open")));
+    assertThat(driver.switchTo().activeElement()).as("focus returns to the thumbnail").isEqualTo(thumb);
+    thumb.sendKeys(Keys.ENTER);
     await(d -> Boolean.TRUE.equals(script("return document.getElementById('viewer').open")));
     WebElement full = driver.findElement(By.id("viewer-image"));
     await(d -> loaded(full));
