@@ -92,6 +92,26 @@ class BadInputIT {
   }
 
   @Test
+  void rejectsBodiesThatAreNotAJsonObject() {
+    assertThat(invalid("[1, 2]", "/", "object").getString("code")).isEqualTo("validation_failed");
+    assertThat(problem(api.post("/v1/generations", key, ""), 400).getString("detail")).contains("body is required");
+  }
+
+  @Test
+  void rejectsOtherMediaTypesWith415() {
+    JsonObject p = problem(api.post("/v1/generations", key, "model=sd-1.5&prompt=cat",
+        "Content-Type", "application/x-www-form-urlencoded"), 415);
+    assertThat(p.getString("detail")).contains("application/json");
+  }
+
+  @Test
+  void rejectsOverlongIdempotencyKeys() {
+    JsonObject p = problem(api.post("/v1/generations", key, "{\"model\": \"sd-1.5\", \"prompt\": \"cat\"}",
+        "Idempotency-Key", "k".repeat(256)), 400);
+    assertThat(p.getString("detail")).contains("Idempotency-Key");
+  }
+
+  @Test
   void rejectsBodiesOver1MiBWith413() {
     String huge = new JsonObject().put("model", "sd-1.5").put("prompt", "x".repeat(1_100_000)).encode();
     JsonObject p = problem(api.post("/v1/generations", key, huge), 413);

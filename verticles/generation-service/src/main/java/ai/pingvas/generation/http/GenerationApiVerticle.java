@@ -10,6 +10,7 @@ import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.db.GroupCommit;
 import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.http.BodyValidation;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
 import ai.pingvas.platform.http.StudioRoutes;
@@ -87,7 +88,9 @@ public final class GenerationApiVerticle extends VerticleBase {
         .rootHandler(auth)
         .rootHandler(new Utf8Check());
     api.getRoutes().forEach(route -> route.setDoSecurity(false));
-    route(api, "submitGeneration").addHandler(submit);
+    // The submit body is validated against the same contract schema with a validator built once.
+    route(api, "submitGeneration").setDoValidation(false)
+        .addHandler(BodyValidation.of(contract.contract(), "submitGeneration")).addHandler(submit);
     route(api, "listGenerations").addHandler(jobs::list);
     route(api, "getGeneration").addHandler(jobs::get);
     route(api, "cancelGeneration").addHandler(jobs::cancel);

@@ -16,6 +16,7 @@ import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Principal;
 import ai.pingvas.platform.db.GroupCommit;
 import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.http.BodyValidation;
 import ai.pingvas.platform.http.Probes;
 import ai.pingvas.protocol.LoraRef;
 import io.vertx.core.Future;
@@ -72,9 +73,13 @@ final class SubmitHandler implements Handler<RoutingContext> {
           + "(a dependency is down); nothing was stored", retryAfterSeconds));
       return;
     }
-    JsonObject body = ctx.body().asJsonObject();
+    JsonObject body = BodyValidation.body(ctx);
     JobParams params = toParams(body);
     String key = ctx.request().getHeader("Idempotency-Key");
+    if (key != null && (key.isEmpty() || key.length() > 255)) {
+      ctx.fail(ApiException.validation("Idempotency-Key: must be 1 to 255 characters", null));
+      return;
+    }
     NewJob job = new NewJob(UUID.randomUUID().toString(), principal.userId(), principal.tier(), params, key,
         hash(body), maxAttempts);
     Future<Accepted> accepted = key == null ? fresh(principal, job) : idempotent(principal, job);

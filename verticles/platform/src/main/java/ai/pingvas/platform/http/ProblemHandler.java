@@ -129,8 +129,17 @@ public final class ProblemHandler implements Handler<RoutingContext> {
    * {@code /width: 100 is not a multiple of 8}, {@code /style: unknown field, not allowed}.
    */
   private static ApiException fromSchema(SchemaValidationException e) {
+    ApiException mapped = fromOutput(e.getOutputUnit());
+    if (mapped.errors() == null || mapped.errors().isEmpty()) {
+      return ApiException.validation(isMissingBody(e) ? "a JSON request body is required" : e.getMessage(), null);
+    }
+    return mapped;
+  }
+
+  /** Maps a schema validator's output to one validation problem with an entry per field. */
+  static ApiException fromOutput(OutputUnit output) {
     List<OutputUnit> leaves = new ArrayList<>();
-    collectLeaves(e.getOutputUnit(), leaves);
+    collectLeaves(output, leaves);
     java.util.Map<String, List<String>> specific = new java.util.LinkedHashMap<>();
     java.util.Map<String, String> generic = new java.util.LinkedHashMap<>();
     for (OutputUnit unit : leaves) {
@@ -157,7 +166,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       }
     });
     if (errors.isEmpty()) {
-      return ApiException.validation(isMissingBody(e) ? "a JSON request body is required" : e.getMessage(), null);
+      return ApiException.validation("the request does not match the API contract", null);
     }
     StringBuilder detail = new StringBuilder();
     for (int i = 0; i < errors.size(); i++) {
