@@ -1,6 +1,7 @@
 package ai.pingvas.generation.events;
 
 import ai.pingvas.generation.dispatch.DispatcherVerticle;
+import ai.pingvas.generation.domain.JobEvent;
 import ai.pingvas.platform.kafka.KafkaSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -69,13 +70,15 @@ public final class JobEventsVerticle extends VerticleBase {
       LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
       return;
     }
-    vertx.eventBus().send(DispatcherVerticle.EVENT, event);
+    if (changesQueue(event.getString("type"))) {
+      vertx.eventBus().send(DispatcherVerticle.EVENT, event);
+    }
     buffer.add(event);
     String userId = event.getString("user_id");
     if (userId != null && hub.connected(userId)) {
       JsonObject view = event.copy();
       view.remove("user_id");
-      if ("job.queued".equals(view.getString("type"))) {
+      if (JobEvent.QUEUED.equals(view.getString("type"))) {
         PositionBoard.Place place = positions.get(view.getString("job_id"));
         if (place != null) {
           place.applyTo(view);
@@ -83,6 +86,14 @@ public final class JobEventsVerticle extends VerticleBase {
       }
       hub.deliver(userId, view);
     }
+  }
+
+  /** Only these events change the dispatcher's view; progress (most of the traffic) does not. */
+  private static boolean changesQueue(String type) {
+    return type != null && switch (type) {
+      case JobEvent.QUEUED, JobEvent.DISPATCHED, JobEvent.SUCCEEDED, JobEvent.FAILED, JobEvent.CANCELED -> true;
+      default -> false;
+    };
   }
 
   @Override
