@@ -228,7 +228,7 @@ final class Checks {
     return v;
   }
 
-  /** Ingresses publish only public API paths: nothing under /internal, no catch-all. */
+  /** Ingresses publish only public paths: nothing under /internal, no catch-all (an Exact "/" is allowed). */
   static List<String> ingress(Rendered r) {
     List<String> v = new ArrayList<>();
     for (Obj ing : r.ofKind("Ingress")) {
@@ -236,7 +236,9 @@ final class Checks {
         for (Object path : Obj.list(rule, "http", "paths")) {
           String p = Obj.str(path, "path");
           String type = Obj.str(path, "pathType");
-          if (p == null || p.equals("/") || p.startsWith("/internal") || "/internal".startsWith(p)
+          // An Exact "/" (the Studio's redirect) is one page, not a catch-all or a parent of /internal.
+          boolean exactRoot = "/".equals(p) && "Exact".equals(type);
+          if (p == null || (!exactRoot && (p.startsWith("/internal") || "/internal".startsWith(p)))
               || "ImplementationSpecific".equals(type)) {
             v.add(ing.id() + ": path " + p + " (" + type + ") would expose /internal/* or everything");
           }

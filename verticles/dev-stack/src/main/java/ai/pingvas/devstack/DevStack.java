@@ -200,7 +200,7 @@ public final class DevStack implements AutoCloseable {
   private static final List<ServiceSpec> SERVICES = List.of(
       new ServiceSpec(GenerationService.DESCRIPTOR, GenerationService::start,
           Map.of("PINGVAS_ROUTER_ID", "dev-router"),
-          List.of("/v1/generations", "/v1/stream", "/v1/workers", "/openapi.yaml")),
+          List.of("/v1/generations", "/v1/stream", "/v1/workers", "/v1/admin", "/openapi.yaml", "/", "/studio")),
       new ServiceSpec(GalleryService.DESCRIPTOR, GalleryService::start, Map.of(), List.of("/v1/images")),
       // Every request reaches user-service from the gateway's address: the per-IP brake is per stack here.
       new ServiceSpec(UserService.DESCRIPTOR, UserService::start,
@@ -283,6 +283,7 @@ public final class DevStack implements AutoCloseable {
     StringBuilder out = new StringBuilder();
     out.append("\n  Pingvas Studio is ready (").append(String.format("%.1f", readyMs / 1000.0)).append(" s)\n\n");
     out.append("  API       ").append(url).append("   (contract: ").append(url).append("/openapi.yaml)\n");
+    out.append("  Studio    ").append(url).append("/studio/   (operator view: /studio/operator.html)\n");
     out.append("  API key   ").append(apiKey).append("   (dev user, studio tier, admin)\n");
     out.append("  Workers   ").append(options.workers()).append(" procedural\n");
     out.append("  Data      ").append(options.dataDir()).append('\n');

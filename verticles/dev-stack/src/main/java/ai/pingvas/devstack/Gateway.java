@@ -26,7 +26,7 @@ final class Gateway {
     this.vertx = vertx;
   }
 
-  /** Sends requests whose path starts with {@code prefix} to the service on {@code port}. */
+  /** Sends requests whose path starts with {@code prefix} (exactly {@code /} for "/") to the service on {@code port}. */
   Gateway route(String prefix, int port) {
     routes.put(prefix, port);
     return this;
@@ -39,7 +39,8 @@ final class Gateway {
     router.route("/internal/*").handler(ctx -> ctx.response().setStatusCode(404).end());
     routes.forEach((prefix, target) -> {
       HttpProxy proxy = HttpProxy.reverseProxy(new ProxyOptions().setSupportWebSocket(true), client);
-      router.route(prefix.endsWith("*") ? prefix : prefix + "*").handler(ProxyHandler.create(proxy, target,
+      // "/" is exact (the Studio's redirect); every other prefix covers the paths below it.
+      router.route(prefix.equals("/") || prefix.endsWith("*") ? prefix : prefix + "*").handler(ProxyHandler.create(proxy, target,
           "127.0.0.1"));
     });
     server = vertx.createHttpServer();

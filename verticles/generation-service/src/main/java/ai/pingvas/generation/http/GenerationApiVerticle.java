@@ -12,6 +12,7 @@ import ai.pingvas.platform.http.ApiException;
 import ai.pingvas.platform.http.BodyValidation;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
+import ai.pingvas.platform.http.StudioRoutes;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.vertx.core.Future;
@@ -90,6 +91,8 @@ public final class GenerationApiVerticle extends VerticleBase {
     route(api, "adminDrainWorker").addHandler(AdminHandlers::requireAdmin).addHandler(admin::drain);
     route(api, "adminCancelJob").addHandler(AdminHandlers::requireAdmin).addHandler(admin::cancel);
     route(api, "adminRequeueJobs").addHandler(AdminHandlers::requireAdmin).addHandler(admin::requeue);
+    StudioRoutes.mount(router, StudioRoutes.imageOrigins(config.optionalString("storage.public-endpoint"),
+        config.optionalString("storage.endpoint")));
     router.route("/*").subRouter(api.createRouter());
     OpsRoutes.notFound(router);
 
