@@ -2,6 +2,7 @@ package ai.pingvas.devstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -187,6 +188,20 @@ class AccountsAcrossServicesIT {
         .isEqualTo(403));
     checks.put("stripeWebhook", () -> assertThat(api.post("/v1/billing/stripe/webhook", null, "{}").status())
         .isIn(400, 404));
+
+    // Operator routes: a customer is refused and nothing moves.
+    checks.put("adminOverview", () -> assertThat(api.get("/v1/admin/overview", bob.key()).status())
+        .isEqualTo(403));
+    checks.put("adminDrainWorker", () -> assertThat(api.post("/v1/admin/workers/" + UUID.randomUUID() + "/drain",
+        bob.key(), null).status()).isEqualTo(403));
+    checks.put("adminCancelJob", () -> {
+      assertThat(api.post("/v1/admin/jobs/" + aliceQueued + "/cancel", bob.key(), null).status()).isEqualTo(403);
+      assertThat(api.get("/v1/generations/" + aliceQueued, alice.key()).json().getString("status"))
+          .isNotEqualTo("canceled");
+    });
+    checks.put("adminRequeueJobs", () -> assertThat(api.post("/v1/admin/jobs/requeue", bob.key(),
+        new JsonObject().put("job_ids", new JsonArray().add(aliceJob)).encode()).status())
+        .isEqualTo(403));
 
     // The table must cover every operation every service publishes: a new route fails here until it has a case.
     assertThat(checks.keySet()).containsExactlyInAnyOrderElementsOf(operations().keySet());
