@@ -1,8 +1,8 @@
 package ai.pingvas.worker;
 
 import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.config.Host;
 import ai.pingvas.platform.config.ConfigException;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 
@@ -15,7 +15,7 @@ public record WorkerSettings(String workerId, java.util.List<String> routerUrls,
   public static WorkerSettings from(Config config) {
     String id = config.optionalString("worker.id");
     if (id == null) {
-      id = hostName();
+      id = Host.name("worker");
     }
     String token = config.optionalString("worker.token");
     if (token == null) {
@@ -34,17 +34,5 @@ public record WorkerSettings(String workerId, java.util.List<String> routerUrls,
         config.integer("engine.max-models"), config.integer("engine.preview-every"),
         config.integer("engine.vram-reserve-mb"), config.integer("engine.model-vram-mb"), config.list("engine.model-vram"),
         config.optionalString("gpu.nvidia-smi"), config.integer("gpu.index"), config.duration("gpu.poll-interval"));
-  }
-
-  private static String hostName() {
-    String env = System.getenv("HOSTNAME");
-    if (env != null && !env.isBlank()) {
-      return env;
-    }
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (Exception e) {
-      return "worker";
-    }
   }
 }

@@ -1,5 +1,6 @@
 package ai.pingvas.devstack;
 
+import ai.pingvas.testing.Http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonArray;
@@ -40,7 +41,7 @@ class AccountsAcrossServicesIT {
   private static final Set<String> PUBLIC = Set.of("signUp", "createToken", "revokeToken", "getJwks",
       "stripeWebhook");
   private static DevStack stack;
-  private static Api api;
+  private static Http api;
 
   @BeforeAll
   static void start() throws Exception {
@@ -48,7 +49,7 @@ class AccountsAcrossServicesIT {
     // Studio users get exactly 10 default generations (10 credits each) a month in this stack.
     stack = DevStack.start(new DevStack.Options(data, 0, 1, false, Map.of("PINGVAS_ALLOWANCE_STUDIO", "100",
         "PINGVAS_ENGINE_STEP_TIME", "5ms")));
-    api = new Api(stack.gatewayUrl());
+    api = new Http(stack.gatewayUrl());
   }
 
   @AfterAll
@@ -67,7 +68,7 @@ class AccountsAcrossServicesIT {
         continue;
       }
       String path = op.path().replaceAll("\\{[^}]+}", UUID.randomUUID().toString());
-      Api.Response r = api.send(op.method(), path, null, op.method().equals("GET")
+      Http.Response r = api.send(op.method(), path, null, op.method().equals("GET")
           || op.method().equals("DELETE") ? null : "{}");
       assertThat(r.status()).as(op + " answered " + r.body()).isEqualTo(401);
       assertThat(api.send(op.method(), path, forgedToken(), op.method().equals("GET")
@@ -103,7 +104,7 @@ class AccountsAcrossServicesIT {
     checks.put("getGeneration", () -> assertThat(api.get("/v1/generations/" + aliceJob, bob.key()).status())
         .isEqualTo(404));
     checks.put("cancelGeneration", () -> {
-      assertThat(api.post("/v1/generations/" + aliceQueued + "/cancel", bob.key(), null).status()).isEqualTo(404);
+      assertThat(api.post("/v1/generations/" + aliceQueued + "/cancel", bob.key()).status()).isEqualTo(404);
       assertThat(api.get("/v1/generations/" + aliceQueued, alice.key()).json().getString("status"))
           .isNotEqualTo("canceled");
     });
@@ -161,7 +162,7 @@ class AccountsAcrossServicesIT {
       assertThat(api.post("/v1/auth/token", null, new JsonObject().put("grant_type", "refresh_token")
           .put("refresh_token", alice.refresh()).encode()).status()).isEqualTo(200);
     });
-    checks.put("rotateSigningKey", () -> assertThat(api.post("/v1/auth/signing-keys", bob.key(), null).status())
+    checks.put("rotateSigningKey", () -> assertThat(api.post("/v1/auth/signing-keys", bob.key()).status())
         .isEqualTo(403));
     checks.put("listApiKeys", () -> assertThat(api.get("/v1/api-keys", bob.key()).body())
         .doesNotContain(aliceKey.getString("id")));
@@ -245,7 +246,7 @@ class AccountsAcrossServicesIT {
   void fiftyParallelSubmissionsAgainstCreditsForTenAcceptExactlyTen() throws Exception {
     User user = studioUser();
     ExecutorService pool = Executors.newFixedThreadPool(50);
-    List<Future<Api.Response>> results = new ArrayList<>();
+    List<Future<Http.Response>> results = new ArrayList<>();
     long began = System.nanoTime();
     try {
       for (int i = 0; i < 50; i++) {
@@ -254,8 +255,8 @@ class AccountsAcrossServicesIT {
       }
       int accepted = 0;
       int refused = 0;
-      for (Future<Api.Response> f : results) {
-        Api.Response r = f.get(60, TimeUnit.SECONDS);
+      for (Future<Http.Response> f : results) {
+        Http.Response r = f.get(60, TimeUnit.SECONDS);
         if (r.status() == 202) {
           accepted++;
         } else {
@@ -309,7 +310,7 @@ class AccountsAcrossServicesIT {
         continue; // workers have an ops port, no public API
       }
       String url = service.getValue();
-      Api.Response contract = new Api(url).get("/openapi.yaml", null);
+      Http.Response contract = new Http(url).get("/openapi.yaml", null);
       assertThat(contract.status()).as(service.getKey() + " at " + url + ": " + contract.body()).isEqualTo(200);
       Map<String, Object> doc = new Yaml().load(contract.body());
       Map<String, Map<String, Object>> paths = (Map<String, Map<String, Object>>) doc.get("paths");

@@ -7,15 +7,12 @@ import ai.pingvas.gallery.storage.Thumbnailer;
 import ai.pingvas.gallery.store.PgImageStore;
 import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
-import ai.pingvas.platform.db.Database;
-import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.kafka.KafkaSettings;
+import ai.pingvas.platform.launch.ServiceFoundation;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.kafka.admin.KafkaAdminClient;
-import io.vertx.sqlclient.Pool;
 import java.util.List;
 
 /** gallery-service: the image store (S3 objects, Postgres metadata, verification, image API). */
@@ -35,35 +32,23 @@ public final class GalleryService {
     Vertx vertx = runtime.vertx();
     Config config = runtime.config();
     GallerySettings settings = GallerySettings.from(config);
-    Database database = Database.fromConfig(config);
     KafkaSettings kafka = KafkaSettings.fromConfig(config, NAME);
     String topic = config.string("events.topic");
-    Future<Integer> migrated = config.bool("pg.migrate") ? database.migrate(vertx, "db/gallery")
-        : Future.succeededFuture(0);
-    return migrated.compose(n -> kafka.ensureTopics(vertx, List.of(topic)))
-        .compose(v -> Contracts.load(vertx, "openapi/gallery.yaml"))
-        .compose(contract -> {
-          Pool pool = database.pool(vertx);
-          runtime.onClose(pool::close);
+    return ServiceFoundation.prepare(runtime, DESCRIPTOR, "openapi/gallery.yaml", kafka, List.of(topic))
+        .compose(foundation -> {
           ObjectStore objects = ObjectStore.fromConfig(config);
           runtime.onClose(() -> {
             objects.close();
             return Future.succeededFuture();
           });
-          KafkaAdminClient admin = KafkaAdminClient.create(vertx, kafka.admin());
-          runtime.onClose(admin::close);
-          runtime.probes()
-              .register("postgres", () -> pool.query("SELECT 1").execute())
-              .register("kafka", admin::describeCluster);
-          runtime.probes().startRefreshing(1_000);
-          PgImageStore store = new PgImageStore(pool);
+          PgImageStore store = new PgImageStore(foundation.pool());
           // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
           ChainAuthenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
           Thumbnailer thumbnailer = new Thumbnailer(settings.thumbnailSize(), settings.thumbnailQuality());
           return vertx.deployVerticle(new ImageIngestVerticle(kafka, topic, config.string("events.group"), store,
                   objects, thumbnailer, runtime.registry()))
               .compose(id -> vertx.deployVerticle(new GalleryApiVerticle(runtime, settings, store, objects,
-                  authenticator, contract)))
+                  authenticator, foundation.contract())))
               .<Void>mapEmpty();
         });
   }

@@ -22,16 +22,15 @@ import ai.pingvas.generation.store.PgJobStore;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
-import ai.pingvas.platform.db.Database;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.kafka.KafkaSettings;
+import ai.pingvas.platform.launch.ServiceFoundation;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import ai.pingvas.platform.tiers.TierCatalog;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
@@ -59,26 +58,16 @@ public final class GenerationService {
     Vertx vertx = runtime.vertx();
     Config config = runtime.config();
     GenerationSettings settings = GenerationSettings.from(config);
-    Database database = Database.fromConfig(config);
     KafkaSettings kafka = KafkaSettings.fromConfig(config, settings.routerId());
     String topic = config.string("router.events-topic");
     DispatcherVerticle.registerCodecs(vertx);
 
-    Future<Integer> migrated = config.bool("pg.migrate") ? database.migrate(vertx, "db/generation")
-        : Future.succeededFuture(0);
-    return migrated.compose(n -> kafka.ensureTopics(vertx, List.of(topic)))
-        .compose(v -> Contracts.load(vertx, "openapi/generation.yaml"))
-        .compose(loaded -> {
-          Pool pool = database.pool(vertx);
-          runtime.onClose(pool::close);
+    return ServiceFoundation.prepare(runtime, DESCRIPTOR, "openapi/generation.yaml", kafka, List.of(topic))
+        .compose(foundation -> {
+          Pool pool = foundation.pool();
+          Contracts.Loaded loaded = foundation.contract();
           KafkaProducer<String, String> producer = KafkaProducer.create(vertx, kafka.producer());
           runtime.onClose(producer::close);
-          KafkaAdminClient admin = KafkaAdminClient.create(vertx, kafka.admin());
-          runtime.onClose(admin::close);
-          runtime.probes()
-              .register("postgres", () -> pool.query("SELECT 1").execute())
-              .register("kafka", admin::describeCluster);
-          runtime.probes().startRefreshing(1_000);
 
           PgJobStore store = new PgJobStore(pool);
           // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
@@ -124,7 +113,7 @@ public final class GenerationService {
               .compose(id -> vertx.deployVerticle(new JanitorVerticle(store, settings.janitor())))
               .compose(id -> vertx.deployVerticle(new WorkerStateVerticle(kafka, producer,
                   config.string("models.worker-topic"), settings.routerId(), config.duration("models.publish-interval"))))
-              .compose(id -> vertx.deployVerticle(new OutboxRelayVerticle(pool, database.connectOptions(), producer,
+              .compose(id -> vertx.deployVerticle(new OutboxRelayVerticle(pool, foundation.database().connectOptions(), producer,
                   topic, runtime.registry())))
               .compose(id -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,
                   hub, buffer, loaded, submitChecks, settings.routerId()),

@@ -5,8 +5,8 @@ import ai.pingvas.generation.dispatch.JanitorVerticle;
 import ai.pingvas.generation.domain.SchedulerSettings;
 import ai.pingvas.generation.domain.Tier;
 import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.config.Host;
 import ai.pingvas.platform.config.ConfigException;
-import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -23,7 +23,7 @@ public record GenerationSettings(String routerId, DispatchSettings dispatch, Jan
     // Every process start is a new replica identity: jobs of a previous incarnation are recovered
     // through worker adoption or the lease reaper, never mistaken for this process's own.
     String prefix = config.optionalString("router.id");
-    String routerId = (prefix == null ? hostName() : prefix) + "-" + UUID.randomUUID().toString().substring(0, 8);
+    String routerId = (prefix == null ? Host.name("router") : prefix) + "-" + UUID.randomUUID().toString().substring(0, 8);
     Map<String, Tier> tiers = new LinkedHashMap<>();
     for (String name : new String[] {"free", "pro", "studio"}) {
       tiers.put(name, new Tier(name, config.decimal("tiers." + name + ".weight"),
@@ -42,23 +42,11 @@ public record GenerationSettings(String routerId, DispatchSettings dispatch, Jan
         config.duration("retry.backoff-base"), DETERMINISTIC);
     String advertise = config.optionalString("router.advertise-url");
     if (advertise == null) {
-      advertise = "http://" + hostName() + ":" + config.integer("http.port");
+      advertise = "http://" + Host.name("router") + ":" + config.integer("http.port");
     }
     JanitorVerticle.Settings janitor = new JanitorVerticle.Settings(routerId, advertise,
         config.duration("workers.router-lease"),
         config.duration("queue.ttl"), config.duration("execution.timeout"), config.duration("retry.backoff-base"));
     return new GenerationSettings(routerId, dispatch, janitor);
-  }
-
-  private static String hostName() {
-    String env = System.getenv("HOSTNAME");
-    if (env != null && !env.isBlank()) {
-      return env;
-    }
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (Exception e) {
-      return "router";
-    }
   }
 }

@@ -7,17 +7,14 @@ import ai.pingvas.models.store.ModelStore;
 import ai.pingvas.models.store.PgModelStore;
 import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
-import ai.pingvas.platform.db.Database;
-import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.kafka.KafkaSettings;
+import ai.pingvas.platform.launch.ServiceFoundation;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.kafka.admin.KafkaAdminClient;
-import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -45,28 +42,17 @@ public final class ModelService {
     Vertx vertx = runtime.vertx();
     Config config = runtime.config();
     ModelSettings settings = ModelSettings.from(config);
-    Database database = Database.fromConfig(config);
     KafkaSettings kafka = KafkaSettings.fromConfig(config, NAME);
-    Future<Integer> migrated = config.bool("pg.migrate") ? database.migrate(vertx, "db/models")
-        : Future.succeededFuture(0);
-    return migrated.compose(n -> kafka.ensureTopics(vertx, List.of(settings.workerTopic())))
-        .compose(v -> Contracts.load(vertx, "openapi/models.yaml"))
-        .compose(contract -> {
-          Pool pool = database.pool(vertx);
-          runtime.onClose(pool::close);
-          KafkaAdminClient admin = KafkaAdminClient.create(vertx, kafka.admin());
-          runtime.onClose(admin::close);
-          runtime.probes()
-              .register("postgres", () -> pool.query("SELECT 1").execute())
-              .register("kafka", admin::describeCluster);
-          runtime.probes().startRefreshing(1_000);
-          ModelStore store = new PgModelStore(pool);
+    return ServiceFoundation.prepare(runtime, DESCRIPTOR, "openapi/models.yaml", kafka,
+            List.of(settings.workerTopic()))
+        .compose(foundation -> {
+          ModelStore store = new PgModelStore(foundation.pool());
           // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
           ChainAuthenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
           return seedDevModels(vertx, settings, store)
               .compose(v -> vertx.deployVerticle(new WorkerEventsVerticle(kafka, settings.workerTopic(),
                   settings.workerGroup(), store, settings.holdingTtl(), runtime.registry())))
-              .compose(id -> vertx.deployVerticle(new ModelApiVerticle(runtime, store, authenticator, contract,
+              .compose(id -> vertx.deployVerticle(new ModelApiVerticle(runtime, store, authenticator, foundation.contract(),
                   settings.holdingTtl())))
               .<Void>mapEmpty();
         });

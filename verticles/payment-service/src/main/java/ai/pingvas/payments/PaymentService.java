@@ -8,16 +8,14 @@ import ai.pingvas.payments.store.PgBillingStore;
 import ai.pingvas.payments.stripe.StripeGateway;
 import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
-import ai.pingvas.platform.db.Database;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.kafka.KafkaSettings;
+import ai.pingvas.platform.launch.ServiceFoundation;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.kafka.admin.KafkaAdminClient;
-import io.vertx.sqlclient.Pool;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,25 +39,15 @@ public final class PaymentService {
     Vertx vertx = runtime.vertx();
     Config config = runtime.config();
     PaymentSettings settings = PaymentSettings.from(config);
-    Database database = Database.fromConfig(config);
     KafkaSettings kafka = KafkaSettings.fromConfig(config, NAME);
-    Future<Integer> migrated = config.bool("pg.migrate") ? database.migrate(vertx, "db/payments")
-        : Future.succeededFuture(0);
-    return migrated.compose(n -> kafka.ensureTopics(vertx, List.of(settings.eventsTopic())))
-        .compose(v -> Contracts.load(vertx, "openapi/billing.yaml"))
-        .compose(contract -> {
-          Pool pool = database.pool(vertx);
-          runtime.onClose(pool::close);
-          KafkaAdminClient admin = KafkaAdminClient.create(vertx, kafka.admin());
-          runtime.onClose(admin::close);
-          runtime.probes()
-              .register("postgres", () -> pool.query("SELECT 1").execute())
-              .register("kafka", admin::describeCluster);
-          runtime.probes().startRefreshing(1_000);
+    return ServiceFoundation.prepare(runtime, DESCRIPTOR, "openapi/billing.yaml", kafka,
+            List.of(settings.eventsTopic()))
+        .compose(foundation -> {
+          Contracts.Loaded contract = foundation.contract();
           LOG.atInfo().addKeyValue("mode", settings.allowanceMode() ? "free_allowance" : "stripe")
               .log("billing mode");
 
-          PgBillingStore store = new PgBillingStore(pool);
+          PgBillingStore store = new PgBillingStore(foundation.pool());
           ChainAuthenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
           StripeGateway stripe = settings.stripe().enabled() ? new StripeGateway(vertx, settings.stripe()) : null;
           TierClient tiers = new TierClient(vertx, settings.usersUrl(), config.optionalString("auth.internal-token"));

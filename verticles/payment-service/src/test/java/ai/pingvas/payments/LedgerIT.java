@@ -1,5 +1,6 @@
 package ai.pingvas.payments;
 
+import ai.pingvas.testing.Http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonArray;

@@ -4,9 +4,9 @@ import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.auth.JwtAuthenticator;
 import ai.pingvas.platform.config.Config;
-import ai.pingvas.platform.db.Database;
 import ai.pingvas.platform.http.ApiException;
 import ai.pingvas.platform.http.Contracts;
+import ai.pingvas.platform.launch.ServiceFoundation;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import ai.pingvas.users.domain.PasswordHasher;
@@ -48,14 +48,9 @@ public final class UserService {
     Config config = runtime.config();
     UserSettings settings = UserSettings.from(config);
     KeyCipher cipher = new KeyCipher(settings.keySecret());
-    Database database = Database.fromConfig(config);
-    Future<Integer> migrated = config.bool("pg.migrate") ? database.migrate(vertx, "db/users")
-        : Future.succeededFuture(0);
-    return migrated.compose(n -> Contracts.load(vertx, "openapi/users.yaml")).compose(contract -> {
-      Pool pool = database.pool(vertx);
-      runtime.onClose(pool::close);
-      runtime.probes().register("postgres", () -> pool.query("SELECT 1").execute());
-      runtime.probes().startRefreshing(1_000);
+    return ServiceFoundation.prepare(runtime, DESCRIPTOR, "openapi/users.yaml").compose(foundation -> {
+      Pool pool = foundation.pool();
+      Contracts.Loaded contract = foundation.contract();
 
       Clock clock = Clock.systemUTC();
       UserStore users = new PgUserStore(pool);

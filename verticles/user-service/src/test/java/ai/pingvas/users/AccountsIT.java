@@ -1,5 +1,6 @@
 package ai.pingvas.users;
 
+import ai.pingvas.testing.Http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
@@ -128,7 +129,7 @@ class AccountsIT {
     assertThat(http.get("/v1/users/" + aliceId, aliceToken).status()).isEqualTo(200);
     assertThat(http.send("PATCH", "/v1/users/" + aliceId, bobToken, "{\"tier\":\"studio\"}").status())
         .isEqualTo(403);
-    assertThat(http.post("/v1/auth/signing-keys", bobToken, null).status()).isEqualTo(403);
+    assertThat(http.post("/v1/auth/signing-keys", bobToken).status()).isEqualTo(403);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package ai.pingvas.users;
 
+import ai.pingvas.testing.Http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.pingvas.platform.auth.JwksSource;
@@ -105,7 +106,7 @@ class TokensIT {
     String oldKid = segment(before, 0).getString("kid");
     assertThat(verify(before).userId()).isNotNull();
 
-    Http.Response rotated = http.post("/v1/auth/signing-keys", UserHarness.ADMIN_KEY, null);
+    Http.Response rotated = http.post("/v1/auth/signing-keys", UserHarness.ADMIN_KEY);
     assertThat(rotated.status()).isEqualTo(201);
     String newKid = rotated.json().getString("kid");
     // published at once, signing only after the publish-ahead

@@ -1,5 +1,6 @@
 package ai.pingvas.users;
 
+import ai.pingvas.testing.Http;
 import ai.pingvas.embedded.Ports;
 import ai.pingvas.embedded.PostgresServer;
 import ai.pingvas.embedded.SharedInfra;

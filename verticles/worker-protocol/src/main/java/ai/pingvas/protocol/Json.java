@@ -1,5 +1,6 @@
 package ai.pingvas.protocol;
 
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -9,6 +10,15 @@ import java.util.function.Function;
 /** Strict field readers: a missing or mistyped field is a {@link ProtocolException}, not a null. */
 final class Json {
   private Json() {
+  }
+
+  /** One text frame as a JSON object. */
+  static JsonObject frame(String frame) {
+    try {
+      return new JsonObject(frame);
+    } catch (DecodeException | ClassCastException e) {
+      throw new ProtocolException("frame is not a JSON object");
+    }
   }
 
   static String str(JsonObject json, String field) {

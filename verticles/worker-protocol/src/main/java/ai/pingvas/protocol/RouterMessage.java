@@ -1,6 +1,5 @@
 package ai.pingvas.protocol;
 
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 
@@ -9,12 +8,7 @@ public sealed interface RouterMessage {
   JsonObject toJson();
 
   static RouterMessage parse(String frame) {
-    JsonObject json;
-    try {
-      json = new JsonObject(frame);
-    } catch (DecodeException | ClassCastException e) {
-      throw new ProtocolException("frame is not a JSON object");
-    }
+    JsonObject json = Json.frame(frame);
     String type = Json.str(json, "type");
     return switch (type) {
       case "welcome" -> Welcome.fromJson(json);

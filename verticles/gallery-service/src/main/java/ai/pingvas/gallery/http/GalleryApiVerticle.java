@@ -16,7 +16,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
-import java.util.concurrent.TimeUnit;
 
 /** The gallery API (from its OpenAPI contract) and the router-only verification endpoint. */
 public final class GalleryApiVerticle extends VerticleBase {
@@ -72,7 +71,6 @@ public final class GalleryApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture()
-        : server.shutdown(runtime.config().duration("shutdown.grace").toMillis(), TimeUnit.MILLISECONDS);
+    return runtime.shutdown(server);
   }
 }

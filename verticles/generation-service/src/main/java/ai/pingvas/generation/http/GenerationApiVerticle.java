@@ -21,11 +21,9 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** The generation API: REST from the OpenAPI contract, the client event stream and the worker socket. */
 public final class GenerationApiVerticle extends VerticleBase {
@@ -82,15 +80,15 @@ public final class GenerationApiVerticle extends VerticleBase {
         .rootHandler(new Utf8Check());
     api.getRoutes().forEach(route -> route.setDoSecurity(false));
     // The submit body is validated against the same contract schema with a validator built once.
-    route(api, "submitGeneration").setDoValidation(false)
+    Contracts.route(api, "submitGeneration").setDoValidation(false)
         .addHandler(BodyValidation.of(contract.contract(), "submitGeneration")).addHandler(submit);
-    route(api, "listGenerations").addHandler(jobs::list);
-    route(api, "getGeneration").addHandler(jobs::get);
-    route(api, "cancelGeneration").addHandler(jobs::cancel);
-    route(api, "adminOverview").addHandler(AdminHandlers::requireAdmin).addHandler(admin::overview);
-    route(api, "adminDrainWorker").addHandler(AdminHandlers::requireAdmin).addHandler(admin::drain);
-    route(api, "adminCancelJob").addHandler(AdminHandlers::requireAdmin).addHandler(admin::cancel);
-    route(api, "adminRequeueJobs").addHandler(AdminHandlers::requireAdmin).addHandler(admin::requeue);
+    Contracts.route(api, "listGenerations").addHandler(jobs::list);
+    Contracts.route(api, "getGeneration").addHandler(jobs::get);
+    Contracts.route(api, "cancelGeneration").addHandler(jobs::cancel);
+    Contracts.route(api, "adminOverview").addHandler(AdminHandlers::requireAdmin).addHandler(admin::overview);
+    Contracts.route(api, "adminDrainWorker").addHandler(AdminHandlers::requireAdmin).addHandler(admin::drain);
+    Contracts.route(api, "adminCancelJob").addHandler(AdminHandlers::requireAdmin).addHandler(admin::cancel);
+    Contracts.route(api, "adminRequeueJobs").addHandler(AdminHandlers::requireAdmin).addHandler(admin::requeue);
     StudioRoutes.mount(router, StudioRoutes.imageOrigins(config.optionalString("storage.public-endpoint"),
         config.optionalString("storage.endpoint")));
     router.route("/*").subRouter(api.createRouter());
@@ -110,18 +108,8 @@ public final class GenerationApiVerticle extends VerticleBase {
     return server.requestHandler(router).listen(config.integer("http.port"), config.string("http.host"));
   }
 
-  private static OpenAPIRoute route(RouterBuilder api, String operationId) {
-    OpenAPIRoute route = api.getRoute(operationId);
-    if (route == null) {
-      throw new IllegalStateException("operation " + operationId + " is missing from the contract");
-    }
-    return route;
-  }
-
-
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture()
-        : server.shutdown(runtime.config().duration("shutdown.grace").toMillis(), TimeUnit.MILLISECONDS);
+    return runtime.shutdown(server);
   }
 }

@@ -15,7 +15,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /** The model API (from its OpenAPI contract; writes need the admin role) and the routers' internal list. */
 public final class ModelApiVerticle extends VerticleBase {
@@ -64,7 +63,6 @@ public final class ModelApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture()
-        : server.shutdown(runtime.config().duration("shutdown.grace").toMillis(), TimeUnit.MILLISECONDS);
+    return runtime.shutdown(server);
   }
 }

@@ -14,10 +14,8 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
-import java.util.concurrent.TimeUnit;
 
 /** The billing API (from its OpenAPI contract), the Stripe webhook and the router's reservation routes. */
 public final class BillingApiVerticle extends VerticleBase {
@@ -63,11 +61,11 @@ public final class BillingApiVerticle extends VerticleBase {
         .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
         .rootHandler(AuthHandler.create(authenticator));
     api.getRoutes().forEach(route -> route.setDoSecurity(false));
-    route(api, "getBalance").addHandler(billing::balance);
-    route(api, "listLedger").addHandler(billing::ledger);
-    route(api, "createCheckout").addHandler(billing::checkout);
-    route(api, "reconcile").addHandler(AuthHandler.requireAdmin()).addHandler(billing::reconcile);
-    route(api, "createAdjustment").addHandler(AuthHandler.requireAdmin()).addHandler(billing::adjust);
+    Contracts.route(api, "getBalance").addHandler(billing::balance);
+    Contracts.route(api, "listLedger").addHandler(billing::ledger);
+    Contracts.route(api, "createCheckout").addHandler(billing::checkout);
+    Contracts.route(api, "reconcile").addHandler(AuthHandler.requireAdmin()).addHandler(billing::reconcile);
+    Contracts.route(api, "createAdjustment").addHandler(AuthHandler.requireAdmin()).addHandler(billing::adjust);
     router.route("/*").subRouter(api.createRouter());
     OpsRoutes.notFound(router);
 
@@ -75,17 +73,8 @@ public final class BillingApiVerticle extends VerticleBase {
     return server.requestHandler(router).listen(config.integer("http.port"), config.string("http.host"));
   }
 
-  private static OpenAPIRoute route(RouterBuilder api, String operationId) {
-    OpenAPIRoute route = api.getRoute(operationId);
-    if (route == null) {
-      throw new IllegalStateException("operation " + operationId + " is missing from the contract");
-    }
-    return route;
-  }
-
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture()
-        : server.shutdown(runtime.config().duration("shutdown.grace").toMillis(), TimeUnit.MILLISECONDS);
+    return runtime.shutdown(server);
   }
 }

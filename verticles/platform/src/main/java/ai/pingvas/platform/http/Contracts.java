@@ -4,6 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.OpenAPIContract;
 import java.util.Map;
 import java.util.Set;
@@ -25,6 +27,15 @@ public final class Contracts {
 
   /** A loaded contract: the validator's model and the document as published. */
   public record Loaded(OpenAPIContract contract, Buffer text) {
+  }
+
+  /** The builder's route of an operation; a contract without it is a build error, not a 404 at run time. */
+  public static OpenAPIRoute route(RouterBuilder api, String operationId) {
+    OpenAPIRoute route = api.getRoute(operationId);
+    if (route == null) {
+      throw new IllegalStateException("operation " + operationId + " is missing from the contract");
+    }
+    return route;
   }
 
   public static Future<Loaded> load(Vertx vertx, String resource) {

@@ -6,12 +6,14 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -78,6 +80,15 @@ public final class ServiceRuntime {
   }
 
   /** Registers a resource to close after the verticles are undeployed (closed last-registered first). */
+  /**
+   * Shuts an HTTP server down gracefully: it stops accepting at once and its open requests get
+   * {@code shutdown.grace} to finish. For a verticle's {@code stop()}.
+   */
+  public Future<Void> shutdown(HttpServer server) {
+    return server == null ? Future.succeededFuture()
+        : server.shutdown(config.duration("shutdown.grace").toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   public void onClose(Supplier<Future<?>> closer) {
     synchronized (closers) {
       closers.push(closer);

@@ -20,11 +20,9 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /** The accounts API (from its OpenAPI contract), the JWK Set and the service-to-service routes. */
 public final class UserApiVerticle extends VerticleBase {
@@ -83,18 +81,18 @@ public final class UserApiVerticle extends VerticleBase {
         .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
         .rootHandler(unlessPublic(auth));
     api.getRoutes().forEach(route -> route.setDoSecurity(false));
-    route(api, "signUp").addHandler(limits::perIp).addHandler(accounts::signUp);
-    route(api, "createToken").addHandler(limits::perIp).addHandler(tokens::token);
-    route(api, "revokeToken").addHandler(limits::perIp).addHandler(tokens::revoke);
-    route(api, "getJwks").addHandler(keys::jwks);
-    route(api, "rotateSigningKey").addHandler(AuthHandler.requireAdmin()).addHandler(keys::rotate);
-    route(api, "getMe").addHandler(accounts::me);
-    route(api, "getUser").addHandler(accounts::get);
-    route(api, "updateUser").addHandler(AuthHandler.requireAdmin()).addHandler(accounts::update);
-    route(api, "listTiers").addHandler(accounts::tiers);
-    route(api, "listApiKeys").addHandler(apiKeys::list);
-    route(api, "createApiKey").addHandler(apiKeys::create);
-    route(api, "revokeApiKey").addHandler(apiKeys::revoke);
+    Contracts.route(api, "signUp").addHandler(limits::perIp).addHandler(accounts::signUp);
+    Contracts.route(api, "createToken").addHandler(limits::perIp).addHandler(tokens::token);
+    Contracts.route(api, "revokeToken").addHandler(limits::perIp).addHandler(tokens::revoke);
+    Contracts.route(api, "getJwks").addHandler(keys::jwks);
+    Contracts.route(api, "rotateSigningKey").addHandler(AuthHandler.requireAdmin()).addHandler(keys::rotate);
+    Contracts.route(api, "getMe").addHandler(accounts::me);
+    Contracts.route(api, "getUser").addHandler(accounts::get);
+    Contracts.route(api, "updateUser").addHandler(AuthHandler.requireAdmin()).addHandler(accounts::update);
+    Contracts.route(api, "listTiers").addHandler(accounts::tiers);
+    Contracts.route(api, "listApiKeys").addHandler(apiKeys::list);
+    Contracts.route(api, "createApiKey").addHandler(apiKeys::create);
+    Contracts.route(api, "revokeApiKey").addHandler(apiKeys::revoke);
     router.route("/*").subRouter(api.createRouter());
     OpsRoutes.notFound(router);
 
@@ -113,17 +111,8 @@ public final class UserApiVerticle extends VerticleBase {
     };
   }
 
-  private static OpenAPIRoute route(RouterBuilder api, String operationId) {
-    OpenAPIRoute route = api.getRoute(operationId);
-    if (route == null) {
-      throw new IllegalStateException("operation " + operationId + " is missing from the contract");
-    }
-    return route;
-  }
-
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture()
-        : server.shutdown(runtime.config().duration("shutdown.grace").toMillis(), TimeUnit.MILLISECONDS);
+    return runtime.shutdown(server);
   }
 }
