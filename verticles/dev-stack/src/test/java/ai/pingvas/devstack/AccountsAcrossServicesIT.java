@@ -194,9 +194,9 @@ class AccountsAcrossServicesIT {
     checks.put("adminOverview", () -> assertThat(api.get("/v1/admin/overview", bob.key()).status())
         .isEqualTo(403));
     checks.put("adminDrainWorker", () -> assertThat(api.post("/v1/admin/workers/" + UUID.randomUUID() + "/drain",
-        bob.key(), null).status()).isEqualTo(403));
+        bob.key()).status()).isEqualTo(403));
     checks.put("adminCancelJob", () -> {
-      assertThat(api.post("/v1/admin/jobs/" + aliceQueued + "/cancel", bob.key(), null).status()).isEqualTo(403);
+      assertThat(api.post("/v1/admin/jobs/" + aliceQueued + "/cancel", bob.key()).status()).isEqualTo(403);
       assertThat(api.get("/v1/generations/" + aliceQueued, alice.key()).json().getString("status"))
           .isNotEqualTo("canceled");
     });
