@@ -47,7 +47,7 @@ public final class GalleryService {
           Thumbnailer thumbnailer = new Thumbnailer(settings.thumbnailSize(), settings.thumbnailQuality());
           return vertx.deployVerticle(new ImageIngestVerticle(kafka, topic, config.string("events.group"), store,
                   objects, thumbnailer, runtime.registry()))
-              .compose(id -> vertx.deployVerticle(new GalleryApiVerticle(runtime, settings, store, objects,
+              .compose(id -> vertx.deployVerticle(new GalleryApiVerticle(runtime, store, objects,
                   authenticator, foundation.contract())))
               .<Void>mapEmpty();
         });

@@ -26,7 +26,9 @@ class GalleryIT {
   @BeforeAll
   static void start() {
     stack = new GalleryStack("gallery");
-    stack.galleryEnv.put("PINGVAS_QUOTA_TIERS_FREE", "0");
+    // Quotas come from user-service's tier table: the free tier gets none here, pro keeps 7 GiB.
+    stack.usersEnv.put("PINGVAS_TIERS_FREE_STORAGE_QUOTA_MB", "0");
+    stack.usersEnv.put("PINGVAS_TIERS_PRO_STORAGE_QUOTA_MB", "7168");
     stack.start();
   }
 
@@ -153,7 +155,7 @@ class GalleryIT {
 
     String pro = stack.createUser("pro");
     JsonObject proUsage = call("GET", stack.galleryUrl() + "/v1/images/usage", pro, null).json();
-    assertThat(proUsage.getLong("quota_bytes")).isEqualTo(10240L * 1024 * 1024);
+    assertThat(proUsage.getLong("quota_bytes")).isEqualTo(7168L * 1024 * 1024);
     assertThat(proUsage.getBoolean("over_quota")).isFalse();
   }
 }

@@ -91,8 +91,7 @@ public final class GenerationService {
           });
           // Checks every submission passes before it is stored, in order (tier limits, models, credits).
           List<SubmitCheck> submitChecks = new ArrayList<>();
-          submitChecks.add(new TierLimitCheck(new TierCatalog(vertx, config.string("auth.tiers-url"),
-              config.optionalString("auth.internal-token"), config.duration("auth.tiers-refresh"))));
+          submitChecks.add(new TierLimitCheck(TierCatalog.fromConfig(vertx, config)));
           submitChecks.add(new ModelSubmitCheck(models, runtime.registry()));
           submitChecks.add(new StorageQuotaCheck(vertx, config.string("gallery.url"),
               config.optionalString("auth.internal-token"), config.duration("gallery.quota-cache-ttl")));

@@ -80,12 +80,9 @@ function onAuthFailure(err) {
 async function loadAccount() {
   try {
     const account = await me();
-    if (account && Array.isArray(account.roles) && account.roles.includes("admin")) {
-      $("operator-link").hidden = false;
-    } else if (!account) {
-      // No user-service here (bare dev stack): offer the operator view; it checks the role itself.
-      $("operator-link").hidden = false;
-    }
+    // Set both ways: the previous user of this page may have been an admin.
+    // No user-service here (bare dev stack): offer the operator view; it checks the role itself.
+    $("operator-link").hidden = !!account && !(Array.isArray(account.roles) && account.roles.includes("admin"));
   } catch (err) {
     onAuthFailure(err);
   }
@@ -98,11 +95,26 @@ async function loadBalance() {
     $("credits").textContent = `Credits: ${balance.available}${held}`;
     $("credits").hidden = false;
     $("buy-credits").hidden = balance.mode !== "stripe";
+    return balance;
   } catch (err) {
     // Billing is optional: without it there is no balance to show.
     $("credits").hidden = true;
     $("buy-credits").hidden = true;
+    return null;
   }
+}
+
+/**
+ * Reloads the balance after a job ends. payment-service captures or releases the job's reservation
+ * from its Kafka event a moment after the page hears of it, so look again until nothing is held for
+ * it (at most a few times).
+ */
+function followBalance(attempt = 0) {
+  loadBalance().then((balance) => {
+    if (balance && balance.reserved > 0 && attempt < 5) {
+      setTimeout(() => followBalance(attempt + 1), 1000 * (attempt + 1));
+    }
+  });
 }
 
 async function buyCredits() {
@@ -375,7 +387,9 @@ function applyEvent(entry, event) {
     state.stream?.untrack(entry.job.id);
     if (now === "succeeded" && before !== "succeeded") {
       (entry.job.images || []).forEach((image) => addImageById(image.id));
-      loadBalance();
+    }
+    if (!TERMINAL.has(before)) {
+      followBalance();
     }
   }
 }
@@ -407,6 +421,7 @@ async function reconcileActiveJobs() {
       if (job.status === "succeeded" && before !== "succeeded") {
         job.images.forEach((image) => addImageById(image.id));
       }
+      followBalance();
     }
   }));
 }

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -242,6 +243,50 @@ class StudioBrowserIT {
     assertThat(drained.getBoolean("draining")).isTrue();
   }
 
+  @Test
+  @Order(4)
+  void signsInWithEmailAndPasswordAndWatchesItsCreditsBeingSpent() throws Exception {
+    String email = "studio-" + UUID.randomUUID() + "@example.com";
+    String password = "a long enough passphrase";
+    JsonObject signUp = call("POST", "/v1/users", null, new JsonObject().put("email", email)
+        .put("password", password));
+    String token = signUp.getJsonObject("tokens").getString("access_token");
+
+    driver.get(stack.gatewayUrl() + "/studio/");
+    await(d -> visible("studio") || visible("signin"));
+    if (visible("studio")) {
+      driver.findElement(By.id("sign-out")).click();
+    }
+    await(d -> visible("signin") && !visible("studio"));
+    driver.findElement(By.id("email")).sendKeys(email);
+    driver.findElement(By.id("password")).sendKeys(password);
+    driver.findElement(By.cssSelector("#password-form button[type=submit]")).click();
+    await(d -> visible("studio") && visible("credits"));
+
+    // A new free user in the dev stack's free-allowance mode: the page shows what payment-service says,
+    // and offers no purchase (there is no Stripe here).
+    long granted = call("GET", "/v1/billing/balance", token, null).getLong("available");
+    assertThat(granted).isPositive();
+    await(d -> driver.findElement(By.id("credits")).getText().equals("Credits: " + granted));
+    assertThat(visible("buy-credits")).isFalse();
+    assertThat(visible("operator-link")).as("not an admin").isFalse();
+    browser.screenshot("password-signed-in");
+
+    String jobId = submit("a paper boat on a pond", "256x256", 4);
+    await(Duration.ofSeconds(60), d -> "succeeded".equals(jobCard(jobId).getAttribute("data-status")));
+    // The price is captured from the job's Kafka event a moment later; the page follows the balance.
+    JsonObject spent = poll(v -> {
+      JsonObject balance = call("GET", "/v1/billing/balance", token, null);
+      return balance.getLong("available") < granted && balance.getLong("reserved") == 0 ? balance : null;
+    });
+    await(d -> driver.findElement(By.id("credits")).getText().equals("Credits: " + spent.getLong("available")));
+    browser.screenshot("credits-spent");
+
+    driver.findElement(By.id("sign-out")).click();
+    await(d -> visible("signin") && !visible("studio"));
+    assertThat(script("return localStorage.length")).as("no credential left behind").isEqualTo(0L);
+  }
+
   private static String submit(String prompt, String size, int steps) {
     WebElement promptField = driver.findElement(By.id("prompt"));
     promptField.clear();
@@ -327,6 +372,24 @@ class StudioBrowserIT {
       HttpResponse<String> response = HTTP.send(request(path).header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(202);
+      return new JsonObject(response.body());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** A call as a given bearer (null: none); any answer but 2xx fails the test. */
+  private static JsonObject call(String method, String path, String bearer, JsonObject body) {
+    try {
+      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + path))
+          .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+          .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofString(body.encode()));
+      if (bearer != null) {
+        request.header("Authorization", "Bearer " + bearer);
+      }
+      HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode() / 100).as(method + " " + path + ": " + response.body()).isEqualTo(2);
       return new JsonObject(response.body());
     } catch (Exception e) {
       throw new AssertionError(e);

@@ -1,6 +1,5 @@
 package ai.pingvas.gallery.http;
 
-import ai.pingvas.gallery.GallerySettings;
 import ai.pingvas.gallery.storage.ObjectStore;
 import ai.pingvas.gallery.store.ImageStore;
 import ai.pingvas.platform.auth.AuthHandler;
@@ -9,6 +8,7 @@ import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.platform.tiers.TierCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -20,17 +20,15 @@ import io.vertx.ext.web.openapi.router.RouterBuilder;
 /** The gallery API (from its OpenAPI contract) and the router-only verification endpoint. */
 public final class GalleryApiVerticle extends VerticleBase {
   private final ServiceRuntime runtime;
-  private final GallerySettings settings;
   private final ImageStore store;
   private final ObjectStore objects;
   private final Authenticator authenticator;
   private final Contracts.Loaded contract;
   private HttpServer server;
 
-  public GalleryApiVerticle(ServiceRuntime runtime, GallerySettings settings, ImageStore store, ObjectStore objects,
+  public GalleryApiVerticle(ServiceRuntime runtime, ImageStore store, ObjectStore objects,
       Authenticator authenticator, Contracts.Loaded contract) {
     this.runtime = runtime;
-    this.settings = settings;
     this.store = store;
     this.objects = objects;
     this.authenticator = authenticator;
@@ -41,7 +39,7 @@ public final class GalleryApiVerticle extends VerticleBase {
   public Future<?> start() {
     var config = runtime.config();
     ImageQueries images = new ImageQueries(store, objects);
-    ImageCommands commands = new ImageCommands(store, objects, settings);
+    ImageCommands commands = new ImageCommands(store, objects, TierCatalog.fromConfig(vertx, config));
     UploadVerifier verifier = new UploadVerifier(objects);
     InternalAuth internal = InternalAuth.create(config.optionalString("auth.internal-token"));
 

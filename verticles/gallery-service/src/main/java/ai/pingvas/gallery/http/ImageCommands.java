@@ -1,11 +1,11 @@
 package ai.pingvas.gallery.http;
 
-import ai.pingvas.gallery.GallerySettings;
 import ai.pingvas.gallery.storage.ObjectStore;
 import ai.pingvas.gallery.store.ImageStore;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Principal;
 import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.tiers.TierCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -15,12 +15,12 @@ import java.util.UUID;
 final class ImageCommands {
   private final ImageStore store;
   private final ObjectStore objects;
-  private final GallerySettings settings;
+  private final TierCatalog tiers;
 
-  ImageCommands(ImageStore store, ObjectStore objects, GallerySettings settings) {
+  ImageCommands(ImageStore store, ObjectStore objects, TierCatalog tiers) {
     this.store = store;
     this.objects = objects;
-    this.settings = settings;
+    this.tiers = tiers;
   }
 
   /**
@@ -59,10 +59,13 @@ final class ImageCommands {
     storage(userId, tier).onSuccess(json -> send(ctx, json)).onFailure(ctx::fail);
   }
 
+  /** Usage against the tier's quota from user-service's tier table (the last known one if it is away). */
   private Future<JsonObject> storage(String userId, String tier) {
-    long quota = settings.quotaBytes(tier);
-    return store.usage(userId).map(usage -> new JsonObject().put("tier", tier).put("images", usage.images())
-        .put("used_bytes", usage.bytes()).put("quota_bytes", quota).put("over_quota", usage.bytes() >= quota));
+    return tiers.limits(tier).compose(limits -> store.usage(userId).map(usage -> {
+      long quota = limits.storageQuotaBytes();
+      return new JsonObject().put("tier", tier).put("images", usage.images()).put("used_bytes", usage.bytes())
+          .put("quota_bytes", quota).put("over_quota", usage.bytes() >= quota);
+    }));
   }
 
   private static void send(RoutingContext ctx, JsonObject json) {

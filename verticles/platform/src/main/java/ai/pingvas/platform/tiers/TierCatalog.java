@@ -1,6 +1,7 @@
 package ai.pingvas.platform.tiers;
 
 import ai.pingvas.platform.auth.InternalAuth;
+import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -34,6 +35,12 @@ public final class TierCatalog {
     this.url = url;
     this.internalToken = internalToken == null ? "" : internalToken;
     this.refreshNanos = refresh.toNanos();
+  }
+
+  /** The catalog at {@code auth.tiers-url}, refreshed every {@code auth.tiers-refresh}. */
+  public static TierCatalog fromConfig(Vertx vertx, Config config) {
+    return new TierCatalog(vertx, config.string("auth.tiers-url"), config.optionalString("auth.internal-token"),
+        config.duration("auth.tiers-refresh"));
   }
 
   /** The limits of a tier; an unknown tier gets the free tier's. */
