@@ -12,8 +12,11 @@ import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,11 +26,18 @@ import org.slf4j.LoggerFactory;
  * and HMAC algorithms are refused before any key is looked at), expiry, issuer and audience. The
  * keys are cached; a token signed with a key id the cache does not know triggers one refetch (at
  * most one per second), which is how a rotated-in key is picked up without a restart.
+ *
+ * <p>An ES256 signature check costs about a millisecond of CPU on Java 17, and clients send the same
+ * access token for its whole life, so tokens that passed are remembered (at most
+ * {@value #MAX_REMEMBERED}, each until its {@code exp} and at most {@value #REMEMBER_SECONDS} s) and
+ * answered without a second check, as long as the key that signed them is still in the key set.
  */
 public final class JwtAuthenticator implements Authenticator {
   private static final Logger LOG = LoggerFactory.getLogger(JwtAuthenticator.class);
   private static final Set<String> ALGORITHMS = Set.of("ES256");
   private static final long MIN_REFETCH_NANOS = Duration.ofSeconds(1).toNanos();
+  static final int MAX_REMEMBERED = 10_000;
+  static final int REMEMBER_SECONDS = 60;
 
   private final Vertx vertx;
   private final JwksSource source;
@@ -36,6 +46,16 @@ public final class JwtAuthenticator implements Authenticator {
   private final long refreshNanos;
   private volatile Keys keys = new Keys(Set.of(), null, 0);
   private Future<Keys> fetching;
+  private final AtomicLong signatureChecks = new AtomicLong();
+  private final Map<String, Verified> verified = new LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Verified> eldest) {
+      return size() > MAX_REMEMBERED;
+    }
+  };
+
+  private record Verified(Principal principal, String kid, long untilMillis) {
+  }
 
   private record Keys(Set<String> kids, JWTAuth verifier, long fetchedAt) {
   }
@@ -67,11 +87,36 @@ public final class JwtAuthenticator implements Authenticator {
     Keys current = keys;
     boolean stale = System.nanoTime() - current.fetchedAt() > refreshNanos;
     Future<Keys> ready = current.kids().contains(kid) && !stale ? Future.succeededFuture(current) : refetch(current);
-    return ready.compose(k -> k.kids().contains(kid) ? verify(k, token)
-        : refuse("token was signed with an unknown key"));
+    return ready.compose(k -> {
+      if (!k.kids().contains(kid)) {
+        return refuse("token was signed with an unknown key");
+      }
+      Principal known = remembered(token, kid);
+      return known != null ? Future.succeededFuture(known) : verify(k, token, kid);
+    });
   }
 
-  private Future<Principal> verify(Keys k, String token) {
+  /** Signature checks done so far (tokens answered from memory do not count). */
+  long signatureChecks() {
+    return signatureChecks.get();
+  }
+
+  private Principal remembered(String token, String kid) {
+    synchronized (verified) {
+      Verified v = verified.get(token);
+      if (v == null) {
+        return null;
+      }
+      if (v.untilMillis() <= System.currentTimeMillis() || !v.kid().equals(kid)) {
+        verified.remove(token);
+        return null;
+      }
+      return v.principal();
+    }
+  }
+
+  private Future<Principal> verify(Keys k, String token, String kid) {
+    signatureChecks.incrementAndGet();
     return k.verifier().authenticate(new TokenCredentials(token))
         .recover(err -> Future.failedFuture(ApiException.unauthorized("invalid or expired token")))
         .compose(user -> {
@@ -85,8 +130,16 @@ public final class JwtAuthenticator implements Authenticator {
             return refuse("token has no subject");
           }
           JsonArray roles = claims.getJsonArray("roles", new JsonArray());
-          return Future.succeededFuture(new Principal(subject, claims.getString("tier", "free"),
-              roles.stream().map(String::valueOf).collect(Collectors.toUnmodifiableSet()), "jwt"));
+          Principal principal = new Principal(subject, claims.getString("tier", "free"),
+              roles.stream().map(String::valueOf).collect(Collectors.toUnmodifiableSet()), "jwt");
+          Long exp = claims.getLong("exp");
+          if (exp != null) {
+            long until = Math.min(exp * 1000, System.currentTimeMillis() + REMEMBER_SECONDS * 1000L);
+            synchronized (verified) {
+              verified.put(token, new Verified(principal, kid, until));
+            }
+          }
+          return Future.succeededFuture(principal);
         });
   }
 

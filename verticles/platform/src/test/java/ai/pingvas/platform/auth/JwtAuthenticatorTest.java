@@ -111,6 +111,26 @@ class JwtAuthenticatorTest {
   }
 
   @Test
+  void checksEachTokenOnceUntilItsKeyLeavesTheKeySet() throws Exception {
+    Key first = key("k1");
+    published.add(first.jwk());
+    String token = first.sign(claims("u-1"), AUDIENCE, 60);
+    assertThat(await(authenticator.authenticate(token)).userId()).isEqualTo("u-1");
+    assertThat(await(authenticator.authenticate(token)).userId()).isEqualTo("u-1");
+    assertThat(authenticator.signatureChecks()).as("the second call is answered from memory").isEqualTo(1);
+    await(authenticator.authenticate(first.sign(claims("u-2"), AUDIENCE, 60)));
+    assertThat(authenticator.signatureChecks()).as("another token is checked").isEqualTo(2);
+
+    // The key is retired: a remembered token must die with it once the key set is refetched.
+    published.clear();
+    Key rotated = key("k2");
+    published.add(rotated.jwk());
+    Thread.sleep(1_100); // past the one-refetch-per-second brake
+    await(authenticator.authenticate(rotated.sign(claims("u-3"), AUDIENCE, 60)));
+    assertRefused(token);
+  }
+
+  @Test
   void tellsJwtsFromApiKeys() {
     assertThat(ChainAuthenticator.looksLikeJwt("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln")).isTrue();
     assertThat(ChainAuthenticator.looksLikeJwt("pv_abcdef.ghi")).isFalse();
