@@ -37,7 +37,7 @@ class LiveMetricsIT {
   }
 
   private static void runOneJob(DevStack stack) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/generations"))
         .header("Authorization", "Bearer " + stack.devApiKey()).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"sd-1.5\",\"prompt\":\"metrics\",\"steps\":2,"

@@ -48,7 +48,9 @@ class WorkerAgentIT {
     env.putAll(overrides);
     runtime = ServiceRuntime.create(WorkerAgent.NAME, ConfigLoader.load("/worker-defaults.yaml", env), 1);
     WorkerAgent.start(runtime, null).toCompletionStage().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).join();
-    HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+    // HTTP/1.1 as probes and Prometheus speak it (the JDK client's h2c upgrade once garbled a response here)
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + port + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
     return metrics.body();
   }

@@ -336,7 +336,7 @@ class AccountsAcrossServicesIT {
 
   private static WebSocket stream(String key, List<JsonObject> events) throws Exception {
     String ws = stack.gatewayUrl().replace("http://", "ws://") + "/v1/stream";
-    WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + key)
+    WebSocket socket = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().newWebSocketBuilder().header("Authorization", "Bearer " + key)
         .buildAsync(URI.create(ws), new WebSocket.Listener() {
           private final StringBuilder partial = new StringBuilder();
 

@@ -135,7 +135,7 @@ final class GalleryStack implements AutoCloseable {
 
   /** A user signed up with user-service, given the tier (as billing would), with one API key. */
   String createUser(String tier) {
-    HttpClient http = HttpClient.newHttpClient();
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     String users = "http://127.0.0.1:" + usersPort;
     JsonObject signUp = new JsonObject(send(http, HttpRequest.newBuilder(URI.create(users + "/v1/users"))
         .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("email", "g-" + UUID.randomUUID()

@@ -21,7 +21,7 @@ final class ProtocolProbe implements WebSocket.Listener, AutoCloseable {
 
   static ProtocolProbe connect(String routerUrl, String token) {
     ProtocolProbe probe = new ProtocolProbe();
-    probe.socket = HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token)
+    probe.socket = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().newWebSocketBuilder().header("Authorization", "Bearer " + token)
         .buildAsync(URI.create(routerUrl.replace("http:", "ws:") + "/v1/workers/connect"), probe)
         .orTimeout(10, TimeUnit.SECONDS).join();
     return probe;
