@@ -11,6 +11,7 @@ import ai.pingvas.platform.kafka.KafkaSettings;
 import ai.pingvas.platform.launch.ServiceFoundation;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.platform.tiers.TierCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -48,7 +49,7 @@ public final class GalleryService {
           return vertx.deployVerticle(new ImageIngestVerticle(kafka, topic, config.string("events.group"), store,
                   objects, thumbnailer, runtime.registry()))
               .compose(id -> vertx.deployVerticle(new GalleryApiVerticle(runtime, store, objects,
-                  authenticator, foundation.contract())))
+                  authenticator, TierCatalog.fromConfig(vertx, config), foundation.contract())))
               .<Void>mapEmpty();
         });
   }

@@ -23,15 +23,17 @@ public final class GalleryApiVerticle extends VerticleBase {
   private final ImageStore store;
   private final ObjectStore objects;
   private final Authenticator authenticator;
+  private final TierCatalog tiers;
   private final Contracts.Loaded contract;
   private HttpServer server;
 
   public GalleryApiVerticle(ServiceRuntime runtime, ImageStore store, ObjectStore objects,
-      Authenticator authenticator, Contracts.Loaded contract) {
+      Authenticator authenticator, TierCatalog tiers, Contracts.Loaded contract) {
     this.runtime = runtime;
     this.store = store;
     this.objects = objects;
     this.authenticator = authenticator;
+    this.tiers = tiers;
     this.contract = contract;
   }
 
@@ -39,7 +41,7 @@ public final class GalleryApiVerticle extends VerticleBase {
   public Future<?> start() {
     var config = runtime.config();
     ImageQueries images = new ImageQueries(store, objects);
-    ImageCommands commands = new ImageCommands(store, objects, TierCatalog.fromConfig(vertx, config));
+    ImageCommands commands = new ImageCommands(store, objects, tiers);
     UploadVerifier verifier = new UploadVerifier(objects);
     InternalAuth internal = InternalAuth.create(config.optionalString("auth.internal-token"));
 

@@ -70,6 +70,13 @@ public final class JwtAuthenticator implements Authenticator {
 
   @Override
   public Future<Principal> authenticate(String token) {
+    // Hot path first: a remembered token under a current key needs no decoding at all.
+    Keys current = keys;
+    boolean stale = System.nanoTime() - current.fetchedAt() > refreshNanos;
+    Verified known = stale ? null : remembered(token);
+    if (known != null && current.kids().contains(known.kid())) {
+      return Future.succeededFuture(known.principal());
+    }
     JsonObject header;
     try {
       header = segment(token, 0);
@@ -84,16 +91,9 @@ public final class JwtAuthenticator implements Authenticator {
     if (kid == null) {
       return refuse("token has no key id");
     }
-    Keys current = keys;
-    boolean stale = System.nanoTime() - current.fetchedAt() > refreshNanos;
     Future<Keys> ready = current.kids().contains(kid) && !stale ? Future.succeededFuture(current) : refetch(current);
-    return ready.compose(k -> {
-      if (!k.kids().contains(kid)) {
-        return refuse("token was signed with an unknown key");
-      }
-      Principal known = remembered(token, kid);
-      return known != null ? Future.succeededFuture(known) : verify(k, token, kid);
-    });
+    return ready.compose(k -> k.kids().contains(kid) ? verify(k, token, kid)
+        : refuse("token was signed with an unknown key"));
   }
 
   /** Signature checks done so far (tokens answered from memory do not count). */
@@ -101,17 +101,14 @@ public final class JwtAuthenticator implements Authenticator {
     return signatureChecks.get();
   }
 
-  private Principal remembered(String token, String kid) {
+  private Verified remembered(String token) {
     synchronized (verified) {
       Verified v = verified.get(token);
-      if (v == null) {
-        return null;
-      }
-      if (v.untilMillis() <= System.currentTimeMillis() || !v.kid().equals(kid)) {
+      if (v != null && v.untilMillis() <= System.currentTimeMillis()) {
         verified.remove(token);
         return null;
       }
-      return v.principal();
+      return v;
     }
   }
 
