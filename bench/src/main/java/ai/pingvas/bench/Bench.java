@@ -89,7 +89,8 @@ public final class Bench {
       String router = env.router("router", Map.of());
       env.fleet("fleet", List.of(router), 25, Map.of("BENCH_SLOTS", "4"));
       String key = env.user("studio");
-      load.closedLoop(16, 5_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
+      // warm up until the JIT has settled (it compiles for ~15 s at this load on 2 cores)
+      load.closedLoop(16, 15_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
       long done0 = succeeded(env);
       long accepted0 = load.accepted.get();
       long t0 = System.nanoTime();
@@ -113,20 +114,34 @@ public final class Bench {
   /** Open loop at 200 and 1,000 jobs/s: submit-to-assign as the worker sees it. */
   private JsonObject latency() throws Exception {
     JsonObject result = new JsonObject();
-    for (int rate : new int[] {200, 1000}) {
+    for (String r : System.getenv().getOrDefault("PINGVAS_BENCH_LATENCY_RATES", "200,1000").split(",")) {
+      int rate = Integer.parseInt(r.trim());
       try (BenchEnv env = new BenchEnv(infra, "latency" + rate, logs("latency-" + rate));
           LoadGen load = new LoadGen(64)) {
         String router = env.router("router", Map.of());
         BenchEnv.Fleet fleet = env.fleet("fleet", List.of(router), 25, Map.of("BENCH_SLOTS", "4"));
         String key = env.user("studio");
-        load.openLoop(rate, 5_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
+        // warm up (JIT, pools), then let any backlog drain so the window measures the steady state
+        load.openLoop(rate, 10_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
+        awaitAssigned(fleet, load.accepted.get(), 60_000);
         fleet.reset();
+        java.nio.file.Files.writeString(logs("latency-" + rate).resolve("router-metrics-before.txt"),
+            BenchEnv.get(router + "/metrics"));
         load.openLoop(rate, 20_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
         JsonObject assign = fleet.stats().getJsonObject("submit_to_assign_us");
+        // the router's own timers (HTTP, group commit, claim, signing) for the same window's analysis
+        java.nio.file.Files.writeString(logs("latency-" + rate).resolve("router-metrics.txt"),
+            BenchEnv.get(router + "/metrics"));
         result.put(rate + "_per_s", new JsonObject().put("jobs", assign.getLong("count"))
             .put("p50_ms", assign.getLong("p50") / 1e3).put("p90_ms", assign.getLong("p90") / 1e3)
             .put("p99_ms", assign.getLong("p99") / 1e3).put("max_ms", assign.getLong("max") / 1e3)
             .put("non_202", load.rejected.get() + load.errors.get()));
+        List<long[]> bySecond = new ArrayList<>();
+        fleet.stats().getJsonArray("assign_by_second").forEach(row -> {
+          JsonArray r3 = (JsonArray) row;
+          bySecond.add(new long[] {r3.getLong(0), r3.getLong(1), r3.getLong(2)});
+        });
+        timelines.put("latency-" + rate, bySecond);
       }
     }
     return result.put("target", "p99 <= 10 ms at 200 jobs/s");
@@ -334,6 +349,14 @@ public final class Bench {
     throw new IllegalStateException("the fleet did not finish " + jobs + " jobs in " + timeoutSeconds + " s");
   }
 
+  /** Waits until the fleet has been assigned {@code jobs} jobs (or the timeout passed). */
+  private static void awaitAssigned(BenchEnv.Fleet fleet, long jobs, long timeoutMs) {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (fleet.stats().getLong("assigned") < jobs && System.currentTimeMillis() < deadline) {
+      BenchEnv.sleep(100);
+    }
+  }
+
   private static long succeeded(BenchEnv env) {
     return env.count("SELECT count(*) FROM generation.jobs WHERE status = 'succeeded'");
   }
@@ -424,6 +447,7 @@ public final class Bench {
         .put("java", System.getProperty("java.version")).put("os", System.getProperty("os.name") + " "
             + System.getProperty("os.version"))
         .put("postgres", "embedded 14, fsync on, synchronous_commit on").put("kafka", "single KRaft broker, acks=all")
+        .put("router_jvm", "-Xms256m -Xmx512m -XX:+UseZGC (as in k8s/base/generation-service)")
         .put("note", "router, Postgres, Kafka, simulated fleet and load generator all share this machine");
   }
 

@@ -107,8 +107,16 @@ final class BenchEnv implements AutoCloseable {
     env.put("PINGVAS_SHUTDOWN_GRACE", "5s");
     env.put("LOG_LEVEL", "WARN");
     env.putAll(overrides);
-    JavaProcess process = JavaProcess.start(name, GenerationService.class.getName(), env, logs,
-        List.of("-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20"));
+    List<String> jvm = new ArrayList<>(List.of("-Xms256m", "-Xmx512m", "-XX:+UseZGC"));
+    // e.g. -XX:StartFlightRecording=filename=/tmp/router.jfr,settings=profile to profile the router
+    String extra = System.getenv("PINGVAS_BENCH_ROUTER_JVM_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      if (extra.matches(".*-XX:\\+Use\\w+GC.*")) {
+        jvm.removeIf(o -> o.startsWith("-XX:+Use") || o.startsWith("-XX:MaxGCPauseMillis"));
+      }
+      jvm.addAll(List.of(extra.trim().split("\\s+")));
+    }
+    JavaProcess process = JavaProcess.start(name, GenerationService.class.getName(), env, logs, jvm);
     processes.add(process);
     String url = "http://127.0.0.1:" + port;
     process.awaitHttp(url + "/health/ready", Duration.ofSeconds(90));
@@ -132,7 +140,7 @@ final class BenchEnv implements AutoCloseable {
     env.put("BENCH_STATS_PORT", Integer.toString(statsPort));
     env.putAll(overrides);
     JavaProcess process = JavaProcess.start(name, FleetSim.class.getName(), env, logs,
-        List.of("-Xmx768m", "-XX:+UseG1GC"));
+        List.of("-Xmx768m", "-XX:+UseZGC"));
     processes.add(process);
     Fleet fleet = new Fleet(process, "http://127.0.0.1:" + statsPort);
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();

@@ -12,6 +12,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -248,6 +249,8 @@ public final class FleetSim {
     private long loadMs;
     private long firstSubmit = Long.MAX_VALUE;
     private long lastFinish;
+    /** Per second of submission (epoch s): {jobs, max submit-to-assign µs}, to see when latency spikes. */
+    private final java.util.TreeMap<Long, long[]> assignBySecond = new java.util.TreeMap<>();
 
     private static Histogram histogram() {
       return new Histogram(3_600_000_000L, 3);
@@ -260,6 +263,9 @@ public final class FleetSim {
       assigned++;
       coldLoads += cold ? 1 : 0;
       firstSubmit = Math.min(firstSubmit, submittedMicros);
+      long[] second = assignBySecond.computeIfAbsent(submittedMicros / 1_000_000, k -> new long[2]);
+      second[0]++;
+      second[1] = Math.max(second[1], wait);
     }
 
     synchronized void finished(long latencyMicros, long at, long runMs, long loadMs) {
@@ -281,6 +287,7 @@ public final class FleetSim {
       loadMs = 0;
       firstSubmit = Long.MAX_VALUE;
       lastFinish = 0;
+      assignBySecond.clear();
     }
 
     synchronized JsonObject toJson() {
@@ -290,7 +297,14 @@ public final class FleetSim {
           .put("busy_ms", busyMs).put("load_ms", loadMs).put("first_submit_us", firstSubmit == Long.MAX_VALUE ? 0
               : firstSubmit).put("last_finish_us", lastFinish)
           .put("submit_to_assign_us", percentiles(assignLatency)).put("job_latency_us", percentiles(jobLatency))
-          .put("wait_by_user_us", users);
+          .put("wait_by_user_us", users).put("assign_by_second", assignTimeline());
+    }
+
+    private JsonArray assignTimeline() {
+      JsonArray out = new JsonArray();
+      long first = assignBySecond.isEmpty() ? 0 : assignBySecond.firstKey();
+      assignBySecond.forEach((second, v) -> out.add(new JsonArray().add(second - first).add(v[0]).add(v[1] / 1000)));
+      return out;
     }
 
     private static JsonObject percentiles(Histogram h) {

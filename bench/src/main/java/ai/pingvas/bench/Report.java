@@ -37,7 +37,8 @@ final class Report {
     StringBuilder md = new StringBuilder("# Router benchmark\n\n");
     md.append("Run ").append(env.getString("date")).append(" on ").append(env.getInteger("cpus"))
         .append(" CPUs, Java ").append(env.getString("java")).append(". ").append(env.getString("postgres"))
-        .append("; ").append(env.getString("kafka")).append(". ").append(env.getString("note")).append(".\n\n");
+        .append("; ").append(env.getString("kafka")).append(". Router JVM ").append(env.getString("router_jvm"))
+        .append(". ").append(env.getString("note")).append(".\n\n");
     if (r.containsKey("throughput")) {
       JsonObject t = r.getJsonObject("throughput");
       md.append("## throughput\n\n").append("| accepted jobs/s | completed jobs/s | submit p50 | submit p99 | target |\n")
@@ -105,7 +106,8 @@ final class Report {
           .append(" MiB (max ").append(c.getValue("max_heap_mb")).append(") | ").append(c.getValue("submission_rate_per_s"))
           .append(" |\n\n");
     }
-    md.append("Raw numbers: `report.json`; per-second accepted/completed jobs: `report.png`.\n");
+    md.append("Raw numbers: `report.json`; per-second timelines (accepted/completed jobs, slowest assign per second of "
+        + "submission): `report.png`.\n");
     return md.toString();
   }
 
@@ -135,7 +137,9 @@ final class Report {
       int h = panel - 70;
       g.setColor(Color.BLACK);
       g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-      g.drawString(entry.getKey() + ": jobs per second (blue accepted, green completed)", x0, top + 16);
+      g.drawString(entry.getKey() + (entry.getKey().startsWith("latency")
+          ? ": by second of submission (blue jobs, green slowest submit-to-assign in ms)"
+          : ": jobs per second (blue accepted, green completed)"), x0, top + 16);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
       g.drawLine(x0, y0, x0 + w, y0);
       g.drawLine(x0, y0, x0, y0 - h);

@@ -2,6 +2,7 @@ package ai.pingvas.generation.dispatch;
 
 import ai.pingvas.generation.domain.QueuedJob;
 import ai.pingvas.generation.events.PositionBoard;
+import ai.pingvas.generation.store.Claimed;
 import ai.pingvas.platform.bus.LocalCodec;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -12,15 +13,37 @@ public final class DispatchMessages {
   private DispatchMessages() {
   }
 
-  /** May the user queue {@code count} more jobs? Reserves them until enqueued or released. */
-  public record Admit(String userId, String tier, int count) {
+  /**
+   * May the user queue {@code count} more jobs? Reserves them until enqueued or released. With a
+   * {@code candidate} (one job, not stored yet) the dispatcher may instead place it on a worker at
+   * once, when nothing else waits: see {@link Admission#workerId()}.
+   */
+  public record Admit(String userId, String tier, int count, QueuedJob candidate) {
   }
 
-  /** Admission verdict: {@code reason} set when refused. */
-  public record Admission(boolean admitted, String code, String reason, long retryAfterSeconds) {
+  /**
+   * Admission verdict: {@code reason} set when refused. {@code workerId} set when the candidate was
+   * placed: store it as dispatched to that worker, then report {@link Placed}.
+   */
+  public record Admission(boolean admitted, String code, String reason, long retryAfterSeconds, String workerId) {
     static Admission ok() {
-      return new Admission(true, null, null, 0);
+      return new Admission(true, null, null, 0, null);
     }
+
+    static Admission refused(String code, String reason, long retryAfterSeconds) {
+      return new Admission(false, code, reason, retryAfterSeconds, null);
+    }
+
+    static Admission placed(String workerId) {
+      return new Admission(true, null, null, 0, workerId);
+    }
+  }
+
+  /**
+   * The outcome of storing a job placed at admission: {@code claimed} is the stored dispatch, or null
+   * when nothing was stored (the insert failed or the idempotency key was taken), which frees the slot.
+   */
+  public record Placed(String jobId, Claimed claimed) {
   }
 
   /** Jobs committed as queued on this replica; {@code reserved} admissions are consumed. */
@@ -53,6 +76,7 @@ public final class DispatchMessages {
     LocalCodec.register(vertx, Enqueued.class);
     LocalCodec.register(vertx, Places.class);
     LocalCodec.register(vertx, Release.class);
+    LocalCodec.register(vertx, Placed.class);
     LocalCodec.register(vertx, Locate.class);
     LocalCodec.register(vertx, PositionBoard.Place.class);
     LocalCodec.register(vertx, Canceled.class);

@@ -26,6 +26,7 @@ final class DispatchMetrics {
   private final Counter warm;
   private final Counter cold;
   private final Counter claimLost;
+  private final Counter placedAtAdmission;
   final Timer claimTime;
   final Timer signTime;
   private final Counter fenced;
@@ -60,6 +61,9 @@ final class DispatchMetrics {
         .description("time to presign one assignment's upload URLs").register(registry);
     this.claimLost = Counter.builder("pingvas_claims_lost_total")
         .description("dispatch decisions lost to another replica or a cancel").register(registry);
+    this.placedAtAdmission = Counter.builder("pingvas_placed_at_admission_total")
+        .description("jobs stored already dispatched because a worker was free when they were submitted "
+            + "(one transaction instead of queue then claim)").register(registry);
     this.fenced = Counter.builder("pingvas_results_fenced_total")
         .description("worker results refused because their attempt was no longer current").register(registry);
     Gauge.builder("pingvas_queue_jobs", queued, AtomicLong::get)
@@ -102,6 +106,10 @@ final class DispatchMetrics {
 
   void claimLost() {
     claimLost.increment();
+  }
+
+  void placedAtAdmission() {
+    placedAtAdmission.increment();
   }
 
   void fenced() {

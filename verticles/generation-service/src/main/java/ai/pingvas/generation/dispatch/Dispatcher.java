@@ -66,6 +66,8 @@ final class Dispatcher {
   private final Fleet fleet = new Fleet();
   private final Map<String, Link> links = new HashMap<>();
   private final Map<String, Inflight> inflight = new HashMap<>();
+  /** Jobs placed on a worker at admission whose insert has not reported back yet. */
+  private final Map<String, Assignment> placing = new HashMap<>();
   private final Map<String, Integer> pending = new HashMap<>();
   private int pendingTotal;
   private final Map<String, Integer> seen = new LinkedHashMap<>(1024, 0.75f, true) {
@@ -153,25 +155,80 @@ final class Dispatcher {
 
   // ---- admission and submissions -------------------------------------------------------------
 
-  Admission admit(String userId, String tierName, int count) {
+  Admission admit(String userId, String tierName, int count, QueuedJob candidate) {
     if (stopping) {
-      return new Admission(false, "shutting_down", "this replica is shutting down", 1);
+      return Admission.refused("shutting_down", "this replica is shutting down", 1);
     }
     Tier tier = queue.tier(tierName);
     int mine = queue.queued(userId) + pending.getOrDefault(userId, 0);
     if (mine + count > tier.maxQueued()) {
       metrics.rejected("user_queue_full");
-      return new Admission(false, "user_queue_full", "you already have " + mine + " queued jobs; the "
+      return Admission.refused("user_queue_full", "you already have " + mine + " queued jobs; the "
           + tier.name() + " tier allows " + tier.maxQueued(), settings.retryAfterSeconds());
     }
     if (queue.size() + pendingTotal + count > settings.maxQueuedGlobal()) {
       metrics.rejected("queue_full");
-      return new Admission(false, "queue_full", "the queue is full; try again shortly",
+      return Admission.refused("queue_full", "the queue is full; try again shortly",
           settings.retryAfterSeconds());
+    }
+    if (candidate != null && count == 1) {
+      Assignment placed = placeNow(candidate);
+      if (placed != null) {
+        return Admission.placed(placed.workerId());
+      }
     }
     pending.merge(userId, count, Integer::sum);
     pendingTotal += count;
     return Admission.ok();
+  }
+
+  /**
+   * When nothing waits anywhere (so no one is passed over) and the policy would start the new job
+   * on a worker right now, reserve that slot: the job is then stored already dispatched, in the same
+   * commit as its submission, instead of queued and claimed in a second transaction.
+   */
+  private Assignment placeNow(QueuedJob job) {
+    if (stopping || queue.size() > 0 || fleet.totalFree() == 0) {
+      return null;
+    }
+    long now = System.currentTimeMillis();
+    queue.add(job, now);
+    Assignment mine = null;
+    for (Assignment a : policy.decide(queue, fleet, now)) {
+      if (a.job().jobId().equals(job.jobId())) {
+        mine = a;
+      } else {
+        undo(a);
+        queue.add(a.job(), now);
+      }
+    }
+    if (mine == null) {
+      queue.remove(job.jobId());
+      return null;
+    }
+    placing.put(job.jobId(), mine);
+    return mine;
+  }
+
+  /** A job placed at admission was stored (deliver it) or not (free its slot). */
+  void placed(String jobId, Claimed claimed) {
+    Assignment a = placing.remove(jobId);
+    if (a == null) {
+      if (claimed != null) {
+        // the reservation is gone (this replica is stopping): hand the job back to the queue
+        store.unclaim(List.of(claimed.jobId()), List.of(claimed.attempt()))
+            .onFailure(err -> LOG.warn("unclaim of {} failed (the lease reaper will re-queue it): {}", jobId,
+                err.toString()));
+      }
+      return;
+    }
+    if (claimed == null) {
+      undo(a);
+      schedule();
+      return;
+    }
+    metrics.placedAtAdmission();
+    deliver(a, claimed);
   }
 
   void release(String userId, int count) {
@@ -818,7 +875,7 @@ final class Dispatcher {
   }
 
   boolean idle() {
-    return claiming == 0;
+    return claiming == 0 && placing.isEmpty();
   }
 
   private long expectedMs(JobParams p) {

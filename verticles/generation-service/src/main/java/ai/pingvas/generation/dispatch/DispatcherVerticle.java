@@ -5,6 +5,7 @@ import ai.pingvas.generation.dispatch.DispatchMessages.Canceled;
 import ai.pingvas.generation.dispatch.DispatchMessages.DrainWorker;
 import ai.pingvas.generation.dispatch.DispatchMessages.Enqueued;
 import ai.pingvas.generation.dispatch.DispatchMessages.Locate;
+import ai.pingvas.generation.dispatch.DispatchMessages.Placed;
 import ai.pingvas.generation.dispatch.DispatchMessages.Places;
 import ai.pingvas.generation.dispatch.DispatchMessages.Release;
 import ai.pingvas.generation.domain.DispatchPolicy;
@@ -27,6 +28,7 @@ public final class DispatcherVerticle extends VerticleBase {
   public static final String ADMIT = "generation.dispatch.admit";
   public static final String ENQUEUED = "generation.dispatch.enqueued";
   public static final String RELEASE = "generation.dispatch.release";
+  public static final String PLACED = "generation.dispatch.placed";
   public static final String LOCATE = "generation.dispatch.locate";
   public static final String CANCELED = "generation.dispatch.canceled";
   public static final String DRAIN = "generation.dispatch.drain";
@@ -70,7 +72,8 @@ public final class DispatcherVerticle extends VerticleBase {
         policy);
     EventBus bus = vertx.eventBus();
     bus.<Admit>localConsumer(ADMIT, msg -> msg.reply(dispatcher.admit(msg.body().userId(), msg.body().tier(),
-        msg.body().count())));
+        msg.body().count(), msg.body().candidate())));
+    bus.<Placed>localConsumer(PLACED, msg -> dispatcher.placed(msg.body().jobId(), msg.body().claimed()));
     bus.<Enqueued>localConsumer(ENQUEUED, msg -> msg.reply(new Places(dispatcher.enqueued(msg.body().userId(),
         msg.body().reserved(), msg.body().jobs()))));
     bus.<Release>localConsumer(RELEASE, msg -> dispatcher.release(msg.body().userId(), msg.body().count()));

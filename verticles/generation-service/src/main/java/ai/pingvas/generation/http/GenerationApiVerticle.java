@@ -60,7 +60,7 @@ public final class GenerationApiVerticle extends VerticleBase {
             .register(runtime.registry()));
     SubmitHandler submit = new SubmitHandler(vertx, store, batcher, runtime.probes(),
         config.integer("retry.max-attempts"), publicUrl, config.duration("queue.retry-after").toSeconds(),
-        submitChecks);
+        submitChecks, routerId);
     JobQueries jobs = new JobQueries(vertx, store, publicUrl);
     WorkerGateway workers = new WorkerGateway(vertx, config.optionalString("workers.token"));
     StreamGateway stream = new StreamGateway(hub, authenticator, buffer, store, publicUrl);

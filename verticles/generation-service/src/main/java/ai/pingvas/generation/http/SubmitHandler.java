@@ -3,6 +3,7 @@ package ai.pingvas.generation.http;
 import ai.pingvas.generation.dispatch.DispatchMessages.Admission;
 import ai.pingvas.generation.dispatch.DispatchMessages.Admit;
 import ai.pingvas.generation.dispatch.DispatchMessages.Enqueued;
+import ai.pingvas.generation.dispatch.DispatchMessages.Placed;
 import ai.pingvas.generation.dispatch.DispatchMessages.Places;
 import ai.pingvas.generation.dispatch.DispatchMessages.Release;
 import ai.pingvas.generation.dispatch.DispatcherVerticle;
@@ -10,6 +11,7 @@ import ai.pingvas.generation.domain.Job;
 import ai.pingvas.generation.domain.JobParams;
 import ai.pingvas.generation.domain.QueuedJob;
 import ai.pingvas.generation.events.PositionBoard;
+import ai.pingvas.generation.store.Claimed;
 import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.generation.store.NewJob;
 import ai.pingvas.platform.auth.AuthHandler;
@@ -49,9 +51,10 @@ final class SubmitHandler implements Handler<RoutingContext> {
   private final String publicUrl;
   private final long retryAfterSeconds;
   private final List<SubmitCheck> checks;
+  private final String routerId;
 
   SubmitHandler(Vertx vertx, JobStore store, GroupCommit<NewJob, JobStore.Inserted> batcher, Probes probes, int maxAttempts,
-      String publicUrl, long retryAfterSeconds, List<SubmitCheck> checks) {
+      String publicUrl, long retryAfterSeconds, List<SubmitCheck> checks, String routerId) {
     this.vertx = vertx;
     this.store = store;
     this.batcher = batcher;
@@ -60,6 +63,7 @@ final class SubmitHandler implements Handler<RoutingContext> {
     this.publicUrl = publicUrl;
     this.retryAfterSeconds = retryAfterSeconds;
     this.checks = List.copyOf(checks);
+    this.routerId = routerId;
   }
 
   private record Accepted(Job job, PositionBoard.Place place, boolean replayed) {
@@ -127,29 +131,53 @@ final class SubmitHandler implements Handler<RoutingContext> {
   }
 
   private Future<Accepted> admitAndStore(NewJob job) {
-    Admit admit = new Admit(job.userId(), job.tier(), 1);
+    Admit admit = new Admit(job.userId(), job.tier(), 1, candidate(job));
     return vertx.eventBus().<Admission>request(DispatcherVerticle.ADMIT, admit).compose(reply -> {
       Admission admission = reply.body();
       if (!admission.admitted()) {
         return Future.failedFuture(ApiException.tooManyRequests(admission.code(), admission.reason(),
             admission.retryAfterSeconds()));
       }
-      return batcher.submit(job).compose(inserted -> {
+      String worker = admission.workerId();
+      // placed at admission: stored already dispatched, in this one commit, then handed to the worker
+      NewJob toStore = worker == null ? job : job.placedOn(worker, routerId);
+      return batcher.submit(toStore).compose(inserted -> {
         if (!inserted.created()) {
-          vertx.eventBus().send(DispatcherVerticle.RELEASE, new Release(job.userId(), 1));
+          unreserve(job, worker);
           return Future.failedFuture(new KeyTaken());
         }
         Job stored = inserted.job();
+        if (worker != null) {
+          vertx.eventBus().send(DispatcherVerticle.PLACED, new Placed(stored.id(), Claimed.of(stored)));
+          return Future.succeededFuture(new Accepted(stored, null, false));
+        }
         Enqueued enqueued = new Enqueued(job.userId(), 1, List.of(queued(stored)));
         return vertx.eventBus().<Places>request(DispatcherVerticle.ENQUEUED, enqueued)
             .map(places -> new Accepted(stored, places.body().places().get(stored.id()), false))
             .otherwise(err -> new Accepted(stored, null, false));
       }, err -> {
-        vertx.eventBus().send(DispatcherVerticle.RELEASE, new Release(job.userId(), 1));
+        unreserve(job, worker);
         return Future.failedFuture(ApiException.unavailable("store_unavailable",
             "the job could not be stored; nothing was accepted", retryAfterSeconds));
       });
     });
+  }
+
+  /** Nothing was stored: give back the admission, or the worker slot the job was placed on. */
+  private void unreserve(NewJob job, String worker) {
+    if (worker != null) {
+      vertx.eventBus().send(DispatcherVerticle.PLACED, new Placed(job.id(), null));
+    } else {
+      vertx.eventBus().send(DispatcherVerticle.RELEASE, new Release(job.userId(), 1));
+    }
+  }
+
+  /** The job as the dispatcher would queue it, for a placement at admission. */
+  private static QueuedJob candidate(NewJob job) {
+    JobParams p = job.params();
+    long now = System.currentTimeMillis();
+    return new QueuedJob(job.id(), job.userId(), job.tier(), p.model(), p.loras().stream().map(LoraRef::name).toList(),
+        p.priority(), now, 0, p.steps(), p.count(), now);
   }
 
   private Future<PositionBoard.Place> locate(Job job) {

@@ -31,21 +31,39 @@ public final class PgJobStore implements JobStore {
         'steps', (x.params->>'steps')::int, 'count', (x.params->>'count')::int, 'loras', x.params->'loras',
         'attempt', x.attempt, 'queued_at', x.queued_at, 'not_before', x.not_before, 'created_at', x.created_at)""";
 
+  /**
+   * Stores submissions: queued, or dispatched straight away when the dispatcher placed them at
+   * admission (worker and router set), with their {@code job.queued} (seq 1) and, if placed,
+   * {@code job.dispatched} (seq 2) events in id order.
+   */
   private static final String INSERT = """
       WITH input AS (
         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-                             $8::text[], $9::bytea[], $10::int[])
-          AS t(id, user_id, tier, model, prompt, params, priority, idem, hash, max_attempts)
+                             $8::text[], $9::bytea[], $10::int[], $11::text[], $12::text[])
+          AS t(id, user_id, tier, model, prompt, params, priority, idem, hash, max_attempts, worker, router)
       ), ins AS (
         INSERT INTO jobs (id, user_id, tier, status, model, prompt, params, priority, idempotency_key,
-                          request_hash, max_attempts, event_seq)
-        SELECT id, user_id, tier, 'queued', model, prompt, params::jsonb, priority, idem, hash, max_attempts, 1
+                          request_hash, max_attempts, event_seq, attempt, worker_id, router_id, dispatched_at,
+                          progress_total)
+        SELECT id, user_id, tier, CASE WHEN worker IS NULL THEN 'queued' ELSE 'dispatched' END, model, prompt,
+               params::jsonb, priority, idem, hash, max_attempts, CASE WHEN worker IS NULL THEN 1 ELSE 2 END,
+               CASE WHEN worker IS NULL THEN 0 ELSE 1 END, worker, CASE WHEN worker IS NULL THEN NULL ELSE router END,
+               CASE WHEN worker IS NULL THEN NULL ELSE now() END,
+               CASE WHEN worker IS NULL THEN 0 ELSE (params::jsonb->>'steps')::int END
         FROM input
         ON CONFLICT (user_id, idempotency_key) DO NOTHING
         RETURNING *
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
-        SELECT x.id, x.user_id, 1, 'job.queued', %s FROM ins x
+        SELECT e.job_id, e.user_id, e.seq, e.type, e.data FROM (
+          SELECT x.id AS job_id, x.user_id, 1 AS seq, 'job.queued' AS type, %s AS data
+          FROM (SELECT id, user_id, tier, model, priority, params, 0 AS attempt, queued_at, NULL::timestamptz
+                  AS not_before, created_at FROM ins) x
+          UNION ALL
+          SELECT x.id, x.user_id, 2, 'job.dispatched', jsonb_build_object('status', 'dispatched',
+            'attempt', x.attempt, 'worker_id', x.worker_id, 'router_id', x.router_id, 'model', x.model)
+          FROM ins x WHERE x.status = 'dispatched'
+        ) e ORDER BY e.job_id, e.seq
       )
       SELECT * FROM ins""".formatted(QUEUED_DATA);
 
@@ -247,6 +265,8 @@ public final class PgJobStore implements JobStore {
     String[] keys = new String[n];
     Buffer[] hashes = new Buffer[n];
     Integer[] maxAttempts = new Integer[n];
+    String[] workers = new String[n];
+    String[] routers = new String[n];
     for (int i = 0; i < n; i++) {
       NewJob job = jobs.get(i);
       ids[i] = UUID.fromString(job.id());
@@ -259,10 +279,13 @@ public final class PgJobStore implements JobStore {
       keys[i] = job.idempotencyKey();
       hashes[i] = job.requestHash() == null ? null : Buffer.buffer(job.requestHash());
       maxAttempts[i] = job.maxAttempts();
+      workers[i] = job.workerId();
+      routers[i] = job.routerId();
     }
     return pool.preparedQuery(INSERT)
         .execute(Tuple.of(ids, users, tiers, models, prompts, params).addArrayOfInteger(priorities)
-            .addArrayOfString(keys).addArrayOfBuffer(hashes).addArrayOfInteger(maxAttempts))
+            .addArrayOfString(keys).addArrayOfBuffer(hashes).addArrayOfInteger(maxAttempts)
+            .addArrayOfString(workers).addArrayOfString(routers))
         .map(rows -> {
           List<Inserted> out = new ArrayList<>(n);
           java.util.Map<String, Job> byId = new java.util.HashMap<>();
@@ -525,9 +548,7 @@ public final class PgJobStore implements JobStore {
   private static List<Claimed> claims(RowSet<Row> rows) {
     List<Claimed> out = new ArrayList<>(rows.size());
     for (Row row : rows) {
-      Job job = toJob(row);
-      out.add(new Claimed(job.id(), job.userId(), job.tier(), job.workerId(), job.attempt(), job.eventSeq(),
-          job.params(), job.queuedAt().toEpochMilli()));
+      out.add(Claimed.of(toJob(row)));
     }
     return out;
   }
