@@ -206,8 +206,9 @@ public final class FairQueue {
           job.userId());
     }
     UserQueue user = users.get(job.userId());
-    // a new job usually sorts last in its user's queue: O(1) then, instead of walking the head set
-    int k = user.jobs().last() == job ? user.jobs().size() - 1 : user.jobs().headSet(job, false).size();
+    // asked for new jobs, which sort at or near the end of their user's queue: count from that end
+    // (a sub-set's size walks its elements; a deep backlog would make every submission O(n))
+    int k = user.jobs().size() - 1 - user.jobs().tailSet(job, false).size();
     return aheadOf(user.userId(), k, user.userId());
   }
 
