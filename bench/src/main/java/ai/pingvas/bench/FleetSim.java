@@ -104,6 +104,8 @@ public final class FleetSim {
     private volatile boolean welcomed;
     private int attempt;
     private long heartbeatTimer = -1;
+    /** When this worker last became idle (µs), to measure the gap until its next assign. */
+    private long idleSince = -1;
 
     private final class Running {
       final JobSpec job;
@@ -193,6 +195,10 @@ public final class FleetSim {
       Matcher u = USER.matcher(job.prompt());
       long submitted = t.find() ? Long.parseLong(t.group(1)) : received;
       String user = u.find() ? u.group(1) : "-";
+      if (idleSince >= 0) {
+        stats.idleGap(received - idleSince, received);
+        idleSince = -1;
+      }
       boolean cold = !models.contains(job.model());
       stats.assigned(user, received - submitted, submitted, cold);
       Running r = new Running(job, assign.upload());
@@ -227,6 +233,9 @@ public final class FleetSim {
         if (welcomed && socket != null) {
           send(r.report);
           running.remove(job.jobId());
+          if (running.isEmpty()) {
+            idleSince = nowMicros();
+          }
         }
       };
       if (total <= 0) {
@@ -248,7 +257,14 @@ public final class FleetSim {
     private long busyMs;
     private long loadMs;
     private long firstSubmit = Long.MAX_VALUE;
+    private long firstAssign = Long.MAX_VALUE;
     private long lastFinish;
+    /** Idle gaps between a worker's result and its next assign: short (≤ 100 ms) = dispatch turnover. */
+    private long turnovers;
+    private long turnoverMicros;
+    private long waits;
+    private long waitMicros;
+    private final java.util.TreeMap<Long, long[]> turnoverBySecond = new java.util.TreeMap<>();
     /** Per second of submission (epoch s): {jobs, max submit-to-assign µs}, to see when latency spikes. */
     private final java.util.TreeMap<Long, long[]> assignBySecond = new java.util.TreeMap<>();
 
@@ -263,9 +279,23 @@ public final class FleetSim {
       assigned++;
       coldLoads += cold ? 1 : 0;
       firstSubmit = Math.min(firstSubmit, submittedMicros);
+      firstAssign = Math.min(firstAssign, submittedMicros + wait);
       long[] second = assignBySecond.computeIfAbsent(submittedMicros / 1_000_000, k -> new long[2]);
       second[0]++;
       second[1] = Math.max(second[1], wait);
+    }
+
+    synchronized void idleGap(long micros, long atMicros) {
+      if (micros <= 100_000) {
+        turnovers++;
+        turnoverMicros += micros;
+        long[] second = turnoverBySecond.computeIfAbsent(atMicros / 1_000_000, k -> new long[2]);
+        second[0]++;
+        second[1] += micros;
+      } else {
+        waits++;
+        waitMicros += micros;
+      }
     }
 
     synchronized void finished(long latencyMicros, long at, long runMs, long loadMs) {
@@ -286,8 +316,14 @@ public final class FleetSim {
       busyMs = 0;
       loadMs = 0;
       firstSubmit = Long.MAX_VALUE;
+      firstAssign = Long.MAX_VALUE;
       lastFinish = 0;
       assignBySecond.clear();
+      turnovers = 0;
+      turnoverMicros = 0;
+      waits = 0;
+      waitMicros = 0;
+      turnoverBySecond.clear();
     }
 
     synchronized JsonObject toJson() {
@@ -296,8 +332,20 @@ public final class FleetSim {
       return new JsonObject().put("assigned", assigned).put("finished", finished).put("cold_loads", coldLoads)
           .put("busy_ms", busyMs).put("load_ms", loadMs).put("first_submit_us", firstSubmit == Long.MAX_VALUE ? 0
               : firstSubmit).put("last_finish_us", lastFinish)
+          .put("first_assign_us", firstAssign == Long.MAX_VALUE ? 0 : firstAssign)
           .put("submit_to_assign_us", percentiles(assignLatency)).put("job_latency_us", percentiles(jobLatency))
-          .put("wait_by_user_us", users).put("assign_by_second", assignTimeline());
+          .put("wait_by_user_us", users).put("assign_by_second", assignTimeline())
+          .put("idle_gaps", new JsonObject().put("turnovers", turnovers).put("turnover_ms_total", turnoverMicros / 1000)
+              .put("longer_waits", waits).put("longer_wait_ms_total", waitMicros / 1000)
+              .put("turnover_ms_by_second", turnoverTimeline()));
+    }
+
+    private JsonArray turnoverTimeline() {
+      JsonArray out = new JsonArray();
+      long first = turnoverBySecond.isEmpty() ? 0 : turnoverBySecond.firstKey();
+      turnoverBySecond.forEach((second, v) -> out.add(new JsonArray().add(second - first).add(v[0])
+          .add(v[1] / Math.max(1, v[0]) / 1000.0)));
+      return out;
     }
 
     private JsonArray assignTimeline() {

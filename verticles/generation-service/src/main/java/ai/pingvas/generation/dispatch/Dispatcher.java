@@ -23,6 +23,7 @@ import ai.pingvas.protocol.RouterMessage;
 import ai.pingvas.protocol.RunningJob;
 import ai.pingvas.protocol.UploadSlot;
 import ai.pingvas.protocol.WorkerMessage;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -52,6 +53,8 @@ final class Dispatcher {
   private static final int POSITIONS_PER_USER = 50;
 
   private final Vertx vertx;
+  /** The dispatcher's event loop (it is created in its verticle's start): all its state lives there. */
+  private final Context context;
   private final DispatchSettings settings;
   private final JobStore store;
   private final UploadSigner signer;
@@ -80,6 +83,7 @@ final class Dispatcher {
   private static final int MAX_CLAIMS_IN_FLIGHT = 4;
   private int claiming;
   private boolean rescan;
+  private boolean scheduleRequested;
   private boolean stopping;
   private long retryTimer = -1;
 
@@ -125,6 +129,7 @@ final class Dispatcher {
   Dispatcher(Vertx vertx, DispatchSettings settings, JobStore store, UploadSigner signer, GalleryClient gallery,
       StreamHub hub, PositionBoard board, DispatchMetrics metrics, DispatchPolicy policy) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.settings = settings;
     this.store = store;
     this.signer = signer;
@@ -282,8 +287,24 @@ final class Dispatcher {
 
   // ---- scheduling -------------------------------------------------------------------------
 
-  /** Runs the policy and claims its decisions; one claim round at a time. */
+  /**
+   * Asks for a scheduling round. Requests made while one is pending share it: a round scans the
+   * queue and the fleet, and under load results, events and submissions arrive in bursts that would
+   * otherwise each pay for a scan (measured: dispatch turnovers of ~28 ms under a submission burst).
+   */
   void schedule() {
+    if (scheduleRequested || stopping) {
+      return;
+    }
+    scheduleRequested = true;
+    context.runOnContext(v -> {
+      scheduleRequested = false;
+      runSchedule();
+    });
+  }
+
+  /** Runs the policy and claims its decisions; at most {@code MAX_CLAIMS_IN_FLIGHT} claim rounds at a time. */
+  private void runSchedule() {
     if (stopping) {
       return;
     }
