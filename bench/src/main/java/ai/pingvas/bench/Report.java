@@ -118,7 +118,9 @@ final class Report {
           .append(" A wait p50 |\n|---|---|---|---|---|\n| ").append(f.getValue("b_wait_p50_ms")).append(" ms | ")
           .append(f.getValue("b_wait_p99_ms")).append(" ms | ").append(f.getValue("b_wait_max_ms")).append(" ms | ")
           .append(f.getValue("b_wait_p99_in_job_durations")).append(" | ").append(f.getValue("a_wait_p50_s"))
-          .append(" s |\n\nTarget: ").append(f.getString("target")).append(".\n\n");
+          .append(" s |\n\nB's submissions answered in p50 ").append(f.getValue("b_submit_response_p50_ms"))
+          .append(" ms, p99 ").append(f.getValue("b_submit_response_p99_ms"))
+          .append(" ms (part of its wait). Target: ").append(f.getString("target")).append(".\n\n");
     }
     if (r.containsKey("chaos")) {
       JsonObject c = r.getJsonObject("chaos");
