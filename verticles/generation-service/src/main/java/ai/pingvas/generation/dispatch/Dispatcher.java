@@ -218,22 +218,23 @@ final class Dispatcher {
   /** A job placed at admission was stored (deliver it) or not (free its slot). */
   void placed(String jobId, Claimed claimed) {
     Assignment a = placing.remove(jobId);
-    if (a == null) {
-      if (claimed != null) {
-        // the reservation is gone (this replica is stopping): hand the job back to the queue
-        store.unclaim(List.of(claimed.jobId()), List.of(claimed.attempt()))
-            .onFailure(err -> LOG.warn("unclaim of {} failed (the lease reaper will re-queue it): {}", jobId,
-                err.toString()));
-      }
+    if (a != null && claimed != null) {
+      metrics.placedAtAdmission();
+      deliver(a, claimed);
       return;
     }
-    if (claimed == null) {
+    if (a != null) {
       undo(a);
       schedule();
-      return;
     }
-    metrics.placedAtAdmission();
-    deliver(a, claimed);
+    // Not delivered. An insert reported as failed may still have committed (the connection broke
+    // after the commit): hand such a row back to the queue now rather than leave it dispatched to a
+    // worker that never got it until the execution timeout. A job id that was never stored matches
+    // nothing (a taken idempotency key belongs to another job id).
+    int attempt = claimed != null ? claimed.attempt() : 1;
+    store.unclaim(List.of(jobId), List.of(attempt))
+        .onFailure(err -> LOG.warn("unclaim of {} failed (the execution-timeout reaper will re-queue it if it was "
+            + "stored): {}", jobId, err.toString()));
   }
 
   void release(String userId, int count) {
