@@ -129,13 +129,11 @@ public final class Bench {
         load.openLoop(rate, 10_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
         awaitAssigned(fleet, load.accepted.get(), 60_000);
         fleet.reset();
-        java.nio.file.Files.writeString(logs("latency-" + rate).resolve("router-metrics-before.txt"),
-            BenchEnv.get(router + "/metrics"));
+        saveMetrics(router, logs("latency-" + rate).resolve("router-metrics-before.txt"));
         load.openLoop(rate, 20_000, () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
         JsonObject assign = fleet.stats().getJsonObject("submit_to_assign_us");
         // the router's own timers (HTTP, group commit, claim, signing) for the same window's analysis
-        java.nio.file.Files.writeString(logs("latency-" + rate).resolve("router-metrics.txt"),
-            BenchEnv.get(router + "/metrics"));
+        saveMetrics(router, logs("latency-" + rate).resolve("router-metrics.txt"));
         result.put(rate + "_per_s", new JsonObject().put("jobs", assign.getLong("count"))
             .put("p50_ms", assign.getLong("p50") / 1e3).put("p90_ms", assign.getLong("p90") / 1e3)
             .put("p99_ms", assign.getLong("p99") / 1e3).put("max_ms", assign.getLong("max") / 1e3)
@@ -368,22 +366,31 @@ public final class Bench {
   }
 
   private static void awaitFinished(BenchEnv.Fleet fleet, int jobs, int timeoutSeconds) {
-    long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      if (fleet.stats().getLong("finished") >= jobs) {
-        return;
-      }
-      BenchEnv.sleep(250);
+    if (!awaitStat(fleet, "finished", jobs, timeoutSeconds * 1_000L)) {
+      throw new IllegalStateException("the fleet did not finish " + jobs + " jobs in " + timeoutSeconds + " s");
     }
-    throw new IllegalStateException("the fleet did not finish " + jobs + " jobs in " + timeoutSeconds + " s");
   }
 
   /** Waits until the fleet has been assigned {@code jobs} jobs (or the timeout passed). */
   private static void awaitAssigned(BenchEnv.Fleet fleet, long jobs, long timeoutMs) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    while (fleet.stats().getLong("assigned") < jobs && System.currentTimeMillis() < deadline) {
+    awaitStat(fleet, "assigned", jobs, timeoutMs);
+  }
+
+  /** Polls a counter of the fleet's stats until it reaches {@code atLeast}; false on timeout. */
+  private static boolean awaitStat(BenchEnv.Fleet fleet, String stat, long atLeast, long timeoutMs) {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+    while (System.nanoTime() < deadline) {
+      if (fleet.stats().getLong(stat) >= atLeast) {
+        return true;
+      }
       BenchEnv.sleep(100);
     }
+    return false;
+  }
+
+  /** The router's {@code /metrics} text into a file of the scenario's logs. */
+  private static void saveMetrics(String router, Path file) throws java.io.IOException {
+    java.nio.file.Files.writeString(file, BenchEnv.get(router + "/metrics"));
   }
 
   private static long succeeded(BenchEnv env) {

@@ -334,24 +334,18 @@ public final class FleetSim {
               : firstSubmit).put("last_finish_us", lastFinish)
           .put("first_assign_us", firstAssign == Long.MAX_VALUE ? 0 : firstAssign)
           .put("submit_to_assign_us", percentiles(assignLatency)).put("job_latency_us", percentiles(jobLatency))
-          .put("wait_by_user_us", users).put("assign_by_second", assignTimeline())
+          .put("wait_by_user_us", users).put("assign_by_second", bySecond(assignBySecond, v -> v[1] / 1000))
           .put("idle_gaps", new JsonObject().put("turnovers", turnovers).put("turnover_ms_total", turnoverMicros / 1000)
               .put("longer_waits", waits).put("longer_wait_ms_total", waitMicros / 1000)
-              .put("turnover_ms_by_second", turnoverTimeline()));
+              .put("turnover_ms_by_second", bySecond(turnoverBySecond, v -> v[1] / Math.max(1, v[0]) / 1000.0)));
     }
 
-    private JsonArray turnoverTimeline() {
+    /** Rows of {seconds since the first, count, value}, from a map of epoch second to {count, ...}. */
+    private static JsonArray bySecond(java.util.TreeMap<Long, long[]> seconds,
+        java.util.function.Function<long[], Object> value) {
       JsonArray out = new JsonArray();
-      long first = turnoverBySecond.isEmpty() ? 0 : turnoverBySecond.firstKey();
-      turnoverBySecond.forEach((second, v) -> out.add(new JsonArray().add(second - first).add(v[0])
-          .add(v[1] / Math.max(1, v[0]) / 1000.0)));
-      return out;
-    }
-
-    private JsonArray assignTimeline() {
-      JsonArray out = new JsonArray();
-      long first = assignBySecond.isEmpty() ? 0 : assignBySecond.firstKey();
-      assignBySecond.forEach((second, v) -> out.add(new JsonArray().add(second - first).add(v[0]).add(v[1] / 1000)));
+      long first = seconds.isEmpty() ? 0 : seconds.firstKey();
+      seconds.forEach((second, v) -> out.add(new JsonArray().add(second - first).add(v[0]).add(value.apply(v))));
       return out;
     }
 

@@ -3,6 +3,7 @@ package ai.pingvas.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.pingvas.devstack.DevStack;
+import ai.pingvas.testing.Http;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,7 +38,7 @@ class LiveMetricsIT {
   }
 
   private static void runOneJob(DevStack stack) throws Exception {
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpClient http = Http.client();
     HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/generations"))
         .header("Authorization", "Bearer " + stack.devApiKey()).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"sd-1.5\",\"prompt\":\"metrics\",\"steps\":2,"

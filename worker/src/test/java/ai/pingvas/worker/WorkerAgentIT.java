@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.pingvas.platform.config.ConfigLoader;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.testing.Http;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -48,8 +49,7 @@ class WorkerAgentIT {
     env.putAll(overrides);
     runtime = ServiceRuntime.create(WorkerAgent.NAME, ConfigLoader.load("/worker-defaults.yaml", env), 1);
     WorkerAgent.start(runtime, null).toCompletionStage().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).join();
-    // HTTP/1.1 as probes and Prometheus speak it (the JDK client's h2c upgrade once garbled a response here)
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpClient http = Http.client();
     HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + port + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
     return metrics.body();

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -336,7 +335,7 @@ class AccountsAcrossServicesIT {
 
   private static WebSocket stream(String key, List<JsonObject> events) throws Exception {
     String ws = stack.gatewayUrl().replace("http://", "ws://") + "/v1/stream";
-    WebSocket socket = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().newWebSocketBuilder().header("Authorization", "Bearer " + key)
+    WebSocket socket = Http.client().newWebSocketBuilder().header("Authorization", "Bearer " + key)
         .buildAsync(URI.create(ws), new WebSocket.Listener() {
           private final StringBuilder partial = new StringBuilder();
 

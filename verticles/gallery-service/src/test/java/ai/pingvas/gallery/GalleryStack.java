@@ -8,6 +8,7 @@ import ai.pingvas.embedded.SharedInfra;
 import ai.pingvas.generation.GenerationService;
 import ai.pingvas.platform.config.ConfigLoader;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.testing.Http;
 import ai.pingvas.users.UserService;
 import ai.pingvas.worker.WorkerAgent;
 import io.vertx.core.Future;
@@ -135,7 +136,7 @@ final class GalleryStack implements AutoCloseable {
 
   /** A user signed up with user-service, given the tier (as billing would), with one API key. */
   String createUser(String tier) {
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpClient http = Http.client();
     String users = "http://127.0.0.1:" + usersPort;
     JsonObject signUp = new JsonObject(send(http, HttpRequest.newBuilder(URI.create(users + "/v1/users"))
         .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("email", "g-" + UUID.randomUUID()

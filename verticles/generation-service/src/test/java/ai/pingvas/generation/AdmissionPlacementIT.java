@@ -27,11 +27,9 @@ class AdmissionPlacementIT {
 
   @BeforeAll
   static void start() {
-    harness = new RouterHarness("placement");
-    harness.startRouter().toCompletionStage().toCompletableFuture().join();
     // one worker, one slot, 100 ms per step
-    harness.startWorker("placement-worker", Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"))
-        .toCompletionStage().toCompletableFuture().join();
+    harness = new RouterHarness("placement").startedWithWorker("placement-worker",
+        Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
     api = new ApiClient(harness.baseUrl());
   }
 
@@ -43,7 +41,7 @@ class AdmissionPlacementIT {
   @Test
   void placesOnAFreeWorkerAtAdmissionAndQueuesWhenTheSlotIsTaken() throws Exception {
     String key = harness.createUser("pro");
-    double placedBefore = WorkerFailureIT.metric(harness.baseUrl(), "pingvas_placed_at_admission_total");
+    double placedBefore = api.metric("pingvas_placed_at_admission_total");
     try (EventStream stream = api.stream(key)) {
       String body = "{\"model\": \"sd-1.5\", \"prompt\": \"%s\", \"steps\": 10, \"width\": 64, \"height\": 64}";
       ApiClient.Response first = api.post("/v1/generations", key, body.formatted("first"));
@@ -66,7 +64,7 @@ class AdmissionPlacementIT {
         stream.awaitEvent(e -> id.equals(e.getString("job_id")) && "job.succeeded".equals(e.getString("type")),
             Duration.ofSeconds(20));
       }
-      assertThat(WorkerFailureIT.metric(harness.baseUrl(), "pingvas_placed_at_admission_total"))
+      assertThat(api.metric("pingvas_placed_at_admission_total"))
           .isEqualTo(placedBefore + 1);
 
       List<JsonObject> placed = stream.forJob(firstId).stream().filter(e -> !e.getBoolean("refresh", false)).toList();

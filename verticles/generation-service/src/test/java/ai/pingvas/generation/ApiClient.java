@@ -1,5 +1,6 @@
 package ai.pingvas.generation;
 
+import ai.pingvas.testing.Http;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -16,8 +17,7 @@ import java.util.function.Predicate;
 
 /** A plain HTTP/WebSocket client of the public API, as a user's program would use it. */
 final class ApiClient {
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP = Http.client();
   private final String base;
 
   ApiClient(String base) {
@@ -69,6 +69,17 @@ final class ApiClient {
   Response postBytes(String path, String key, byte[] body) {
     return send(HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body))
         .header("Content-Type", "application/json"), key);
+  }
+
+  /** The sum of a Prometheus metric's series on this service's {@code /metrics}. */
+  double metric(String name) {
+    double total = 0;
+    for (String line : get("/metrics", null).body().split("\n")) {
+      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+        total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return total;
   }
 
   private Response send(HttpRequest.Builder builder, String key) {

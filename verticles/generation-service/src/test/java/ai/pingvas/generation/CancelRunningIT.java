@@ -17,11 +17,9 @@ class CancelRunningIT {
 
   @BeforeAll
   static void start() {
-    harness = new RouterHarness("cancelrunning");
-    harness.startRouter().toCompletionStage().toCompletableFuture().join();
     // one worker, one slot, 100 ms per step
-    harness.startWorker("only-worker", Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"))
-        .toCompletionStage().toCompletableFuture().join();
+    harness = new RouterHarness("cancelrunning").startedWithWorker("only-worker",
+        Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
     api = new ApiClient(harness.baseUrl());
   }
 

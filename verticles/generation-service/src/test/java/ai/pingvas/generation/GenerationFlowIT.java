@@ -23,9 +23,7 @@ class GenerationFlowIT {
 
   @BeforeAll
   static void start() {
-    harness = new RouterHarness("flow");
-    harness.startRouter().toCompletionStage().toCompletableFuture().join();
-    harness.startWorker("flow-worker-1", Map.of()).toCompletionStage().toCompletableFuture().join();
+    harness = new RouterHarness("flow").startedWithWorker("flow-worker-1", Map.of());
     api = new ApiClient(harness.baseUrl());
     key = harness.createUser("pro");
   }

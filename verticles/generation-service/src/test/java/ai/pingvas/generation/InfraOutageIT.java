@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.pingvas.embedded.LocalInfra;
 import ai.pingvas.embedded.SharedInfra;
+import ai.pingvas.testing.Http;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * Uses its own Postgres and Kafka so other test classes are not disturbed.
  */
 class InfraOutageIT {
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private static final HttpClient HTTP = Http.client();
   private static LocalInfra infra;
   private static RouterHarness harness;
   private static ApiClient api;
@@ -40,9 +41,8 @@ class InfraOutageIT {
     infra = LocalInfra.start(new LocalInfra.Options(dir, 0, 0, 0, false, true, true, false, List.of()));
     // objects go to the shared S3: this test only stops Postgres and Kafka
     LocalInfra withS3 = LocalInfra.borrowing(infra.postgres(), infra.kafka(), SharedInfra.get().s3());
-    harness = new RouterHarness("outage", withS3, infra.postgres().createDatabase("outage"));
-    harness.startRouter().toCompletionStage().toCompletableFuture().join();
-    harness.startWorker("outage-worker", Map.of()).toCompletionStage().toCompletableFuture().join();
+    harness = new RouterHarness("outage", withS3, infra.postgres().createDatabase("outage"))
+        .startedWithWorker("outage-worker", Map.of());
     api = new ApiClient(harness.baseUrl());
     key = harness.createUser("studio");
   }

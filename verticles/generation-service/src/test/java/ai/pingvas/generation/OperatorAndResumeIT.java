@@ -20,10 +20,8 @@ class OperatorAndResumeIT {
 
   @BeforeAll
   static void start() {
-    harness = new RouterHarness("operator").with("PINGVAS_RETRY_BACKOFF_BASE", "100ms");
-    harness.startRouter().toCompletionStage().toCompletableFuture().join();
-    harness.startWorker("op-worker", Map.of("PINGVAS_ENGINE_STEP_TIME", "50ms"))
-        .toCompletionStage().toCompletableFuture().join();
+    harness = new RouterHarness("operator").with("PINGVAS_RETRY_BACKOFF_BASE", "100ms")
+        .startedWithWorker("op-worker", Map.of("PINGVAS_ENGINE_STEP_TIME", "50ms"));
     api = new ApiClient(harness.baseUrl());
     admin = harness.createAdmin();
   }

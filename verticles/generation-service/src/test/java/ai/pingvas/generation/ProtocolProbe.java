@@ -2,8 +2,8 @@ package ai.pingvas.generation;
 
 import ai.pingvas.protocol.RouterMessage;
 import ai.pingvas.protocol.WorkerMessage;
+import ai.pingvas.testing.Http;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
@@ -21,7 +21,7 @@ final class ProtocolProbe implements WebSocket.Listener, AutoCloseable {
 
   static ProtocolProbe connect(String routerUrl, String token) {
     ProtocolProbe probe = new ProtocolProbe();
-    probe.socket = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().newWebSocketBuilder().header("Authorization", "Bearer " + token)
+    probe.socket = Http.client().newWebSocketBuilder().header("Authorization", "Bearer " + token)
         .buildAsync(URI.create(routerUrl.replace("http:", "ws:") + "/v1/workers/connect"), probe)
         .orTimeout(10, TimeUnit.SECONDS).join();
     return probe;

@@ -21,9 +21,7 @@ class RetryAndTimeoutIT {
   @BeforeAll
   static void start() {
     retries = new RouterHarness("retries").with("PINGVAS_RETRY_BACKOFF_BASE", "100ms")
-        .with("PINGVAS_RETRY_MAX_ATTEMPTS", "3");
-    retries.startRouter().toCompletionStage().toCompletableFuture().join();
-    retries.startWorker("retry-worker", Map.of()).toCompletionStage().toCompletableFuture().join();
+        .with("PINGVAS_RETRY_MAX_ATTEMPTS", "3").startedWithWorker("retry-worker", Map.of());
     retryApi = new ApiClient(retries.baseUrl());
 
     idle = new RouterHarness("queuettl").with("PINGVAS_QUEUE_TTL", "2s");

@@ -97,6 +97,13 @@ final class RouterHarness implements AutoCloseable {
     return GenerationService.start(router);
   }
 
+  /** Starts the router and one procedural worker (its settings overridden by {@code workerEnv}); waits for both. */
+  RouterHarness startedWithWorker(String workerId, Map<String, String> workerEnv) {
+    startRouter().toCompletionStage().toCompletableFuture().join();
+    startWorker(workerId, workerEnv).toCompletionStage().toCompletableFuture().join();
+    return this;
+  }
+
   /** Starts a procedural worker connected to this router. */
   Future<RouterLinkVerticle> startWorker(String workerId, Map<String, String> overrides) {
     Map<String, String> workerEnv = new HashMap<>();

@@ -8,10 +8,6 @@ import ai.pingvas.protocol.RouterMessage;
 import ai.pingvas.protocol.RunningJob;
 import ai.pingvas.protocol.WorkerMessage;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,7 +103,8 @@ class WorkerFailureIT {
     silent.close();
 
     // the silent worker comes back and reports attempt 1 as if nothing happened
-    double fencedBefore = metric(router.url(), "pingvas_results_fenced_total");
+    ApiClient routerApi = new ApiClient(router.url());
+    double fencedBefore = routerApi.metric("pingvas_results_fenced_total");
     try (ProtocolProbe late = ProtocolProbe.connect(router.url(), Cluster.WORKER_TOKEN)) {
       late.send(new WorkerMessage.Hello(1, "silent", "probe", 1000, 1000, 1, List.of("sd-1.5"), "probe",
           List.of(new RunningJob(job, 1))));
@@ -117,11 +114,11 @@ class WorkerFailureIT {
       late.send(new WorkerMessage.Result(job, 1, List.of(new ImageOutput(0, assign.upload().get(0).key(), 64, 64,
           assign.job().seed(), 100, "00")), 0, 1));
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (metric(router.url(), "pingvas_results_fenced_total") <= fencedBefore && System.nanoTime() < deadline) {
+      while (routerApi.metric("pingvas_results_fenced_total") <= fencedBefore && System.nanoTime() < deadline) {
         Thread.sleep(100);
       }
     }
-    assertThat(metric(router.url(), "pingvas_results_fenced_total")).isGreaterThan(fencedBefore);
+    assertThat(routerApi.metric("pingvas_results_fenced_total")).isGreaterThan(fencedBefore);
     JsonObject after = api.get("/v1/generations/" + job, key).json();
     assertThat(after.getString("status")).isEqualTo("succeeded");
     assertThat(after.getInteger("attempt")).isEqualTo(2);
@@ -164,17 +161,5 @@ class WorkerFailureIT {
       assertThat(ofJob).extracting(Cluster.Execution::attempt).containsExactlyInAnyOrder(1, 2);
       assertThat(ofJob.get(0).overlaps(ofJob.get(1))).as("attempts ran at the same time: %s", ofJob).isFalse();
     }
-  }
-
-  static double metric(String baseUrl, String name) throws Exception {
-    String text = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(URI.create(baseUrl + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    double total = 0;
-    for (String line : text.split("\n")) {
-      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
-        total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    return total;
   }
 }

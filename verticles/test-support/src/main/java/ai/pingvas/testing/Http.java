@@ -15,9 +15,18 @@ import java.time.Duration;
  * JSON bodies, no redirects followed (tests look at the 302s themselves).
  */
 public final class Http {
-  private static final HttpClient CLIENT = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient CLIENT = client();
   private final String base;
+
+  /**
+   * The JDK client tests should use: HTTP/1.1, as probes and Prometheus speak it (the JDK's default
+   * h2c upgrade against Vert.x once garbled a response), no redirects followed, 5 s to connect.
+   * Also the client to open WebSockets with.
+   */
+  public static HttpClient client() {
+    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(Duration.ofSeconds(5)).build();
+  }
 
   public Http(String base) {
     this.base = base;

@@ -198,19 +198,13 @@ final class Dispatcher {
     }
     long now = System.currentTimeMillis();
     queue.add(job, now);
-    Assignment mine = null;
-    for (Assignment a : policy.decide(queue, fleet, now)) {
-      if (a.job().jobId().equals(job.jobId())) {
-        mine = a;
-      } else {
-        undo(a);
-        queue.add(a.job(), now);
-      }
-    }
-    if (mine == null) {
+    // the queue held nothing else (delayed retries included), so a decision can only be this job's
+    List<Assignment> decided = policy.decide(queue, fleet, now);
+    if (decided.isEmpty()) {
       queue.remove(job.jobId());
       return null;
     }
+    Assignment mine = decided.get(0);
     placing.put(job.jobId(), mine);
     return mine;
   }

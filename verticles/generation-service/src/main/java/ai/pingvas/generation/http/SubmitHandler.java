@@ -172,12 +172,10 @@ final class SubmitHandler implements Handler<RoutingContext> {
     }
   }
 
-  /** The job as the dispatcher would queue it, for a placement at admission. */
+  /** The job as the dispatcher would queue it now, for a placement at admission. */
   private static QueuedJob candidate(NewJob job) {
-    JobParams p = job.params();
     long now = System.currentTimeMillis();
-    return new QueuedJob(job.id(), job.userId(), job.tier(), p.model(), p.loras().stream().map(LoraRef::name).toList(),
-        p.priority(), now, 0, p.steps(), p.count(), now);
+    return queued(job.id(), job.userId(), job.tier(), job.params(), now, now);
   }
 
   private Future<PositionBoard.Place> locate(Job job) {
@@ -190,10 +188,14 @@ final class SubmitHandler implements Handler<RoutingContext> {
   }
 
   static QueuedJob queued(Job job) {
-    JobParams p = job.params();
-    return new QueuedJob(job.id(), job.userId(), job.tier(), p.model(),
-        p.loras().stream().map(LoraRef::name).toList(), p.priority(), job.queuedAt().toEpochMilli(), 0,
-        p.steps(), p.count(), job.createdAt().toEpochMilli());
+    return queued(job.id(), job.userId(), job.tier(), job.params(), job.queuedAt().toEpochMilli(),
+        job.createdAt().toEpochMilli());
+  }
+
+  private static QueuedJob queued(String id, String userId, String tier, JobParams p, long queuedAtMs,
+      long createdAtMs) {
+    return new QueuedJob(id, userId, tier, p.model(), p.loras().stream().map(LoraRef::name).toList(), p.priority(),
+        queuedAtMs, 0, p.steps(), p.count(), createdAtMs);
   }
 
   /** Fills the defaults the schema documents and picks a seed when none was given. */
