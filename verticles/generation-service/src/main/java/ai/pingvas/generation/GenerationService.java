@@ -35,6 +35,8 @@ import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * generation-service: the job router. Wires Postgres, Kafka, S3 presigning and the verticles:
@@ -42,6 +44,7 @@ import java.util.List;
  * it is undeployed first on shutdown and stops accepting before the rest stops).
  */
 public final class GenerationService {
+  private static final Logger LOG = LoggerFactory.getLogger(GenerationService.class);
   public static final String NAME = "generation-service";
   public static final ServiceMain.Descriptor DESCRIPTOR =
       new ServiceMain.Descriptor(NAME, "/generation-defaults.yaml", "db/generation");
@@ -67,6 +70,9 @@ public final class GenerationService {
           Pool pool = foundation.pool();
           Contracts.Loaded loaded = foundation.contract();
           KafkaProducer<String, String> producer = KafkaProducer.create(vertx, kafka.producer());
+          // every send handles its own failure (outbox rows wait, worker state is sent again); without
+          // a handler the client would also log each one as an "Unhandled exception" ERROR
+          producer.exceptionHandler(err -> LOG.debug("kafka send failed: {}", err.toString()));
           runtime.onClose(producer::close);
 
           PgJobStore store = new PgJobStore(pool);

@@ -3,7 +3,6 @@ package ai.pingvas.generation.events;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,34 +11,44 @@ import java.util.Map;
  * The recent events of every job (this replica sees all of them on the shared topic), so a client
  * that reconnects can resume from the last seq it saw without losing events. Bounded per job and in
  * jobs; a client whose gap is no longer covered gets a snapshot of the job instead.
+ *
+ * <p>Events are kept as the JSON text they arrived in (about 300 bytes each) and parsed only for a
+ * resume, which is rare: tens of thousands of parsed {@code JsonObject}s were most of the router's
+ * live heap and kept its collector busy under load.
  */
 public final class EventBuffer {
-  private static final int PER_JOB = 64;
+  static final int PER_JOB = 64;
   private final int maxJobs;
-  private final Map<String, Deque<JsonObject>> byJob;
+  private final Map<String, Recent> byJob;
+
+  private record Event(int seq, String json) {
+  }
+
+  /** One job's owner and its latest events, oldest first. */
+  private record Recent(String userId, ArrayDeque<Event> events) {
+  }
 
   public EventBuffer(int maxJobs) {
     this.maxJobs = maxJobs;
     this.byJob = new LinkedHashMap<>(1024, 0.75f, false) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Deque<JsonObject>> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<String, Recent> eldest) {
         return size() > EventBuffer.this.maxJobs;
       }
     };
   }
 
-  /** Records an event (duplicates of a seq, as a re-published outbox row, are ignored). */
-  public synchronized void add(JsonObject event) {
-    String jobId = event.getString("job_id");
-    Integer seq = event.getInteger("seq");
-    if (jobId == null || seq == null) {
+  /**
+   * Records an event given as its JSON text with the fields already read from it (duplicates of a
+   * seq, as a re-published outbox row, are ignored).
+   */
+  public synchronized void add(String jobId, String userId, int seq, String json) {
+    Recent recent = byJob.computeIfAbsent(jobId, id -> new Recent(userId, new ArrayDeque<>(4)));
+    ArrayDeque<Event> events = recent.events();
+    if (!events.isEmpty() && events.peekLast().seq() >= seq) {
       return;
     }
-    Deque<JsonObject> events = byJob.computeIfAbsent(jobId, id -> new ArrayDeque<>());
-    if (!events.isEmpty() && events.peekLast().getInteger("seq") >= seq) {
-      return;
-    }
-    events.addLast(event);
+    events.addLast(new Event(seq, json));
     while (events.size() > PER_JOB) {
       events.pollFirst();
     }
@@ -50,17 +59,17 @@ public final class EventBuffer {
    * without a gap (unknown job, another user's job, or events already evicted).
    */
   public synchronized List<JsonObject> after(String jobId, String userId, int seq) {
-    Deque<JsonObject> events = byJob.get(jobId);
-    if (events == null || events.isEmpty() || !userId.equals(events.peekFirst().getString("user_id"))) {
+    Recent recent = byJob.get(jobId);
+    if (recent == null || recent.events().isEmpty() || !userId.equals(recent.userId())) {
       return null;
     }
-    if (events.peekFirst().getInteger("seq") > seq + 1) {
+    if (recent.events().peekFirst().seq() > seq + 1) {
       return null;
     }
     List<JsonObject> out = new ArrayList<>();
-    for (JsonObject event : events) {
-      if (event.getInteger("seq") > seq) {
-        out.add(event);
+    for (Event event : recent.events()) {
+      if (event.seq() > seq) {
+        out.add(new JsonObject(event.json()));
       }
     }
     return out;

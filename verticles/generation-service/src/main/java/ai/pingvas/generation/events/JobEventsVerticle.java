@@ -73,8 +73,11 @@ public final class JobEventsVerticle extends VerticleBase {
     if (changesQueue(event.getString("type"))) {
       vertx.eventBus().send(DispatcherVerticle.EVENT, event);
     }
-    buffer.add(event);
     String userId = event.getString("user_id");
+    String jobId = event.getString("job_id");
+    if (jobId != null && userId != null && event.getValue("seq") instanceof Number seq) {
+      buffer.add(jobId, userId, seq.intValue(), record.value());
+    }
     if (userId != null && hub.connected(userId)) {
       JsonObject view = event.copy();
       view.remove("user_id");

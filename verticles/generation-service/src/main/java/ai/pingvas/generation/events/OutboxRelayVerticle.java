@@ -3,11 +3,12 @@ package ai.pingvas.generation.events;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.producer.KafkaProducer;
-import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
@@ -17,6 +18,11 @@ import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,7 +127,7 @@ public final class OutboxRelayVerticle extends VerticleBase {
           if (rows.size() == 0) {
             return Future.succeededFuture(0);
           }
-          List<Future<?>> sends = new ArrayList<>(rows.size());
+          List<ProducerRecord<String, String>> records = new ArrayList<>(rows.size());
           List<Long> ids = new ArrayList<>(rows.size());
           List<OffsetDateTime> committed = new ArrayList<>(rows.size());
           for (Row row : rows) {
@@ -133,9 +139,9 @@ public final class OutboxRelayVerticle extends VerticleBase {
                 .put("type", row.getString("type")).put("job_id", jobId)
                 .put("user_id", row.getUUID("user_id").toString()).put("seq", row.getInteger("seq"))
                 .put("ts", row.getOffsetDateTime("created_at").toInstant().toString());
-            sends.add(producer.send(KafkaProducerRecord.create(topic, jobId, event.encode())));
+            records.add(new ProducerRecord<>(topic, jobId, event.encode()));
           }
-          return Future.all(sends)
+          return sendAll(records)
               .compose(done -> pool.preparedQuery("DELETE FROM outbox WHERE id = ANY($1)")
                   .execute(Tuple.of(ids.toArray(Long[]::new))))
               .map(deleted -> {
@@ -146,6 +152,49 @@ public final class OutboxRelayVerticle extends VerticleBase {
                 return ids.size();
               });
         });
+  }
+
+  /**
+   * Hands the whole batch to the producer in one blocking task (a send blocks while the broker's
+   * metadata is unknown, so not on the event loop) instead of one task per record; completes on
+   * this verticle's context once the broker acknowledged every record, or failed with the first
+   * error. Records keep their order: one thread sends them, and the producer is idempotent.
+   */
+  private Future<Void> sendAll(List<ProducerRecord<String, String>> records) {
+    Context context = vertx.getOrCreateContext();
+    Promise<Void> acked = Promise.promise();
+    AtomicInteger left = new AtomicInteger(records.size());
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Callback callback = (metadata, err) -> {
+      if (err != null) {
+        failure.compareAndSet(null, err);
+      }
+      if (left.decrementAndGet() == 0) {
+        context.runOnContext(v -> {
+          if (failure.get() == null) {
+            acked.complete();
+          } else {
+            acked.fail(failure.get());
+          }
+        });
+      }
+    };
+    Producer<String, String> nativeProducer = producer.unwrap();
+    vertx.executeBlocking(() -> {
+      for (int i = 0; i < records.size(); i++) {
+        try {
+          nativeProducer.send(records.get(i), callback);
+        } catch (RuntimeException e) {
+          // not handed over (e.g. no metadata within max.block.ms): count it and the rest as failed
+          for (int rest = i; rest < records.size(); rest++) {
+            callback.onCompletion(null, e);
+          }
+          break;
+        }
+      }
+      return null;
+    }).onFailure(acked::tryFail);
+    return acked.future();
   }
 
   private void dropLock() {

@@ -112,6 +112,15 @@ public final class Config {
     };
   }
 
+  /** A string that must be one of {@code allowed} (compared without case; returned in lower case). */
+  public String oneOf(String key, List<String> allowed) {
+    String text = String.valueOf(require(key)).trim().toLowerCase(Locale.ROOT);
+    if (!allowed.contains(text)) {
+      throw new ConfigException(key + " must be one of " + allowed + ", got '" + require(key) + "'");
+    }
+    return text;
+  }
+
   /** A duration written as {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h} or {@code 1d}. */
   public Duration duration(String key) {
     return Durations.parse(key, String.valueOf(require(key)));

@@ -17,17 +17,20 @@ public final class KafkaSettings {
   private final String clientId;
   private final int partitions;
   private final short replication;
+  private final String compression;
 
-  private KafkaSettings(String bootstrap, String clientId, int partitions, short replication) {
+  private KafkaSettings(String bootstrap, String clientId, int partitions, short replication, String compression) {
     this.bootstrap = bootstrap;
     this.clientId = clientId;
     this.partitions = partitions;
     this.replication = replication;
+    this.compression = compression;
   }
 
   public static KafkaSettings fromConfig(Config config, String clientId) {
     return new KafkaSettings(config.string("kafka.bootstrap"), clientId,
-        config.integer("kafka.partitions"), (short) config.integer("kafka.replication"));
+        config.integer("kafka.partitions"), (short) config.integer("kafka.replication"),
+        config.oneOf("kafka.compression", List.of("none", "lz4", "zstd", "snappy", "gzip")));
   }
 
   public String bootstrap() {
@@ -46,7 +49,7 @@ public final class KafkaSettings {
     config.put("max.in.flight.requests.per.connection", "5");
     config.put("linger.ms", "1");
     config.put("batch.size", "65536");
-    config.put("compression.type", "lz4");
+    config.put("compression.type", compression);
     config.put("delivery.timeout.ms", "30000");
     config.put("request.timeout.ms", "10000");
     config.put("max.block.ms", "5000");

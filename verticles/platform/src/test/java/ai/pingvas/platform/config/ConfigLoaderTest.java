@@ -53,6 +53,15 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void acceptsOnlyTheNamedChoices() {
+    Config config = Config.of(Map.of("kafka.compression", " LZ4 ", "kafka.other", "brotli"));
+    assertThat(config.oneOf("kafka.compression", List.of("none", "lz4"))).isEqualTo("lz4");
+    assertThatThrownBy(() -> config.oneOf("kafka.other", List.of("none", "lz4")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("kafka.other must be one of [none, lz4]")
+        .hasMessageContaining("brotli");
+  }
+
+  @Test
   void hidesSecretsWhenPrinted() {
     Config config = Config.of(Map.of("pg.password", "hunter2", "storage.secret-key", "s3cr3t", "http.port", 8080));
     assertThat(config.toString()).doesNotContain("hunter2").doesNotContain("s3cr3t").contains("8080");
