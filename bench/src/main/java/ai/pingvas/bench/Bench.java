@@ -169,6 +169,9 @@ public final class Bench {
     result.put("ideal_makespan_s", round(ideal));
     for (String policy : System.getenv().getOrDefault("PINGVAS_BENCH_FLEET_POLICIES", "affinity,least-loaded,round-robin")
         .split(",")) {
+      if (policy.isBlank()) {
+        continue;
+      }
       result.put(policy, fleetRun(policy, false, gpus, jobs, loadMs, stepMs, steps, models, ideal));
     }
     if (result.containsKey("affinity") && result.containsKey("least-loaded")) {
@@ -202,7 +205,8 @@ public final class Bench {
       if (prequeued) {
         fleet = env.fleet("fleet", List.of(router), gpus, fleetConfig);
       }
-      awaitFinished(fleet, jobs, 600);
+      // wait for what was accepted: a submission that failed must show in the report, not hang the run
+      awaitFinished(fleet, (int) load.accepted.get(), 600);
       JsonObject stats = fleet.stats();
       long start = prequeued ? stats.getLong("first_assign_us") : stats.getLong("first_submit_us");
       double makespan = (stats.getLong("last_finish_us") - start) / 1e6;
@@ -218,7 +222,8 @@ public final class Bench {
           .put("turnover_ms_avg", round(gaps.getLong("turnover_ms_total") / (double) Math.max(1, gaps.getLong("turnovers"))))
           .put("longer_waits", gaps.getLong("longer_waits")).put("longer_wait_s_total",
               round(gaps.getLong("longer_wait_ms_total") / 1000.0))
-          .put("turnover_ms_by_second", gaps.getJsonArray("turnover_ms_by_second"));
+          .put("turnover_ms_by_second", gaps.getJsonArray("turnover_ms_by_second"))
+          .put("non_202", load.rejected.get() + load.errors.get());
     }
   }
 

@@ -97,7 +97,8 @@ final class Report {
         JsonObject p = f.getJsonObject(policy);
         if (p != null) {
           md.append("| ").append(policy.equals("affinity_prequeued") ? "affinity, jobs queued before the fleet connects"
-                  : policy).append(" | ").append(p.getValue("makespan_s")).append(" s | ")
+                  : policy).append(p.getLong("non_202", 0L) > 0 ? " (" + p.getLong("non_202") + " submissions not accepted)"
+                  : "").append(" | ").append(p.getValue("makespan_s")).append(" s | ")
               .append(p.getValue("makespan_over_ideal")).append(" | ").append(p.getValue("gpu_busy_fraction"))
               .append(" | ").append(p.getValue("model_loads")).append(" | ").append(p.getValue("job_latency_p50_s"))
               .append(" s | ").append(p.getValue("job_latency_p99_s")).append(" s | ")

@@ -1,6 +1,7 @@
 package ai.pingvas.generation.models;
 
 import ai.pingvas.generation.models.ModelRules.Entry;
+import ai.pingvas.platform.async.Contexts;
 import ai.pingvas.platform.auth.InternalAuth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -70,7 +71,7 @@ public final class ModelCatalog {
   /** Fetches the registry now (joining a fetch in progress); fails if model-service does not answer. */
   public synchronized Future<Snapshot> refresh() {
     if (inflight != null) {
-      return inflight;
+      return Contexts.onCaller(inflight);
     }
     lastAttemptMs = System.currentTimeMillis();
     Future<Snapshot> fetch = client.getAbs(url).putHeader(InternalAuth.HEADER, internalToken == null ? "" : internalToken)
@@ -99,7 +100,7 @@ public final class ModelCatalog {
         warn(ar.cause());
       }
     });
-    return fetch;
+    return Contexts.onCaller(fetch);
   }
 
   /**
@@ -109,7 +110,7 @@ public final class ModelCatalog {
    */
   public synchronized Future<Snapshot> refreshOnMiss() {
     if (inflight != null) {
-      return inflight;
+      return Contexts.onCaller(inflight);
     }
     long wait = lastAttemptMs + missRefreshMinMs - System.currentTimeMillis();
     if (wait <= 0) {
@@ -123,7 +124,7 @@ public final class ModelCatalog {
         return refresh();
       });
     }
-    return scheduled;
+    return Contexts.onCaller(scheduled);
   }
 
   private void warn(Throwable cause) {

@@ -1,5 +1,6 @@
 package ai.pingvas.platform.auth;
 
+import ai.pingvas.platform.async.Contexts;
 import ai.pingvas.platform.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -143,7 +144,7 @@ public final class JwtAuthenticator implements Authenticator {
   /** Refetches the key set unless it was fetched less than a second ago; concurrent callers share one fetch. */
   private synchronized Future<Keys> refetch(Keys seen) {
     if (fetching != null) {
-      return fetching;
+      return Contexts.onCaller(fetching);
     }
     if (seen.verifier() != null && System.nanoTime() - seen.fetchedAt() < MIN_REFETCH_NANOS) {
       return Future.succeededFuture(seen);
@@ -168,7 +169,7 @@ public final class JwtAuthenticator implements Authenticator {
         fetching = null;
       }
     });
-    return fetch;
+    return Contexts.onCaller(fetch);
   }
 
   private static List<String> audiences(JsonObject claims) {

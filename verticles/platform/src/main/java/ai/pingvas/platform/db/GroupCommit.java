@@ -1,8 +1,11 @@
 package ai.pingvas.platform.db;
 
+import ai.pingvas.platform.async.Contexts;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -24,6 +27,8 @@ public final class GroupCommit<I, O> {
   private final List<I> waiting = new ArrayList<>();
   private final List<Promise<O>> promises = new ArrayList<>();
   private int inFlight;
+  /** The event loop that owns the batch lists (the one that built this), if any. */
+  private final Context owner = Vertx.currentContext();
 
   public GroupCommit(Function<List<I>, Future<List<O>>> writer, int maxBatch, int maxInFlight,
       DistributionSummary batchSizes) {
@@ -33,7 +38,17 @@ public final class GroupCommit<I, O> {
     this.batchSizes = batchSizes;
   }
 
+  /**
+   * Queues an item for the next batch. Called from another thread than the owner's, the item is
+   * handed to the owner's event loop (the lists are not thread-safe) and the outcome comes back on
+   * the caller's.
+   */
   public Future<O> submit(I item) {
+    if (owner != null && Vertx.currentContext() != owner) {
+      Promise<O> relayed = Promise.promise();
+      owner.runOnContext(v -> submit(item).onComplete(relayed));
+      return Contexts.onCaller(relayed.future());
+    }
     Promise<O> promise = Promise.promise();
     waiting.add(item);
     promises.add(promise);

@@ -1,5 +1,6 @@
 package ai.pingvas.platform.tiers;
 
+import ai.pingvas.platform.async.Contexts;
 import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.http.ApiException;
@@ -57,7 +58,7 @@ public final class TierCatalog {
 
   private synchronized Future<Map<String, TierLimits>> fetch() {
     if (fetching != null) {
-      return fetching;
+      return Contexts.onCaller(fetching);
     }
     Map<String, TierLimits> known = limits;
     Future<Map<String, TierLimits>> f = client.getAbs(url).putHeader(InternalAuth.HEADER, internalToken)
@@ -85,6 +86,6 @@ public final class TierCatalog {
         fetching = null;
       }
     });
-    return f;
+    return Contexts.onCaller(f);
   }
 }
