@@ -2,6 +2,7 @@ package ai.pingvas.worker;
 
 import ai.pingvas.platform.config.ConfigException;
 import ai.pingvas.platform.http.OpsRoutes;
+import ai.pingvas.platform.http.ServerOptions;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import ai.pingvas.worker.engine.Engine;
@@ -68,7 +69,7 @@ public final class WorkerAgent {
     runtime.probes().startRefreshing(1_000);
     Router router = OpsRoutes.mount(Router.router(vertx), runtime);
     OpsRoutes.notFound(router);
-    return vertx.createHttpServer().requestHandler(router)
+    return vertx.createHttpServer(ServerOptions.defaults()).requestHandler(router)
         .listen(runtime.config().integer("http.port"), runtime.config().string("http.host"))
         .compose(server -> {
           runtime.onClose(server::close);

@@ -1,5 +1,6 @@
 package ai.pingvas.devstack;
 
+import ai.pingvas.platform.http.ServerOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -43,7 +44,7 @@ final class Gateway {
       router.route(prefix.equals("/") || prefix.endsWith("*") ? prefix : prefix + "*").handler(ProxyHandler.create(proxy, target,
           "127.0.0.1"));
     });
-    server = vertx.createHttpServer();
+    server = vertx.createHttpServer(ServerOptions.defaults());
     return server.requestHandler(router).listen(port, "0.0.0.0");
   }
 

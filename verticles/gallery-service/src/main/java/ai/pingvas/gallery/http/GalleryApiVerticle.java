@@ -7,6 +7,7 @@ import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
+import ai.pingvas.platform.http.ServerOptions;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import ai.pingvas.platform.tiers.TierCatalog;
 import io.vertx.core.Future;
@@ -65,7 +66,7 @@ public final class GalleryApiVerticle extends VerticleBase {
     router.route("/*").subRouter(api.createRouter());
     OpsRoutes.notFound(router);
 
-    server = vertx.createHttpServer();
+    server = vertx.createHttpServer(ServerOptions.defaults());
     return server.requestHandler(router).listen(config.integer("http.port"), config.string("http.host"));
   }
 

@@ -12,13 +12,13 @@ import ai.pingvas.platform.http.ApiException;
 import ai.pingvas.platform.http.BodyValidation;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
+import ai.pingvas.platform.http.ServerOptions;
 import ai.pingvas.platform.http.StudioRoutes;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
@@ -94,7 +94,7 @@ public final class GenerationApiVerticle extends VerticleBase {
     router.route("/*").subRouter(api.createRouter());
     OpsRoutes.notFound(router);
 
-    server = vertx.createHttpServer(new HttpServerOptions()
+    server = vertx.createHttpServer(ServerOptions.defaults()
         .setMaxWebSocketMessageSize(1024 * 1024).setMaxWebSocketFrameSize(256 * 1024)
         .setIdleTimeout(0).setCompressionSupported(true));
     // WebSockets are authenticated during the handshake, before the upgrade is accepted.

@@ -6,6 +6,7 @@ import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
+import ai.pingvas.platform.http.ServerOptions;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -57,7 +58,7 @@ public final class ModelApiVerticle extends VerticleBase {
     router.route("/*").subRouter(api.createRouter());
     OpsRoutes.notFound(router);
 
-    server = vertx.createHttpServer();
+    server = vertx.createHttpServer(ServerOptions.defaults());
     return server.requestHandler(router).listen(config.integer("http.port"), config.string("http.host"));
   }
 

@@ -8,6 +8,7 @@ import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
+import ai.pingvas.platform.http.ServerOptions;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -69,7 +70,7 @@ public final class BillingApiVerticle extends VerticleBase {
     router.route("/*").subRouter(api.createRouter());
     OpsRoutes.notFound(router);
 
-    server = vertx.createHttpServer();
+    server = vertx.createHttpServer(ServerOptions.defaults());
     return server.requestHandler(router).listen(config.integer("http.port"), config.string("http.host"));
   }
 

@@ -5,6 +5,7 @@ import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
+import ai.pingvas.platform.http.ServerOptions;
 import ai.pingvas.platform.launch.ServiceRuntime;
 import ai.pingvas.users.UserSettings;
 import ai.pingvas.users.domain.PasswordHasher;
@@ -96,7 +97,7 @@ public final class UserApiVerticle extends VerticleBase {
     router.route("/*").subRouter(api.createRouter());
     OpsRoutes.notFound(router);
 
-    server = vertx.createHttpServer();
+    server = vertx.createHttpServer(ServerOptions.defaults());
     return server.requestHandler(router).listen(config.integer("http.port"), config.string("http.host"));
   }
 
