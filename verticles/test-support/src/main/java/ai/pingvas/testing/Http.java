@@ -19,8 +19,8 @@ public final class Http {
   private final String base;
 
   /**
-   * The JDK client tests should use: HTTP/1.1, as probes and Prometheus speak it (the JDK's default
-   * h2c upgrade against Vert.x once garbled a response), no redirects followed, 5 s to connect.
+   * The JDK client tests should use: HTTP/1.1, as probes and Prometheus speak it (our servers refuse
+   * the h2c upgrade anyway, see ServerOptions), no redirects followed, 5 s to connect.
    * Also the client to open WebSockets with.
    */
   public static HttpClient client() {

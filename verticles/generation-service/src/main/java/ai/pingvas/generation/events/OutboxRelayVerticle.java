@@ -3,7 +3,6 @@ package ai.pingvas.generation.events;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -161,7 +160,6 @@ public final class OutboxRelayVerticle extends VerticleBase {
    * error. Records keep their order: one thread sends them, and the producer is idempotent.
    */
   private Future<Void> sendAll(List<ProducerRecord<String, String>> records) {
-    Context context = vertx.getOrCreateContext();
     Promise<Void> acked = Promise.promise();
     AtomicInteger left = new AtomicInteger(records.size());
     AtomicReference<Throwable> failure = new AtomicReference<>();

@@ -2,6 +2,7 @@ package ai.pingvas.generation.models;
 
 import ai.pingvas.generation.models.ModelRules.Entry;
 import ai.pingvas.platform.async.Contexts;
+import ai.pingvas.platform.async.SingleFlight;
 import ai.pingvas.platform.auth.InternalAuth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -35,9 +36,9 @@ public final class ModelCatalog {
   private final long timeoutMs;
   private final long missRefreshMinMs;
   private volatile Snapshot snapshot;
-  private Future<Snapshot> inflight;
+  private final SingleFlight<Snapshot> fetching = new SingleFlight<>();
   private Future<Snapshot> scheduled;
-  private long lastAttemptMs;
+  private volatile long lastAttemptMs;
   private long lastWarnMs;
   private volatile long lastFailureMs;
   private long timer = -1;
@@ -69,12 +70,13 @@ public final class ModelCatalog {
   }
 
   /** Fetches the registry now (joining a fetch in progress); fails if model-service does not answer. */
-  public synchronized Future<Snapshot> refresh() {
-    if (inflight != null) {
-      return Contexts.onCaller(inflight);
-    }
+  public Future<Snapshot> refresh() {
+    return fetching.join(this::fetch);
+  }
+
+  private Future<Snapshot> fetch() {
     lastAttemptMs = System.currentTimeMillis();
-    Future<Snapshot> fetch = client.getAbs(url).putHeader(InternalAuth.HEADER, internalToken == null ? "" : internalToken)
+    return client.getAbs(url).putHeader(InternalAuth.HEADER, internalToken == null ? "" : internalToken)
         .timeout(timeoutMs).send().compose(response -> {
           if (response.statusCode() != 200) {
             return Future.failedFuture("model-service answered " + response.statusCode());
@@ -89,18 +91,10 @@ public final class ModelCatalog {
           Snapshot fresh = new Snapshot(Map.copyOf(models), System.currentTimeMillis());
           snapshot = fresh;
           return Future.succeededFuture(fresh);
+        }).onFailure(err -> {
+          lastFailureMs = System.currentTimeMillis();
+          warn(err);
         });
-    inflight = fetch;
-    fetch.onComplete(ar -> {
-      synchronized (this) {
-        inflight = null;
-      }
-      if (ar.failed()) {
-        lastFailureMs = System.currentTimeMillis();
-        warn(ar.cause());
-      }
-    });
-    return Contexts.onCaller(fetch);
   }
 
   /**
@@ -109,8 +103,9 @@ public final class ModelCatalog {
    * next fetch rather than being judged on a copy older than itself.
    */
   public synchronized Future<Snapshot> refreshOnMiss() {
-    if (inflight != null) {
-      return Contexts.onCaller(inflight);
+    Future<Snapshot> joined = fetching.inProgress();
+    if (joined != null) {
+      return joined;
     }
     long wait = lastAttemptMs + missRefreshMinMs - System.currentTimeMillis();
     if (wait <= 0) {

@@ -1,6 +1,6 @@
 package ai.pingvas.platform.auth;
 
-import ai.pingvas.platform.async.Contexts;
+import ai.pingvas.platform.async.SingleFlight;
 import ai.pingvas.platform.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -46,7 +46,7 @@ public final class JwtAuthenticator implements Authenticator {
   private final String audience;
   private final long refreshNanos;
   private volatile Keys keys = new Keys(Set.of(), null, 0);
-  private Future<Keys> fetching;
+  private final SingleFlight<Keys> fetching = new SingleFlight<>();
   private final AtomicLong signatureChecks = new AtomicLong();
   private final Map<String, Verified> verified = new LinkedHashMap<>(256, 0.75f, true) {
     @Override
@@ -142,14 +142,15 @@ public final class JwtAuthenticator implements Authenticator {
   }
 
   /** Refetches the key set unless it was fetched less than a second ago; concurrent callers share one fetch. */
-  private synchronized Future<Keys> refetch(Keys seen) {
-    if (fetching != null) {
-      return Contexts.onCaller(fetching);
+  private Future<Keys> refetch(Keys seen) {
+    Future<Keys> joined = fetching.inProgress();
+    if (joined != null) {
+      return joined;
     }
     if (seen.verifier() != null && System.nanoTime() - seen.fetchedAt() < MIN_REFETCH_NANOS) {
       return Future.succeededFuture(seen);
     }
-    Future<Keys> fetch = source.keys().map(jwks -> {
+    return fetching.join(() -> source.keys().map(jwks -> {
       JWTOptions checks = new JWTOptions().setIssuer(issuer).setAudience(List.of(audience)).setLeeway(5);
       JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(checks);
       jwks.stream().filter(jwk -> ALGORITHMS.contains(jwk.getString("alg", "ES256"))).forEach(options::addJwk);
@@ -162,14 +163,7 @@ public final class JwtAuthenticator implements Authenticator {
       LOG.warn("cannot fetch the token signing keys: {}", err.toString());
       return seen.verifier() != null ? Future.succeededFuture(seen)
           : Future.failedFuture(ApiException.unavailable("auth_unavailable", "cannot verify tokens right now", 2));
-    });
-    fetching = fetch;
-    fetch.onComplete(ar -> {
-      synchronized (this) {
-        fetching = null;
-      }
-    });
-    return Contexts.onCaller(fetch);
+    }));
   }
 
   private static List<String> audiences(JsonObject claims) {

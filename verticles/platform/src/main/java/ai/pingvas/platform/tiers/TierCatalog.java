@@ -1,6 +1,6 @@
 package ai.pingvas.platform.tiers;
 
-import ai.pingvas.platform.async.Contexts;
+import ai.pingvas.platform.async.SingleFlight;
 import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.http.ApiException;
@@ -29,7 +29,7 @@ public final class TierCatalog {
   private final long refreshNanos;
   private volatile Map<String, TierLimits> limits = Map.of();
   private volatile long fetchedAt;
-  private Future<Map<String, TierLimits>> fetching;
+  private final SingleFlight<Map<String, TierLimits>> fetching = new SingleFlight<>();
 
   public TierCatalog(Vertx vertx, String url, String internalToken, Duration refresh) {
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(2_000).setKeepAlive(true));
@@ -48,7 +48,7 @@ public final class TierCatalog {
   public Future<TierLimits> limits(String tier) {
     Map<String, TierLimits> known = limits;
     Future<Map<String, TierLimits>> current = !known.isEmpty() && System.nanoTime() - fetchedAt < refreshNanos
-        ? Future.succeededFuture(known) : fetch();
+        ? Future.succeededFuture(known) : fetching.join(this::fetch);
     return current.compose(all -> {
       TierLimits found = all.getOrDefault(tier, all.get("free"));
       return found != null ? Future.succeededFuture(found)
@@ -56,12 +56,9 @@ public final class TierCatalog {
     });
   }
 
-  private synchronized Future<Map<String, TierLimits>> fetch() {
-    if (fetching != null) {
-      return Contexts.onCaller(fetching);
-    }
+  private Future<Map<String, TierLimits>> fetch() {
     Map<String, TierLimits> known = limits;
-    Future<Map<String, TierLimits>> f = client.getAbs(url).putHeader(InternalAuth.HEADER, internalToken)
+    return client.getAbs(url).putHeader(InternalAuth.HEADER, internalToken)
         .timeout(3_000).send()
         .compose(response -> {
           if (response.statusCode() != 200) {
@@ -80,12 +77,5 @@ public final class TierCatalog {
               ? Future.failedFuture(ApiException.unavailable("limits_unavailable", "tier limits are unknown", 2))
               : Future.succeededFuture(known);
         });
-    fetching = f;
-    f.onComplete(ar -> {
-      synchronized (this) {
-        fetching = null;
-      }
-    });
-    return Contexts.onCaller(f);
   }
 }

@@ -54,6 +54,32 @@ class ContextsTest {
   }
 
   @Test
+  void aSingleFlightStartsOneFetchForItsJoinersAndAnswersEachOnItsLoop() throws Exception {
+    Context a = vertx.getOrCreateContext();
+    Context b = vertx.getOrCreateContext();
+    SingleFlight<Integer> flight = new SingleFlight<>();
+    java.util.concurrent.atomic.AtomicInteger starts = new java.util.concurrent.atomic.AtomicInteger();
+    Supplier<Future<Integer>> fetch = () -> vertx.timer(100).map(v -> starts.incrementAndGet());
+    CompletableFuture<Context> onA = new CompletableFuture<>();
+    CompletableFuture<Context> onB = new CompletableFuture<>();
+    CompletableFuture<Integer> valueB = new CompletableFuture<>();
+    on(a, () -> flight.join(fetch).onComplete(ar -> onA.complete(Vertx.currentContext())));
+    on(b, () -> {
+      assertThat(flight.inProgress()).isNotNull();
+      return flight.join(fetch).onComplete(ar -> {
+        valueB.complete(ar.result());
+        onB.complete(Vertx.currentContext());
+      });
+    });
+    assertThat(onA.get(10, TimeUnit.SECONDS)).isSameAs(a);
+    assertThat(onB.get(10, TimeUnit.SECONDS)).isSameAs(b);
+    assertThat(valueB.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+    assertThat(flight.inProgress()).as("cleared once done").isNull();
+    assertThat(on(b, () -> flight.join(fetch)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .as("a later join starts a new fetch").isEqualTo(2);
+  }
+
+  @Test
   void aGroupCommitSubmittedFromAnotherLoopWritesOnItsOwnerAndAnswersTheCaller() throws Exception {
     Context owner = vertx.getOrCreateContext();
     Context other = vertx.getOrCreateContext();
