@@ -223,6 +223,9 @@ public final class Bench {
           .put("longer_waits", gaps.getLong("longer_waits")).put("longer_wait_s_total",
               round(gaps.getLong("longer_wait_ms_total") / 1000.0))
           .put("turnover_ms_by_second", gaps.getJsonArray("turnover_ms_by_second"))
+          // jobs the router claimed for a busy GPU before its running job ended (sent on its result)
+          .put("claimed_ahead", (long) routerMetric(router, "pingvas_claimed_ahead_total", null))
+          .put("claimed_ahead_returned", (long) routerMetric(router, "pingvas_claimed_ahead_returned_total", null))
           .put("non_202", load.rejected.get() + load.errors.get());
     }
   }
@@ -339,12 +342,7 @@ public final class Bench {
       new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
           Long.toString(routerProcess.pid()), "GC.run").start().waitFor();
       BenchEnv.sleep(1_000);
-      double heapMb = 0;
-      for (String line : BenchEnv.get(router + "/metrics").split("\n")) {
-        if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
-          heapMb += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)) / (1024 * 1024);
-        }
-      }
+      double heapMb = routerMetric(router, "jvm_memory_used_bytes", "area=\"heap\"") / (1024 * 1024);
       return new JsonObject().put("queued", queued).put("running", running).put("connected_workers", 1_000)
           .put("heap_after_gc_mb", round(heapMb)).put("max_heap_mb", 512)
           .put("submission_rate_per_s", round(101_000 / seconds))
@@ -394,6 +392,18 @@ public final class Bench {
       BenchEnv.sleep(100);
     }
     return false;
+  }
+
+  /** Sum of a router metric's series (those whose labels contain {@code labelFilter}, if given). */
+  private static double routerMetric(String router, String name, String labelFilter) {
+    double sum = 0;
+    for (String line : BenchEnv.get(router + "/metrics").split("\n")) {
+      if ((line.startsWith(name + "{") || line.startsWith(name + " ")) && (labelFilter == null
+          || line.contains(labelFilter))) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
   }
 
   /** The router's {@code /metrics} text into a file of the scenario's logs. */

@@ -39,7 +39,7 @@ public record GenerationSettings(String routerId, DispatchSettings dispatch, Jan
         config.duration("queue.retry-after").toSeconds(), config.duration("execution.timeout"),
         config.duration("workers.heartbeat-interval"), config.duration("workers.heartbeat-timeout"),
         config.duration("workers.reconnect-grace"), config.duration("progress.min-interval"),
-        config.duration("retry.backoff-base"), DETERMINISTIC);
+        config.duration("retry.backoff-base"), DETERMINISTIC, config.duration("scheduler.claim-ahead"));
     String advertise = config.optionalString("router.advertise-url");
     if (advertise == null) {
       advertise = "http://" + Host.name("router") + ":" + config.integer("http.port");

@@ -27,6 +27,8 @@ final class DispatchMetrics {
   private final Counter cold;
   private final Counter claimLost;
   private final Counter placedAtAdmission;
+  private final Counter heldAhead;
+  private final Counter heldReturned;
   final Timer claimTime;
   final Timer signTime;
   private final Counter fenced;
@@ -64,6 +66,12 @@ final class DispatchMetrics {
     this.placedAtAdmission = Counter.builder("pingvas_placed_at_admission_total")
         .description("jobs stored already dispatched because a worker was free when they were submitted "
             + "(one transaction instead of queue then claim)").register(registry);
+    this.heldAhead = Counter.builder("pingvas_claimed_ahead_total")
+        .description("jobs claimed for a busy worker shortly before its running job was expected to end, "
+            + "and held by the router until its slot freed").register(registry);
+    this.heldReturned = Counter.builder("pingvas_claimed_ahead_returned_total")
+        .description("jobs claimed ahead that went back to the queue instead (the running job overran, "
+            + "the worker drained or disconnected)").register(registry);
     this.fenced = Counter.builder("pingvas_results_fenced_total")
         .description("worker results refused because their attempt was no longer current").register(registry);
     Gauge.builder("pingvas_queue_jobs", queued, AtomicLong::get)
@@ -102,6 +110,14 @@ final class DispatchMetrics {
     }
     return out.put("p50", copy[(int) Math.floor(0.50 * (copy.length - 1))])
         .put("p99", copy[(int) Math.floor(0.99 * (copy.length - 1))]);
+  }
+
+  void claimedAhead() {
+    heldAhead.increment();
+  }
+
+  void claimedAheadReturned() {
+    heldReturned.increment();
   }
 
   void claimLost() {

@@ -69,6 +69,11 @@ final class Dispatcher {
   private final Fleet fleet = new Fleet();
   private final Map<String, Link> links = new HashMap<>();
   private final Map<String, Inflight> inflight = new HashMap<>();
+  /** Jobs claimed ahead for a busy worker, held here until its slot frees (see {@link WorkerView#nextJob}). */
+  private final Map<String, Held> held = new HashMap<>();
+  private long lookaheadTimer = -1;
+  private long lookaheadAt = Long.MAX_VALUE;
+  private int unclaiming;
   /** Jobs placed on a worker at admission whose insert has not reported back yet. */
   private final Map<String, Assignment> placing = new HashMap<>();
   private final Map<String, Integer> pending = new HashMap<>();
@@ -103,6 +108,10 @@ final class Dispatcher {
     }
   }
 
+  /** A job claimed ahead for a busy worker; sent when the worker's slot frees. */
+  private record Held(Assignment assignment, Claimed claimed, long timer) {
+  }
+
   /** An attempt running on one of this replica's workers. */
   private static final class Inflight {
     final String jobId;
@@ -111,6 +120,8 @@ final class Dispatcher {
     final int attempt;
     final int total;
     boolean started;
+    long firstProgressMs;
+    int firstProgressStep;
     boolean persisting;
     long lastPersistMs;
     WorkerMessage.Progress pendingProgress;
@@ -193,10 +204,14 @@ final class Dispatcher {
    * commit as its submission, instead of queued and claimed in a second transaction.
    */
   private Assignment placeNow(QueuedJob job) {
-    if (stopping || queue.size() > 0 || fleet.totalFree() == 0) {
+    if (stopping || queue.size() > 0) {
       return null;
     }
     long now = System.currentTimeMillis();
+    fleet.lookahead(now, claimAheadMs());
+    if (fleet.totalFree() == 0) {
+      return null;
+    }
     queue.add(job, now);
     // the queue held nothing else (delayed retries included), so a decision can only be this job's
     List<Assignment> decided = policy.decide(queue, fleet, now);
@@ -308,7 +323,9 @@ final class Dispatcher {
       return;
     }
     long now = System.currentTimeMillis();
+    fleet.lookahead(now, claimAheadMs());
     List<Assignment> decisions = policy.decide(queue, fleet, now);
+    armLookahead(now);
     if (decisions.isEmpty()) {
       return;
     }
@@ -345,6 +362,31 @@ final class Dispatcher {
     });
   }
 
+  private long claimAheadMs() {
+    return settings.claimAhead().toMillis();
+  }
+
+  /** Schedules a round for when the next busy worker's look-ahead window opens (while jobs wait). */
+  private void armLookahead(long now) {
+    long lead = claimAheadMs();
+    if (lead <= 0 || queue.size() == 0) {
+      return;
+    }
+    long at = fleet.nextLookaheadAfter(now, lead);
+    if (at == Long.MAX_VALUE || lookaheadTimer >= 0 && lookaheadAt <= at) {
+      return;
+    }
+    if (lookaheadTimer >= 0) {
+      vertx.cancelTimer(lookaheadTimer);
+    }
+    lookaheadAt = at;
+    lookaheadTimer = vertx.setTimer(Math.max(1, at - now), id -> {
+      lookaheadTimer = -1;
+      lookaheadAt = Long.MAX_VALUE;
+      schedule();
+    });
+  }
+
   private void retryLater() {
     if (retryTimer < 0) {
       retryTimer = vertx.setTimer(500, id -> {
@@ -355,22 +397,90 @@ final class Dispatcher {
   }
 
   private void undo(Assignment a) {
-    WorkerView view = fleet.get(a.workerId());
-    if (view != null) {
-      view.finish(a.job().jobId());
-    }
+    freeSlot(fleet.get(a.workerId()), a.job().jobId());
     queue.runningEnded(a.job().jobId());
+  }
+
+  /**
+   * Frees a job's slot on a worker (or drops it as the worker's next job). A next job held for the
+   * worker takes the slot and is sent at once.
+   */
+  private void freeSlot(WorkerView view, String jobId) {
+    if (view == null) {
+      return;
+    }
+    view.finish(jobId);
+    String promoted = view.takePromoted();
+    Held h = promoted == null ? null : held.remove(promoted);
+    if (h == null) {
+      return; // nothing promoted, or its claim has not returned yet (deliver then finds it running)
+    }
+    vertx.cancelTimer(h.timer());
+    Link link = links.get(view.id());
+    if (link != null && link.connected && link.view == view) {
+      send(h.assignment(), h.claimed(), link);
+    } else {
+      unclaim(h.claimed());
+    }
   }
 
   private void deliver(Assignment a, Claimed claimed) {
     remember(claimed.jobId(), claimed.seq());
     board.remove(claimed.jobId());
     Link link = links.get(a.workerId());
-    JobParams p = claimed.params();
-    if (link == null || !link.connected) {
+    if (link == null || !link.connected || link.view != fleet.get(a.workerId())) {
       unclaim(claimed);
       return;
     }
+    if (claimed.jobId().equals(link.view.nextJob())) {
+      long maxHold = Math.max(1_000, 20 * claimAheadMs());
+      held.put(claimed.jobId(), new Held(a, claimed, vertx.setTimer(maxHold, id -> holdExpired(claimed.jobId()))));
+      metrics.claimedAhead();
+      return;
+    }
+    if (!link.view.runningJobs().contains(claimed.jobId())) {
+      // its slot was given up while the claim was in flight (drained, or dropped as a next job)
+      unclaim(claimed);
+      return;
+    }
+    send(a, claimed, link);
+  }
+
+  /** A held job's worker is still busy long after its job was expected to end: back to the queue. */
+  private void holdExpired(String jobId) {
+    Held h = held.remove(jobId);
+    if (h == null) {
+      return;
+    }
+    LOG.atInfo().addKeyValue("job_id", jobId).addKeyValue("worker_id", h.assignment().workerId())
+        .log("a job claimed ahead waited too long for its worker's running job to end; back to the queue");
+    metrics.claimedAheadReturned();
+    unclaim(h.claimed());
+  }
+
+  /** Gives back the jobs held for a worker (it drains, left or came back as a new connection). */
+  private void returnHeld(String workerId) {
+    for (Held h : List.copyOf(held.values())) {
+      if (h.assignment().workerId().equals(workerId)) {
+        held.remove(h.claimed().jobId());
+        vertx.cancelTimer(h.timer());
+        metrics.claimedAheadReturned();
+        unclaim(h.claimed());
+      }
+    }
+  }
+
+  /** A held job ended some other way (canceled, or moved on by another replica): just forget it. */
+  private void forgetHeld(String jobId) {
+    Held h = held.remove(jobId);
+    if (h != null) {
+      vertx.cancelTimer(h.timer());
+      freeSlot(fleet.get(h.assignment().workerId()), jobId);
+    }
+  }
+
+  private void send(Assignment a, Claimed claimed, Link link) {
+    JobParams p = claimed.params();
     long signStarted = System.nanoTime();
     List<UploadSlot> upload = signer.slots(claimed.userId(), claimed.jobId(), claimed.attempt(), p.count());
     metrics.signTime.record(System.nanoTime() - signStarted, java.util.concurrent.TimeUnit.NANOSECONDS);
@@ -381,20 +491,24 @@ final class Dispatcher {
       unclaim(claimed);
       return;
     }
+
     inflight.put(claimed.jobId(), new Inflight(claimed.jobId(), claimed.userId(), a.workerId(), claimed.attempt(),
         p.steps()));
     metrics.dispatched(a.coldLoad(), System.currentTimeMillis() - claimed.queuedAtMs());
   }
 
   private void unclaim(Claimed claimed) {
-    WorkerView view = fleet.get(claimed.workerId());
-    if (view != null) {
-      view.finish(claimed.jobId());
-    }
+    freeSlot(fleet.get(claimed.workerId()), claimed.jobId());
     queue.runningEnded(claimed.jobId());
+    unclaiming++;
     store.unclaim(List.of(claimed.jobId()), List.of(claimed.attempt()))
-        .onFailure(err -> LOG.warn("unclaim of {} failed (the lease reaper will re-queue it): {}",
-            claimed.jobId(), err.toString()));
+        .onComplete(ar -> {
+          unclaiming--;
+          if (ar.failed()) {
+            LOG.warn("unclaim of {} failed (the execution-timeout reaper will re-queue it): {}", claimed.jobId(),
+                ar.cause().toString());
+          }
+        });
   }
 
   // ---- workers ------------------------------------------------------------------------------
@@ -413,6 +527,9 @@ final class Dispatcher {
     if (message instanceof WorkerMessage.Heartbeat hb) {
       link.view.reportModels(hb.modelsLoaded());
       link.view.setDraining(hb.draining());
+      if (hb.draining()) {
+        returnHeld(link.view.id());
+      }
       reconcile(link, hb.running());
       schedule();
     } else if (message instanceof WorkerMessage.Progress progress) {
@@ -438,6 +555,7 @@ final class Dispatcher {
       if (previous.session != session) {
         previous.session.close(4000, "replaced by a new connection");
       }
+      returnHeld(workerId);
       fleet.remove(workerId);
     }
     session.identify(workerId);
@@ -496,6 +614,7 @@ final class Dispatcher {
     }
     f.pendingProgress = progress;
     long now = System.currentTimeMillis();
+    refineEnd(f, progress, now);
     boolean due = !f.started || progress.step() >= progress.total()
         || now - f.lastPersistMs >= settings.progressInterval().toMillis();
     if (due) {
@@ -506,6 +625,21 @@ final class Dispatcher {
         f.flushTimer = -1;
         flushProgress(f);
       });
+    }
+  }
+
+  /** The worker's pace so far gives a better estimate of when the attempt ends (used to claim ahead). */
+  private void refineEnd(Inflight f, WorkerMessage.Progress progress, long now) {
+    if (f.firstProgressMs == 0) {
+      f.firstProgressMs = now;
+      f.firstProgressStep = progress.step();
+      return;
+    }
+    int steps = progress.step() - f.firstProgressStep;
+    Link link = links.get(f.workerId);
+    if (steps > 0 && link != null) {
+      double perStep = (double) (now - f.firstProgressMs) / steps;
+      link.view.expectEnd(f.jobId, now + Math.round(Math.max(0, progress.total() - progress.step()) * perStep));
     }
   }
 
@@ -531,7 +665,7 @@ final class Dispatcher {
 
   private void onResult(Link link, WorkerMessage.Result result) {
     Inflight f = inflight.get(result.jobId());
-    link.view.finish(result.jobId());
+    freeSlot(link.view, result.jobId());
     if (f == null || f.attempt != result.attempt() || f.finishing) {
       metrics.fenced();
       LOG.atInfo().addKeyValue("job_id", result.jobId()).addKeyValue("attempt", result.attempt())
@@ -580,7 +714,7 @@ final class Dispatcher {
 
   private void onFailure(Link link, WorkerMessage.Failure failure) {
     Inflight f = inflight.get(failure.jobId());
-    link.view.finish(failure.jobId());
+    freeSlot(link.view, failure.jobId());
     if (f == null || f.attempt != failure.attempt() || f.finishing) {
       schedule();
       return;
@@ -613,10 +747,7 @@ final class Dispatcher {
 
   private void finished(Inflight f, String outcome, Transition t) {
     inflight.remove(f.jobId);
-    WorkerView view = fleet.get(f.workerId);
-    if (view != null) {
-      view.finish(f.jobId);
-    }
+    freeSlot(fleet.get(f.workerId), f.jobId);
     if (t != null && t.applied()) {
       rememberUnlessQueued(t);
       queue.runningEnded(f.jobId);
@@ -639,6 +770,7 @@ final class Dispatcher {
       return;
     }
     link.connected = false;
+    returnHeld(workerId);
     fleet.remove(workerId);
     metrics.workers(links.size() - 1, fleet.totalSlots());
     if (stopping) {
@@ -657,6 +789,7 @@ final class Dispatcher {
   /** Declares a worker dead: its attempts here are re-queued (or failed after max attempts). */
   private void lose(Link link, String code, String message) {
     String workerId = link.view.id();
+    returnHeld(workerId);
     links.remove(workerId);
     fleet.remove(workerId);
     link.session.close(4001, message);
@@ -718,6 +851,7 @@ final class Dispatcher {
       return false;
     }
     link.view.setDraining(true);
+    returnHeld(workerId);
     link.session.send(new RouterMessage.Drain(reason));
     LOG.atInfo().addKeyValue("worker_id", workerId).addKeyValue("reason", reason).log("asked a worker to drain");
     return true;
@@ -737,7 +871,7 @@ final class Dispatcher {
       workers.add(new JsonObject().put("id", link.view.id()).put("router_id", settings.routerId())
           .put("gpu", link.gpu).put("vram_mb", link.view.vramMb()).put("slots", link.view.slots())
           .put("busy", link.view.busy()).put("models", new JsonArray(link.view.models()))
-          .put("draining", link.view.draining()).put("connected", link.connected)
+          .put("next_job", link.view.nextJob()).put("draining", link.view.draining()).put("connected", link.connected)
           .put("heartbeat_age_ms", now - link.lastSeenMs).put("jobs", jobs));
     }
     long oldest = now;
@@ -766,13 +900,14 @@ final class Dispatcher {
     if (queued != null) {
       board.remove(jobId);
     }
+    forgetHeld(jobId);
     Inflight f = inflight.remove(jobId);
     if (f != null && f.attempt == attempt) {
       cancelFlush(f);
       f.finishing = true;
       Link link = links.get(f.workerId);
       if (link != null) {
-        link.view.finish(jobId);
+        freeSlot(link.view, jobId);
         link.session.send(new RouterMessage.Cancel(jobId, attempt, "canceled by the user"));
       }
       metrics.outcome("canceled");
@@ -797,6 +932,7 @@ final class Dispatcher {
     String userId = json.getString("user_id");
     switch (type) {
       case JobEvent.QUEUED -> {
+        forgetHeld(jobId);
         Inflight f = inflight.get(jobId);
         if (f != null) {
           stopAttempt(f, "the attempt was ended by another replica");
@@ -813,6 +949,7 @@ final class Dispatcher {
       case JobEvent.SUCCEEDED, JobEvent.FAILED, JobEvent.CANCELED -> {
         queue.remove(jobId);
         board.remove(jobId);
+        forgetHeld(jobId);
         Inflight f = inflight.get(jobId);
         if (f != null && !f.finishing) {
           stopAttempt(f, type.equals(JobEvent.CANCELED) ? "canceled" : "the job ended elsewhere");
@@ -831,7 +968,7 @@ final class Dispatcher {
     f.finishing = true;
     Link link = links.get(f.workerId);
     if (link != null) {
-      link.view.finish(f.jobId);
+      freeSlot(link.view, f.jobId);
       link.session.send(new RouterMessage.Cancel(f.jobId, f.attempt, reason));
     }
   }
@@ -884,6 +1021,9 @@ final class Dispatcher {
   }
 
   void stop() {
+    for (Link link : links.values()) {
+      returnHeld(link.view.id());
+    }
     stopping = true;
     for (Link link : links.values()) {
       link.session.close(1012, "router restarting; reconnect to another replica");
@@ -891,7 +1031,7 @@ final class Dispatcher {
   }
 
   boolean idle() {
-    return claiming == 0 && placing.isEmpty();
+    return claiming == 0 && placing.isEmpty() && unclaiming == 0;
   }
 
   private long expectedMs(JobParams p) {

@@ -136,7 +136,10 @@ final class AffinityPolicy implements DispatchPolicy {
     return expectedWait < settings.modelLoadMs();
   }
 
-  /** A free worker holding the model: the one holding most of the job's LoRAs, then the least busy. */
+  /**
+   * A free worker holding the model: the one holding most of the job's LoRAs, then one with an open
+   * slot over one about to free (a job claimed ahead waits for it), then the least busy.
+   */
   private static WorkerView bestWarm(Fleet fleet, QueuedJob job) {
     WorkerView best = null;
     int bestLoras = -1;
@@ -150,7 +153,9 @@ final class AffinityPolicy implements DispatchPolicy {
           loras++;
         }
       }
-      if (best == null || loras > bestLoras || loras == bestLoras && w.free() > best.free()) {
+      if (best == null || loras > bestLoras
+          || loras == bestLoras && (w.openSlots() > 0) != (best.openSlots() > 0) && w.openSlots() > 0
+          || loras == bestLoras && (w.openSlots() > 0) == (best.openSlots() > 0) && w.free() > best.free()) {
         best = w;
         bestLoras = loras;
       }

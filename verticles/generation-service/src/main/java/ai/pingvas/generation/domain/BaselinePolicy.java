@@ -51,11 +51,14 @@ final class BaselinePolicy implements DispatchPolicy {
 
   private WorkerView nextInRotation(Fleet fleet) {
     List<WorkerView> all = new ArrayList<>(fleet.all());
-    for (int i = 0; i < all.size(); i++) {
-      WorkerView w = all.get((cursor + i) % all.size());
-      if (w.free() > 0) {
-        cursor = (cursor + i + 1) % all.size();
-        return w;
+    // an open slot first; a worker about to free one (look-ahead) only when none is open
+    for (boolean open : new boolean[] {true, false}) {
+      for (int i = 0; i < all.size(); i++) {
+        WorkerView w = all.get((cursor + i) % all.size());
+        if (open ? w.openSlots() > 0 : w.free() > 0) {
+          cursor = (cursor + i + 1) % all.size();
+          return w;
+        }
       }
     }
     throw new IllegalStateException("no free worker");

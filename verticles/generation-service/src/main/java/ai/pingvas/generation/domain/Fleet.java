@@ -30,6 +30,25 @@ public final class Fleet {
     return workers.size();
   }
 
+  /** Sets every worker's look-ahead window for the next scheduling round (see {@link WorkerView#lookahead}). */
+  public void lookahead(long now, long leadMs) {
+    for (WorkerView w : workers.values()) {
+      w.lookahead(now, leadMs);
+    }
+  }
+
+  /** The earliest look-ahead window that opens after {@code now}; MAX_VALUE if none will. */
+  public long nextLookaheadAfter(long now, long leadMs) {
+    long soonest = Long.MAX_VALUE;
+    for (WorkerView w : workers.values()) {
+      long at = w.lookaheadOpensAt(leadMs);
+      if (at > now) {
+        soonest = Math.min(soonest, at);
+      }
+    }
+    return soonest;
+  }
+
   public int totalFree() {
     int free = 0;
     for (WorkerView w : workers.values()) {

@@ -10,6 +10,12 @@ import java.util.Set;
 /**
  * The scheduler's view of one worker: slots, the jobs it runs, and the models it holds in LRU order
  * (oldest first). Updated optimistically on assignment and corrected by heartbeats.
+ *
+ * <p>With a look-ahead window ({@link #lookahead}), a worker whose slots are all taken but whose
+ * soonest job is expected to end within the window offers one more slot: the job placed there is
+ * its <em>next</em> job, claimed ahead and held by the router until a slot frees ({@link #finish}
+ * then promotes it, see {@link #takePromoted}). That hides the claim's commit from the GPU's idle
+ * time between jobs.
  */
 public final class WorkerView {
   private final String id;
@@ -19,6 +25,12 @@ public final class WorkerView {
   private final Map<String, Long> expectedEndMs = new HashMap<>();
   private boolean draining;
   private long modelLoads;
+  /** The job claimed ahead for this worker while its slots are full (null: none). */
+  private String next;
+  private long nextRunMs;
+  private String promoted;
+  private long lookaheadNow;
+  private long lookaheadLeadMs;
 
   public WorkerView(String id, int slots, int vramMb, List<String> modelsLoaded) {
     this.id = id;
@@ -39,12 +51,80 @@ public final class WorkerView {
     return vramMb;
   }
 
+  /** Jobs running on the worker (not counting a next job held for it). */
   public int busy() {
     return expectedEndMs.size();
   }
 
+  /** Slots free right now (not counting the look-ahead slot). */
+  public int openSlots() {
+    return draining ? 0 : Math.max(0, slots - expectedEndMs.size() - (next != null ? 1 : 0));
+  }
+
+  /** Slots a new job may take now: open slots, or the look-ahead slot of a worker about to free one. */
   public int free() {
-    return draining ? 0 : Math.max(0, slots - expectedEndMs.size());
+    if (draining) {
+      return 0;
+    }
+    int open = slots - expectedEndMs.size() - (next != null ? 1 : 0);
+    if (open > 0) {
+      return open;
+    }
+    return open == 0 && next == null && endsWithinLookahead() ? 1 : 0;
+  }
+
+  /**
+   * Sets the look-ahead window for the next scheduling round: a full worker whose soonest job is
+   * expected to end within {@code leadMs} of {@code now} (and has not overrun its estimate by more
+   * than that) offers one slot for its next job. {@code leadMs} 0 turns look-ahead off.
+   */
+  public void lookahead(long now, long leadMs) {
+    this.lookaheadNow = now;
+    this.lookaheadLeadMs = leadMs;
+  }
+
+  private boolean endsWithinLookahead() {
+    if (lookaheadLeadMs <= 0 || expectedEndMs.isEmpty()) {
+      return false;
+    }
+    long soonest = soonestEnd();
+    return soonest >= lookaheadNow - lookaheadLeadMs && soonest <= lookaheadNow + lookaheadLeadMs;
+  }
+
+  private long soonestEnd() {
+    long soonest = Long.MAX_VALUE;
+    for (long end : expectedEndMs.values()) {
+      soonest = Math.min(soonest, end);
+    }
+    return soonest;
+  }
+
+  /**
+   * When this full worker's look-ahead window opens (its soonest expected end minus {@code leadMs});
+   * MAX_VALUE if it has an open slot, a next job already, drains, or runs nothing.
+   */
+  public long lookaheadOpensAt(long leadMs) {
+    if (leadMs <= 0 || draining || next != null || expectedEndMs.isEmpty() || expectedEndMs.size() < slots) {
+      return Long.MAX_VALUE;
+    }
+    return soonestEnd() - leadMs;
+  }
+
+  /** The job claimed ahead for this worker, held until a slot frees; null if none. */
+  public String nextJob() {
+    return next;
+  }
+
+  /** The job {@link #finish} just moved from next to running (it is cleared by this call); null if none. */
+  public String takePromoted() {
+    String out = promoted;
+    promoted = null;
+    return out;
+  }
+
+  /** A better estimate of when a running job ends (from its progress). */
+  public void expectEnd(String jobId, long expectedEnd) {
+    expectedEndMs.computeIfPresent(jobId, (id, old) -> expectedEnd);
   }
 
   public boolean draining() {
@@ -78,8 +158,17 @@ public final class WorkerView {
     models.addAll(reported);
   }
 
-  /** Marks a job running here and the model most recently used; evicts beyond {@code capacity}. */
+  /**
+   * Marks a job running here and the model most recently used; evicts beyond {@code capacity}. On a
+   * full worker (its look-ahead slot) the job becomes its next job instead.
+   */
   public void start(String jobId, String model, long expectedEnd, int modelCapacity) {
+    if (expectedEndMs.size() >= slots && next == null && !draining && endsWithinLookahead()) {
+      next = jobId;
+      nextRunMs = Math.max(0, expectedEnd - lookaheadNow);
+    } else {
+      expectedEndMs.put(jobId, expectedEnd);
+    }
     if (!models.remove(model)) {
       modelLoads++;
     }
@@ -88,23 +177,34 @@ public final class WorkerView {
       String eldest = models.iterator().next();
       models.remove(eldest);
     }
-    expectedEndMs.put(jobId, expectedEnd);
   }
 
-  /** Frees the job's slot; returns whether it was here. */
+  /**
+   * Frees the job's slot (or drops it as the next job); returns whether it was here. A next job
+   * waiting for the slot takes it: see {@link #takePromoted}.
+   */
   public boolean finish(String jobId) {
-    return expectedEndMs.remove(jobId) != null;
+    if (jobId.equals(next)) {
+      next = null;
+      return true;
+    }
+    if (expectedEndMs.remove(jobId) == null) {
+      return false;
+    }
+    if (next != null && expectedEndMs.size() < slots) {
+      expectedEndMs.put(next, System.currentTimeMillis() + nextRunMs);
+      promoted = next;
+      next = null;
+    }
+    return true;
   }
 
   /** Milliseconds until the first slot is expected to free up (0 if one is free). */
   public long msUntilFree(long now) {
-    if (free() > 0) {
+    if (!draining && slots - expectedEndMs.size() - (next != null ? 1 : 0) > 0) {
       return 0;
     }
-    long soonest = Long.MAX_VALUE;
-    for (long end : expectedEndMs.values()) {
-      soonest = Math.min(soonest, Math.max(0, end - now));
-    }
-    return soonest;
+    long soonest = Math.max(0, soonestEnd() - now);
+    return next != null ? soonest + nextRunMs : soonest;
   }
 }

@@ -1,0 +1,175 @@
+package ai.pingvas.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * A busy worker's next job is claimed shortly before its running job ends and held by the router:
+ * it is sent when that job ends (never alongside it), a cancel drops it without the worker ever
+ * seeing it, and a drain hands it back to the queue without using up one of its attempts.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClaimAheadIT {
+  private static final String WORKER = "ahead-worker";
+  private static RouterHarness harness;
+  private static ApiClient api;
+
+  @BeforeAll
+  static void start() {
+    // one worker, one slot, 100 ms per step; the router knows the pace and claims 1 s ahead
+    harness = new RouterHarness("claimahead")
+        .with("PINGVAS_SCHEDULER_STEP_ESTIMATE", "100ms")
+        .with("PINGVAS_SCHEDULER_CLAIM_AHEAD", "1s")
+        .startedWithWorker(WORKER, Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
+    api = new ApiClient(harness.baseUrl());
+  }
+
+  @AfterAll
+  static void stop() {
+    harness.close();
+  }
+
+  @Test
+  @Order(1)
+  void theNextJobIsClaimedWhileTheWorkerIsBusyAndSentOnlyWhenItsJobEnds() throws Exception {
+    String key = harness.createUser("pro");
+    double aheadBefore = api.metric("pingvas_claimed_ahead_total");
+    String first = submit(key, "first", 30);
+    awaitStatus(key, first, "running");
+    String second = submit(key, "second", 5);
+
+    boolean sawHeld = false;
+    boolean sawOverlap = false;
+    long deadline = System.nanoTime() + RouterHarness.await().toNanos();
+    while (System.nanoTime() < deadline) {
+      String firstStatus = status(first);
+      String secondStatus = status(second);
+      if ("running".equals(firstStatus) && "dispatched".equals(secondStatus)) {
+        sawHeld = true;
+      }
+      if ("running".equals(firstStatus) && ("running".equals(secondStatus) || "succeeded".equals(secondStatus))) {
+        sawOverlap = true;
+      }
+      if ("succeeded".equals(secondStatus)) {
+        break;
+      }
+      Thread.sleep(10);
+    }
+    assertThat(sawHeld).as("the second job was claimed for the worker while the first still ran").isTrue();
+    assertThat(sawOverlap).as("the second job started while the first still ran").isFalse();
+    assertThat(status(first)).isEqualTo("succeeded");
+    assertThat(status(second)).isEqualTo("succeeded");
+    // it ran on its first attempt, and the hold used up no try
+    assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id = '" + second + "' AND attempt = 1"
+        + " AND max_attempts = 3 AND worker_id = '" + WORKER + "'")).isEqualTo(1);
+    // the held job started after the first ended
+    assertThat(harness.count("SELECT count(*) FROM generation.jobs a, generation.jobs b WHERE a.id = '" + first
+        + "' AND b.id = '" + second + "' AND b.started_at >= a.finished_at - interval '50 milliseconds'"
+        + " AND b.dispatched_at < a.finished_at - interval '300 milliseconds'")).isEqualTo(1);
+    assertThat(api.metric("pingvas_claimed_ahead_total")).isGreaterThanOrEqualTo(aheadBefore + 1);
+  }
+
+  @Test
+  @Order(2)
+  void aCanceledHeldJobNeverReachesTheWorkerAndItsSlotIsNotLost() throws Exception {
+    String key = harness.createUser("pro");
+    double fencedBefore = api.metric("pingvas_results_fenced_total");
+    String first = submit(key, "long", 30);
+    awaitStatus(key, first, "running");
+    String held = submit(key, "held", 5);
+    awaitHeldWhile(first, held);
+
+    ApiClient.Response canceled = api.post("/v1/generations/" + held + "/cancel", key, "");
+    assertThat(canceled.status()).isEqualTo(200);
+    assertThat(canceled.json().getString("status")).isEqualTo("canceled");
+    awaitStatus(key, first, "succeeded");
+
+    // the worker never ran it: no start, no progress, nothing fenced
+    assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id = '" + held + "' AND status = 'canceled'"
+        + " AND started_at IS NULL AND progress_step = 0")).isEqualTo(1);
+    // and the worker is free: the next job is placed on it at admission and runs
+    String next = submit(key, "after", 3);
+    awaitStatus(key, next, "succeeded");
+    assertThat(api.metric("pingvas_results_fenced_total")).isEqualTo(fencedBefore);
+    assertThat(status(held)).isEqualTo("canceled");
+  }
+
+  @Test
+  @Order(3)
+  void aDrainingWorkerHandsItsHeldJobBackToTheQueueWithoutUsingAnAttempt() throws Exception {
+    String key = harness.createUser("pro");
+    String admin = harness.createAdmin();
+    double returnedBefore = api.metric("pingvas_claimed_ahead_returned_total");
+    String first = submit(key, "before drain", 30);
+    awaitStatus(key, first, "running");
+    String held = submit(key, "held at drain", 5);
+    awaitHeldWhile(first, held);
+
+    assertThat(api.post("/v1/admin/workers/" + WORKER + "/drain", admin, "").status()).isEqualTo(202);
+    // back in the queue at once, while the draining worker finishes its running job
+    awaitStatus(key, held, "queued");
+    assertThat(status(first)).isIn("running", "succeeded");
+    awaitStatus(key, first, "succeeded");
+    assertThat(status(held)).isEqualTo("queued");
+
+    harness.startWorker("ahead-worker-2", Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms")).toCompletionStage()
+        .toCompletableFuture().join();
+    awaitStatus(key, held, "succeeded");
+    // the claim ahead was attempt 1 and handed back unused (max_attempts grew with it); it ran as attempt 2
+    assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id = '" + held + "' AND attempt = 2"
+        + " AND max_attempts = 4 AND worker_id = 'ahead-worker-2'")).isEqualTo(1);
+    assertThat(api.metric("pingvas_claimed_ahead_returned_total")).isGreaterThanOrEqualTo(returnedBefore + 1);
+  }
+
+  private static String submit(String key, String prompt, int steps) {
+    ApiClient.Response response = api.post("/v1/generations", key, ("{\"model\": \"sd-1.5\", \"prompt\": \"%s\","
+        + " \"steps\": %d, \"width\": 64, \"height\": 64}").formatted(prompt, steps));
+    assertThat(response.status()).isEqualTo(202);
+    return response.json().getString("id");
+  }
+
+  private static String status(String jobId) {
+    for (String s : new String[] {"queued", "dispatched", "running", "succeeded", "failed", "canceled"}) {
+      if (harness.count("SELECT count(*) FROM generation.jobs WHERE id = '" + jobId + "' AND status = '" + s + "'")
+          == 1) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /** Waits until {@code held} is claimed for the worker while {@code running} still runs. */
+  private static void awaitHeldWhile(String running, String held) throws InterruptedException {
+    long deadline = System.nanoTime() + RouterHarness.await().toNanos();
+    while (System.nanoTime() < deadline) {
+      if (harness.count("SELECT count(*) FROM generation.jobs a, generation.jobs b WHERE a.id = '" + running
+          + "' AND a.status = 'running' AND b.id = '" + held + "' AND b.status = 'dispatched'"
+          + " AND b.worker_id = '" + WORKER + "'") == 1) {
+        return;
+      }
+      Thread.sleep(10);
+    }
+    assertThat(status(held)).as("job claimed ahead while " + running + " runs").isEqualTo("dispatched");
+  }
+
+  private static void awaitStatus(String key, String id, String wanted) throws InterruptedException {
+    long deadline = System.nanoTime() + RouterHarness.await().toNanos();
+    String seen = null;
+    while (System.nanoTime() < deadline) {
+      seen = api.get("/v1/generations/" + id, key).json().getString("status");
+      if (wanted.equals(seen)) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    assertThat(seen).as("status of " + id).isEqualTo(wanted);
+  }
+}
