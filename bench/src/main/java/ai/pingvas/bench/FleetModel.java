@@ -102,9 +102,12 @@ final class FleetModel {
     long first = setup.arrivals().get(0).atMs();
     long makespan = now - first;
     double ideal = (double) setup.arrivals().size() * setup.jobMs() / setup.gpus();
+    // every GPU starts empty: none can finish before one load plus its share of the work
+    double idealBusy = ideal / (ideal + setup.loadMs());
+    double busy = busyMs / (double) (setup.gpus() * makespan);
     Arrays.sort(latencies);
     return new JsonObject().put("jobs", setup.arrivals().size()).put("model_loads", loads)
-        .put("gpu_busy_fraction", Bench.round(busyMs / (double) (setup.gpus() * makespan)))
+        .put("gpu_busy_fraction", Bench.round(busy)).put("busy_over_cold_start_ideal", Bench.round(busy / idealBusy))
         .put("load_fraction", Bench.round(loadMs / (double) (setup.gpus() * makespan)))
         .put("makespan_s", Bench.round(makespan / 1000.0)).put("makespan_over_ideal", Bench.round(makespan / ideal))
         .put("job_latency_p50_s", latencies[latencies.length / 2] / 1000.0)
