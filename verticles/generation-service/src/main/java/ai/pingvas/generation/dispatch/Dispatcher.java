@@ -458,8 +458,17 @@ final class Dispatcher {
     unclaim(h.claimed());
   }
 
-  /** Gives back the jobs held for a worker (it drains, left or came back as a new connection). */
+  /**
+   * Gives back the jobs held for a worker (it drains, left or came back as a new connection). A next
+   * job whose claim is still in flight is dropped from the worker's view, so its claim returns to
+   * find no slot and unclaims it.
+   */
   private void returnHeld(String workerId) {
+    WorkerView view = fleet.get(workerId);
+    String next = view == null ? null : view.nextJob();
+    if (next != null && !held.containsKey(next)) {
+      view.finish(next);
+    }
     for (Held h : List.copyOf(held.values())) {
       if (h.assignment().workerId().equals(workerId)) {
         held.remove(h.claimed().jobId());
@@ -491,7 +500,6 @@ final class Dispatcher {
       unclaim(claimed);
       return;
     }
-
     inflight.put(claimed.jobId(), new Inflight(claimed.jobId(), claimed.userId(), a.workerId(), claimed.attempt(),
         p.steps()));
     metrics.dispatched(a.coldLoad(), System.currentTimeMillis() - claimed.queuedAtMs());
