@@ -48,32 +48,32 @@ class ClaimAheadIT {
 
     boolean sawHeld = false;
     boolean sawOverlap = false;
+    String both = "SELECT count(*) FROM generation.jobs a, generation.jobs b WHERE a.id = '" + first + "' AND b.id = '"
+        + second + "' AND ";
     long deadline = System.nanoTime() + RouterHarness.await().toNanos();
     while (System.nanoTime() < deadline) {
-      String firstStatus = status(first);
-      String secondStatus = status(second);
-      if ("running".equals(firstStatus) && "dispatched".equals(secondStatus)) {
-        sawHeld = true;
-      }
-      if ("running".equals(firstStatus) && ("running".equals(secondStatus) || "succeeded".equals(secondStatus))) {
-        sawOverlap = true;
-      }
-      if ("succeeded".equals(secondStatus)) {
+      // one snapshot per question: both rows read together
+      sawHeld |= harness.count(both + "a.status = 'running' AND b.status = 'dispatched'") == 1;
+      // the worker reports the first job's last step before its result; the second must not start before that
+      sawOverlap |= harness.count(both + "a.progress_step < a.progress_total AND b.status IN ('running', 'succeeded')")
+          == 1;
+      if ("succeeded".equals(status(second))) {
         break;
       }
       Thread.sleep(10);
     }
+    System.out.println("claim-ahead timeline: " + timeline(first) + " | " + timeline(second));
     assertThat(sawHeld).as("the second job was claimed for the worker while the first still ran").isTrue();
-    assertThat(sawOverlap).as("the second job started while the first still ran").isFalse();
+    assertThat(sawOverlap).as("the second job started before the first reported its last step").isFalse();
     assertThat(status(first)).isEqualTo("succeeded");
     assertThat(status(second)).isEqualTo("succeeded");
     // it ran on its first attempt, and the hold used up no try
     assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id = '" + second + "' AND attempt = 1"
         + " AND max_attempts = 3 AND worker_id = '" + WORKER + "'")).isEqualTo(1);
-    // the held job started after the first ended
-    assertThat(harness.count("SELECT count(*) FROM generation.jobs a, generation.jobs b WHERE a.id = '" + first
-        + "' AND b.id = '" + second + "' AND b.started_at >= a.finished_at - interval '50 milliseconds'"
-        + " AND b.dispatched_at < a.finished_at - interval '300 milliseconds'")).isEqualTo(1);
+    // claimed well before the first ended (its success is committed after the second is sent, so the
+    // two timestamps below are only ordered by the first's three seconds of steps)
+    assertThat(harness.count(both + "b.dispatched_at < a.finished_at - interval '300 milliseconds'"
+        + " AND b.started_at > a.started_at + interval '2 seconds'")).isEqualTo(1);
     assertThat(api.metric("pingvas_claimed_ahead_total")).isGreaterThanOrEqualTo(aheadBefore + 1);
   }
 
@@ -134,6 +134,15 @@ class ClaimAheadIT {
         + " \"steps\": %d, \"width\": 64, \"height\": 64}").formatted(prompt, steps));
     assertThat(response.status()).isEqualTo(202);
     return response.json().getString("id");
+  }
+
+  private static String timeline(String jobId) {
+    StringBuilder out = new StringBuilder(jobId.substring(0, 8));
+    for (String column : new String[] {"dispatched_at", "started_at", "finished_at"}) {
+      out.append(' ').append(column).append('=').append(harness.count("SELECT coalesce((extract(epoch FROM " + column
+          + ") * 1000)::bigint, 0) FROM generation.jobs WHERE id = '" + jobId + "'") % 100_000);
+    }
+    return out.toString();
   }
 
   private static String status(String jobId) {

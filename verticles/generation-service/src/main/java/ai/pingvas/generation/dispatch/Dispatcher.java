@@ -372,8 +372,11 @@ final class Dispatcher {
     if (lead <= 0 || queue.size() == 0) {
       return;
     }
-    long at = fleet.nextLookaheadAfter(now, lead);
-    if (at == Long.MAX_VALUE || lookaheadTimer >= 0 && lookaheadAt <= at) {
+    armLookaheadAt(fleet.nextLookaheadAfter(now, lead), now);
+  }
+
+  private void armLookaheadAt(long at, long now) {
+    if (at == Long.MAX_VALUE || at <= now || lookaheadTimer >= 0 && lookaheadAt <= at) {
       return;
     }
     if (lookaheadTimer >= 0) {
@@ -428,7 +431,7 @@ final class Dispatcher {
     remember(claimed.jobId(), claimed.seq());
     board.remove(claimed.jobId());
     Link link = links.get(a.workerId());
-    if (link == null || !link.connected || link.view != fleet.get(a.workerId())) {
+    if (link == null || !link.connected || link.view != fleet.get(a.workerId()) || link.view.draining()) {
       unclaim(claimed);
       return;
     }
@@ -463,20 +466,22 @@ final class Dispatcher {
    * job whose claim is still in flight is dropped from the worker's view, so its claim returns to
    * find no slot and unclaims it.
    */
-  private void returnHeld(String workerId) {
+  private Future<Void> returnHeld(String workerId) {
     WorkerView view = fleet.get(workerId);
     String next = view == null ? null : view.nextJob();
     if (next != null && !held.containsKey(next)) {
       view.finish(next);
     }
+    List<Future<Void>> unclaims = new ArrayList<>();
     for (Held h : List.copyOf(held.values())) {
       if (h.assignment().workerId().equals(workerId)) {
         held.remove(h.claimed().jobId());
         vertx.cancelTimer(h.timer());
         metrics.claimedAheadReturned();
-        unclaim(h.claimed());
+        unclaims.add(unclaim(h.claimed()));
       }
     }
+    return Future.join(unclaims).<Void>mapEmpty().otherwiseEmpty();
   }
 
   /** A held job ended some other way (canceled, or moved on by another replica): just forget it. */
@@ -505,11 +510,12 @@ final class Dispatcher {
     metrics.dispatched(a.coldLoad(), System.currentTimeMillis() - claimed.queuedAtMs());
   }
 
-  private void unclaim(Claimed claimed) {
+  private Future<Void> unclaim(Claimed claimed) {
     freeSlot(fleet.get(claimed.workerId()), claimed.jobId());
     queue.runningEnded(claimed.jobId());
     unclaiming++;
-    store.unclaim(List.of(claimed.jobId()), List.of(claimed.attempt()))
+    return store.unclaim(List.of(claimed.jobId()), List.of(claimed.attempt()))
+        .<Void>mapEmpty()
         .onComplete(ar -> {
           unclaiming--;
           if (ar.failed()) {
@@ -648,6 +654,9 @@ final class Dispatcher {
     if (steps > 0 && link != null) {
       double perStep = (double) (now - f.firstProgressMs) / steps;
       link.view.expectEnd(f.jobId, now + Math.round(Math.max(0, progress.total() - progress.step()) * perStep));
+      if (claimAheadMs() > 0 && queue.size() > 0) {
+        armLookaheadAt(link.view.lookaheadOpensAt(claimAheadMs()), now); // the window may open sooner now
+      }
     }
   }
 
@@ -673,7 +682,7 @@ final class Dispatcher {
 
   private void onResult(Link link, WorkerMessage.Result result) {
     Inflight f = inflight.get(result.jobId());
-    freeSlot(link.view, result.jobId());
+    freeReported(link, result.jobId(), result.attempt());
     if (f == null || f.attempt != result.attempt() || f.finishing) {
       metrics.fenced();
       LOG.atInfo().addKeyValue("job_id", result.jobId()).addKeyValue("attempt", result.attempt())
@@ -685,6 +694,20 @@ final class Dispatcher {
     cancelFlush(f);
     verifyAndSucceed(f, result.images(), 0);
     schedule();
+  }
+
+  /**
+   * A worker reported the end of an attempt: its slot is free, unless the slot is now a newer
+   * attempt of the same job on this worker (running or held), which the stale report must not end.
+   */
+  private void freeReported(Link link, String jobId, int attempt) {
+    Inflight f = inflight.get(jobId);
+    Held h = held.get(jobId);
+    boolean newerHere = f != null && f.attempt != attempt && f.workerId.equals(link.view.id())
+        || h != null && h.claimed().attempt() != attempt && h.assignment().workerId().equals(link.view.id());
+    if (!newerHere) {
+      freeSlot(link.view, jobId);
+    }
   }
 
   /**
@@ -722,7 +745,7 @@ final class Dispatcher {
 
   private void onFailure(Link link, WorkerMessage.Failure failure) {
     Inflight f = inflight.get(failure.jobId());
-    freeSlot(link.view, failure.jobId());
+    freeReported(link, failure.jobId(), failure.attempt());
     if (f == null || f.attempt != failure.attempt() || f.finishing) {
       schedule();
       return;
@@ -797,7 +820,8 @@ final class Dispatcher {
   /** Declares a worker dead: its attempts here are re-queued (or failed after max attempts). */
   private void lose(Link link, String code, String message) {
     String workerId = link.view.id();
-    returnHeld(workerId);
+    // its held jobs go back unused first: the release below would end them as lost attempts
+    Future<Void> returned = returnHeld(workerId);
     links.remove(workerId);
     fleet.remove(workerId);
     link.session.close(4001, message);
@@ -807,7 +831,7 @@ final class Dispatcher {
       cancelFlush(f);
     });
     metrics.workers(links.size(), fleet.totalSlots());
-    release(workerId, lost, code, message, 0);
+    returned.onComplete(v -> release(workerId, lost, code, message, 0));
   }
 
   /** Re-queues a lost worker's attempts; retried until Postgres takes it (or we stop). */
@@ -915,8 +939,9 @@ final class Dispatcher {
       f.finishing = true;
       Link link = links.get(f.workerId);
       if (link != null) {
-        freeSlot(link.view, jobId);
+        // the cancel goes out before a next job's assign, so the two do not overlap on the GPU
         link.session.send(new RouterMessage.Cancel(jobId, attempt, "canceled by the user"));
+        freeSlot(link.view, jobId);
       }
       metrics.outcome("canceled");
     }
@@ -976,8 +1001,8 @@ final class Dispatcher {
     f.finishing = true;
     Link link = links.get(f.workerId);
     if (link != null) {
-      freeSlot(link.view, f.jobId);
       link.session.send(new RouterMessage.Cancel(f.jobId, f.attempt, reason));
+      freeSlot(link.view, f.jobId);
     }
   }
 
