@@ -82,10 +82,9 @@ class ClaimAheadIT {
   void aCanceledHeldJobNeverReachesTheWorkerAndItsSlotIsNotLost() throws Exception {
     String key = harness.createUser("pro");
     double fencedBefore = api.metric("pingvas_results_fenced_total");
-    String first = submit(key, "long", 30);
-    awaitStatus(key, first, "running");
-    String held = submit(key, "held", 5);
-    awaitHeldWhile(first, held);
+    Pair jobs = heldBehindRunning(key, "long");
+    String first = jobs.running();
+    String held = jobs.held();
 
     ApiClient.Response canceled = api.post("/v1/generations/" + held + "/cancel", key, "");
     assertThat(canceled.status()).isEqualTo(200);
@@ -108,10 +107,9 @@ class ClaimAheadIT {
     String key = harness.createUser("pro");
     String admin = harness.createAdmin();
     double returnedBefore = api.metric("pingvas_claimed_ahead_returned_total");
-    String first = submit(key, "before drain", 30);
-    awaitStatus(key, first, "running");
-    String held = submit(key, "held at drain", 5);
-    awaitHeldWhile(first, held);
+    Pair jobs = heldBehindRunning(key, "before drain");
+    String first = jobs.running();
+    String held = jobs.held();
 
     assertThat(api.post("/v1/admin/workers/" + WORKER + "/drain", admin, "").status()).isEqualTo(202);
     // back in the queue at once, while the draining worker finishes its running job
@@ -153,6 +151,18 @@ class ClaimAheadIT {
       }
     }
     return null;
+  }
+
+  /** A 3 s job running on the worker, and a second job claimed ahead for it (held by the router). */
+  private record Pair(String running, String held) {
+  }
+
+  private static Pair heldBehindRunning(String key, String prompt) throws InterruptedException {
+    String running = submit(key, prompt, 30);
+    awaitStatus(key, running, "running");
+    String held = submit(key, prompt + " (next)", 5);
+    awaitHeldWhile(running, held);
+    return new Pair(running, held);
   }
 
   /** Waits until {@code held} is claimed for the worker while {@code running} still runs. */

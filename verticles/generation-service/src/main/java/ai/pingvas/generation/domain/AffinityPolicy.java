@@ -153,9 +153,10 @@ final class AffinityPolicy implements DispatchPolicy {
           loras++;
         }
       }
+      boolean open = w.openSlots() > 0;
+      boolean bestOpen = best != null && best.openSlots() > 0;
       if (best == null || loras > bestLoras
-          || loras == bestLoras && (w.openSlots() > 0) != (best.openSlots() > 0) && w.openSlots() > 0
-          || loras == bestLoras && (w.openSlots() > 0) == (best.openSlots() > 0) && w.free() > best.free()) {
+          || loras == bestLoras && (open && !bestOpen || open == bestOpen && w.free() > best.free())) {
         best = w;
         bestLoras = loras;
       }

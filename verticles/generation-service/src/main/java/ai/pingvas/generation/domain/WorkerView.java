@@ -63,14 +63,11 @@ public final class WorkerView {
 
   /** Slots a new job may take now: open slots, or the look-ahead slot of a worker about to free one. */
   public int free() {
-    if (draining) {
-      return 0;
-    }
-    int open = slots - expectedEndMs.size() - (next != null ? 1 : 0);
+    int open = openSlots();
     if (open > 0) {
       return open;
     }
-    return open == 0 && next == null && endsWithinLookahead() ? 1 : 0;
+    return !draining && next == null && expectedEndMs.size() == slots && endsWithinLookahead() ? 1 : 0;
   }
 
   /**
@@ -163,7 +160,7 @@ public final class WorkerView {
    * full worker (its look-ahead slot) the job becomes its next job instead.
    */
   public void start(String jobId, String model, long expectedEnd, int modelCapacity) {
-    if (expectedEndMs.size() >= slots && next == null && !draining && endsWithinLookahead()) {
+    if (openSlots() == 0 && free() > 0) { // the look-ahead slot
       next = jobId;
       nextRunMs = Math.max(0, expectedEnd - lookaheadNow);
     } else {
@@ -201,7 +198,7 @@ public final class WorkerView {
 
   /** Milliseconds until the first slot is expected to free up (0 if one is free). */
   public long msUntilFree(long now) {
-    if (!draining && slots - expectedEndMs.size() - (next != null ? 1 : 0) > 0) {
+    if (openSlots() > 0) {
       return 0;
     }
     long soonest = Math.max(0, soonestEnd() - now);

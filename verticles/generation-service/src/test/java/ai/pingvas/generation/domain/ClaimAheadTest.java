@@ -13,8 +13,7 @@ class ClaimAheadTest {
 
   @Test
   void aFullWorkerOffersOneSlotOnlyWithinTheWindowBeforeItsJobEnds() {
-    WorkerView w = worker("w", "sdxl");
-    w.start("running", "sdxl", 1_000, 2);
+    WorkerView w = busyUntil(1_000);
     w.lookahead(0, 50);
     assertThat(w.free()).isZero();
     w.lookahead(949, 50);
@@ -33,8 +32,7 @@ class ClaimAheadTest {
 
   @Test
   void theNextJobWaitsOffTheSlotAndTakesItWhenTheRunningJobEnds() {
-    WorkerView w = worker("w", "sdxl");
-    w.start("running", "sdxl", 1_000, 2);
+    WorkerView w = busyUntil(1_000);
     w.lookahead(980, 50);
     w.start("next", "sdxl", 1_980, 2);
     assertThat(w.nextJob()).isEqualTo("next");
@@ -55,8 +53,7 @@ class ClaimAheadTest {
 
   @Test
   void droppingTheNextJobLeavesTheRunningOneAndPromotesNothing() {
-    WorkerView w = worker("w", "sdxl");
-    w.start("running", "sdxl", 1_000, 2);
+    WorkerView w = busyUntil(1_000);
     w.lookahead(990, 50);
     w.start("next", "sdxl", 2_000, 2);
     assertThat(w.finish("next")).isTrue();
@@ -69,8 +66,7 @@ class ClaimAheadTest {
 
   @Test
   void aDrainingWorkerTakesNoNextJob() {
-    WorkerView w = worker("w", "sdxl");
-    w.start("running", "sdxl", 1_000, 2);
+    WorkerView w = busyUntil(1_000);
     w.setDraining(true);
     w.lookahead(990, 50);
     assertThat(w.free()).isZero();
@@ -79,8 +75,7 @@ class ClaimAheadTest {
 
   @Test
   void theProgressEstimateMovesTheWindow() {
-    WorkerView w = worker("w", "sdxl");
-    w.start("running", "sdxl", 1_000, 2);
+    WorkerView w = busyUntil(1_000);
     w.expectEnd("running", 3_000);
     w.lookahead(990, 50);
     assertThat(w.free()).isZero();
@@ -145,5 +140,12 @@ class ClaimAheadTest {
       assertThat(baseline.decide(q, two, 960)).singleElement()
           .satisfies(a -> assertThat(a.workerId()).isEqualTo("idle"));
     }
+  }
+
+  /** A one-slot worker holding sdxl, its slot taken by job "running" expected to end at {@code end}. */
+  private static WorkerView busyUntil(long end) {
+    WorkerView w = worker("w", "sdxl");
+    w.start("running", "sdxl", end, 2);
+    return w;
   }
 }
