@@ -88,7 +88,6 @@ final class BenchEnv implements AutoCloseable {
     env.put("PINGVAS_BILLING_ENABLED", "false");
     env.put("PINGVAS_HTTP_PORT", Integer.toString(port));
     env.put("PINGVAS_HTTP_PUBLIC_URL", "http://127.0.0.1:" + port);
-    env.put("PINGVAS_HTTP_INSTANCES", "2");
     env.put("PINGVAS_PG_URL", infra.postgres().url(database));
     env.put("PINGVAS_PG_USER", PostgresServer.USER);
     env.put("PINGVAS_PG_PASSWORD", PostgresServer.PASSWORD);

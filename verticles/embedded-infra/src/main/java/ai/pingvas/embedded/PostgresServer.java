@@ -61,6 +61,11 @@ public final class PostgresServer implements AutoCloseable {
           .setServerConfig("synchronous_commit", "on")
           .setServerConfig("listen_addresses", "127.0.0.1")
           .setServerConfig("log_min_messages", "warning");
+      if (System.getenv("PINGVAS_PG_STAT_STATEMENTS") != null) {
+        // for profiling (CREATE EXTENSION pg_stat_statements in the database to read it)
+        builder.setServerConfig("shared_preload_libraries", "pg_stat_statements")
+            .setServerConfig("pg_stat_statements.track_planning", "on");
+      }
       if (!durable) {
         builder.setServerConfig("fsync", "off").setServerConfig("full_page_writes", "off");
       }

