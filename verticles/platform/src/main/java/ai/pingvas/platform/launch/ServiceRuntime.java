@@ -1,6 +1,7 @@
 package ai.pingvas.platform.launch;
 
 import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.config.ConfigException;
 import ai.pingvas.platform.http.Probes;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -49,9 +50,13 @@ public final class ServiceRuntime {
     this.probes = new Probes(vertx);
   }
 
-  /** A runtime with Vert.x's default number of event loops. */
+  /** A runtime with {@code vertx.event-loops} event loops (0 or unset: Vert.x's default, 2 × cores). */
   public static ServiceRuntime create(String service, Config config) {
-    return new ServiceRuntime(service, config, 0);
+    int eventLoops = config.has("vertx.event-loops") ? config.integer("vertx.event-loops") : 0;
+    if (eventLoops < 0) {
+      throw new ConfigException("vertx.event-loops must be 0 (Vert.x's default) or more, got " + eventLoops);
+    }
+    return new ServiceRuntime(service, config, eventLoops);
   }
 
   /** A runtime with a fixed number of event loops (the dev stack runs many services in one JVM). */

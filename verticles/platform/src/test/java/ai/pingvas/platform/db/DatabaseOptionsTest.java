@@ -1,0 +1,36 @@
+package ai.pingvas.platform.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.config.ConfigException;
+import io.vertx.pgclient.PgConnectOptions;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DatabaseOptionsTest {
+  private static Config config(String planCacheMode) {
+    Map<String, Object> values = new HashMap<>(Map.of("pg.url", "postgresql://db:5432/pingvas", "pg.user", "u",
+        "pg.password", "p", "pg.schema", "generation", "pg.pool-size", 4));
+    values.put("pg.plan-cache-mode", planCacheMode);
+    return Config.of(values);
+  }
+
+  @Test
+  void connectionsCarryThePlanCacheModeAndCacheLongStatements() {
+    PgConnectOptions options = Database.fromConfig(config("force_generic_plan")).connectOptions();
+    assertThat(options.getProperties()).containsEntry("plan_cache_mode", "force_generic_plan")
+        .containsEntry("search_path", "generation");
+    assertThat(options.getCachePreparedStatements()).isTrue();
+    // the router's submission insert is ~2,300 characters; the client's default limit is 2,048
+    assertThat(options.getPreparedStatementCacheSqlFilter().test("SELECT " + "x".repeat(2_400))).isTrue();
+  }
+
+  @Test
+  void anUnknownPlanCacheModeIsRefused() {
+    assertThatThrownBy(() -> Database.fromConfig(config("generic"))).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("pg.plan-cache-mode");
+  }
+}
