@@ -83,6 +83,11 @@ public final class GenerationService {
             signer.close();
             return Future.succeededFuture();
           });
+          // off the event loop; a failure here is logged and retried at the first dispatch
+          vertx.executeBlocking(() -> {
+            signer.prime();
+            return null;
+          }).onFailure(err -> LOG.warn("storage credentials not resolved yet: {}", err.toString()));
           GalleryClient gallery = new GalleryClient(vertx, config.string("gallery.url"),
               config.optionalString("auth.internal-token"), config.bool("gallery.verify"),
               config.string("http.public-url"));

@@ -93,7 +93,8 @@ final class RouterHarness implements AutoCloseable {
       usersPort = users.port;
       users.routerEnv().forEach(env::putIfAbsent);
     }
-    router = ServiceRuntime.create(GenerationService.NAME, routerConfig(), 2);
+    // as deployed: the event-loop count comes from the router's configuration (vertx.event-loops)
+    router = ServiceRuntime.create(GenerationService.NAME, routerConfig());
     return GenerationService.start(router);
   }
 

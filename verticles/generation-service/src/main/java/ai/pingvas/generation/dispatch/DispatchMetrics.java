@@ -184,11 +184,16 @@ final class DispatchMetrics {
     attempts.set(inflight);
     long now = System.currentTimeMillis();
     long oldest = now;
-    Map<Tags, Long> counts = new HashMap<>();
-    for (QueuedJob job : queue.all()) {
+    // counted per tier and model first, tags built per pair: the pass runs every second on the
+    // router's event loop and may cover 100,000 queued jobs
+    Map<String, Map<String, long[]>> byTier = new HashMap<>();
+    for (QueuedJob job : queue.view()) {
       oldest = Math.min(oldest, job.enqueuedAtMs());
-      counts.merge(Tags.of("tier", job.tier(), "model", job.model()), 1L, Long::sum);
+      byTier.computeIfAbsent(job.tier(), t -> new HashMap<>()).computeIfAbsent(job.model(), m -> new long[1])[0]++;
     }
+    Map<Tags, Long> counts = new HashMap<>();
+    byTier.forEach((tier, models) -> models.forEach((model, n) -> counts.put(Tags.of("tier", tier, "model", model),
+        n[0])));
     oldestSeconds.set((now - oldest) / 1000);
     depth.forEach((tags, value) -> value.set(counts.getOrDefault(tags, 0L)));
     counts.forEach((tags, count) -> depth.computeIfAbsent(tags, t -> {

@@ -51,10 +51,17 @@ public final class UploadSigner implements AutoCloseable {
   static AwsCredentialsProvider credentials(Config config) {
     String accessKey = config.optionalString("storage.access-key");
     if (accessKey == null) {
-      return DefaultCredentialsProvider.builder().build();
+      // refreshed in the background: slots() runs on the router's event loop, and a synchronous
+      // refresh (an HTTP call to the pod-identity or STS endpoint) would stall the whole replica
+      return DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build();
     }
     return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey,
         config.string("storage.secret-key")));
+  }
+
+  /** Resolves the credentials once, off the event loop, so the first dispatch does not. */
+  public void prime() {
+    credentials.resolveCredentials();
   }
 
   /** The object key of image {@code index} of an attempt. */

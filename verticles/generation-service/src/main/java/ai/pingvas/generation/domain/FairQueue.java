@@ -191,6 +191,11 @@ public final class FairQueue {
     return new ArrayList<>(jobs.values());
   }
 
+  /** The queued jobs without a copy, for a read-only pass on the owner's thread. */
+  public java.util.Collection<QueuedJob> view() {
+    return java.util.Collections.unmodifiableCollection(jobs.values());
+  }
+
   /**
    * Jobs ahead of {@code jobId} under fair sharing: its position in its user's queue plus, for every
    * other backlogged user, how many of their jobs start (in virtual time) before it. Null if not

@@ -34,7 +34,7 @@ public final class Database {
 
   /**
    * Reads {@code pg.url}, {@code pg.user}, {@code pg.password}, {@code pg.schema}, {@code pg.pool-size},
-   * {@code pg.plan-cache-mode}.
+   * {@code pg.plan-cache-mode}, {@code pg.statement-timeout}.
    */
   public static Database fromConfig(Config config) {
     String url = config.string("pg.url");
@@ -65,8 +65,17 @@ public final class Database {
       throw new ConfigException("pg.plan-cache-mode must be auto, force_generic_plan or force_custom_plan, got '"
           + planCacheMode + "'");
     }
-    options.setProperties(Map.of("search_path", schema, "application_name", "pingvas",
-        "plan_cache_mode", planCacheMode));
+    Map<String, String> properties = new java.util.HashMap<>(Map.of("search_path", schema,
+        "application_name", "pingvas"));
+    if (!planCacheMode.equals("auto")) {
+      // "auto" leaves the server's (or the role's) setting alone
+      properties.put("plan_cache_mode", planCacheMode);
+    }
+    long statementTimeoutMs = config.duration("pg.statement-timeout").toMillis();
+    if (statementTimeoutMs > 0) {
+      properties.put("statement_timeout", Long.toString(statementTimeoutMs));
+    }
+    options.setProperties(properties);
     return new Database(options, schema, config.integer("pg.pool-size"));
   }
 

@@ -71,7 +71,14 @@ public final class GroupCommit<I, O> {
     if (batchSizes != null) {
       batchSizes.record(n);
     }
-    writer.apply(batch).onComplete(ar -> {
+    Future<List<O>> written;
+    try {
+      written = writer.apply(batch);
+    } catch (RuntimeException e) {
+      // a writer that throws instead of failing its future must not leave the slot taken for good
+      written = Future.failedFuture(e);
+    }
+    written.onComplete(ar -> {
       inFlight--;
       if (ar.succeeded() && ar.result().size() == n) {
         for (int i = 0; i < n; i++) {

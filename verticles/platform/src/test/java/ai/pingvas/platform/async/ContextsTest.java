@@ -80,6 +80,26 @@ class ContextsTest {
   }
 
   @Test
+  void aWriterThatThrowsFailsItsBatchAndFreesTheSlotForTheNext() throws Exception {
+    Context owner = vertx.getOrCreateContext();
+    List<List<Integer>> batches = new CopyOnWriteArrayList<>();
+    GroupCommit<Integer, Integer> commit = on(owner, () -> new GroupCommit<Integer, Integer>(items -> {
+      batches.add(items);
+      if (batches.size() == 1) {
+        throw new IllegalArgumentException("bad item " + items.get(0));
+      }
+      return Future.succeededFuture(items);
+    }, 16, 1, null));
+    Future<Integer> failed = on(owner, () -> commit.submit(1));
+    assertThat(failed.toCompletionStage().toCompletableFuture().handle((v, err) -> err)
+        .get(10, TimeUnit.SECONDS)).hasMessageContaining("bad item 1");
+    // with one batch in flight allowed, a leaked slot would leave this one waiting for 15 more items
+    Integer next = on(owner, () -> commit.submit(2)).toCompletionStage().toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    assertThat(next).isEqualTo(2);
+  }
+
+  @Test
   void aGroupCommitSubmittedFromAnotherLoopWritesOnItsOwnerAndAnswersTheCaller() throws Exception {
     Context owner = vertx.getOrCreateContext();
     Context other = vertx.getOrCreateContext();

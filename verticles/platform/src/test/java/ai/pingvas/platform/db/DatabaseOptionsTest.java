@@ -11,26 +11,33 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class DatabaseOptionsTest {
-  private static Config config(String planCacheMode) {
+  private static Config config(String planCacheMode, String statementTimeout) {
     Map<String, Object> values = new HashMap<>(Map.of("pg.url", "postgresql://db:5432/pingvas", "pg.user", "u",
         "pg.password", "p", "pg.schema", "generation", "pg.pool-size", 4));
     values.put("pg.plan-cache-mode", planCacheMode);
+    values.put("pg.statement-timeout", statementTimeout);
     return Config.of(values);
   }
 
   @Test
   void connectionsCarryThePlanCacheModeAndCacheLongStatements() {
-    PgConnectOptions options = Database.fromConfig(config("force_generic_plan")).connectOptions();
+    PgConnectOptions options = Database.fromConfig(config("force_generic_plan", "30s")).connectOptions();
     assertThat(options.getProperties()).containsEntry("plan_cache_mode", "force_generic_plan")
-        .containsEntry("search_path", "generation");
+        .containsEntry("statement_timeout", "30000").containsEntry("search_path", "generation");
     assertThat(options.getCachePreparedStatements()).isTrue();
     // the router's submission insert is ~2,300 characters; the client's default limit is 2,048
     assertThat(options.getPreparedStatementCacheSqlFilter().test("SELECT " + "x".repeat(2_400))).isTrue();
   }
 
   @Test
+  void theDefaultsLeaveTheServersSettingsAlone() {
+    PgConnectOptions options = Database.fromConfig(config("auto", "0s")).connectOptions();
+    assertThat(options.getProperties()).doesNotContainKeys("plan_cache_mode", "statement_timeout");
+  }
+
+  @Test
   void anUnknownPlanCacheModeIsRefused() {
-    assertThatThrownBy(() -> Database.fromConfig(config("generic"))).isInstanceOf(ConfigException.class)
+    assertThatThrownBy(() -> Database.fromConfig(config("generic", "0s"))).isInstanceOf(ConfigException.class)
         .hasMessageContaining("pg.plan-cache-mode");
   }
 }
