@@ -17,6 +17,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -463,7 +464,7 @@ public final class Bench {
    * Postgres CPU a second at 100,000 rows, taken from the system measured), so large runs read the
    * router's count of committed successes instead.
    */
-  private static Thread sampler(java.util.function.LongSupplier completed, LoadGen load, List<long[]> timeline,
+  private static Thread sampler(LongSupplier completed, LoadGen load, List<long[]> timeline,
       long t0) {
     Thread t = new Thread(() -> {
       long lastAccepted = load.accepted.get();

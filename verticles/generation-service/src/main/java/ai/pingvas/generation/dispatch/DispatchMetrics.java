@@ -2,7 +2,6 @@ package ai.pingvas.generation.dispatch;
 
 import ai.pingvas.generation.domain.FairQueue;
 import ai.pingvas.generation.domain.Fleet;
-import ai.pingvas.generation.domain.QueuedJob;
 import ai.pingvas.generation.domain.WorkerView;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -183,18 +182,11 @@ final class DispatchMetrics {
     running.set(queue.runningTotal());
     attempts.set(inflight);
     long now = System.currentTimeMillis();
-    long oldest = now;
-    // counted per tier and model first, tags built per pair: the pass runs every second on the
-    // router's event loop and may cover 100,000 queued jobs
-    Map<String, Map<String, long[]>> byTier = new HashMap<>();
-    for (QueuedJob job : queue.view()) {
-      oldest = Math.min(oldest, job.enqueuedAtMs());
-      byTier.computeIfAbsent(job.tier(), t -> new HashMap<>()).computeIfAbsent(job.model(), m -> new long[1])[0]++;
-    }
+    FairQueue.Depth queued = queue.depth(now);
     Map<Tags, Long> counts = new HashMap<>();
-    byTier.forEach((tier, models) -> models.forEach((model, n) -> counts.put(Tags.of("tier", tier, "model", model),
-        n[0])));
-    oldestSeconds.set((now - oldest) / 1000);
+    queued.byTierModel().forEach((tier, models) -> models.forEach((model, n) ->
+        counts.put(Tags.of("tier", tier, "model", model), n.longValue())));
+    oldestSeconds.set((now - queued.oldestEnqueuedMs()) / 1000);
     depth.forEach((tags, value) -> value.set(counts.getOrDefault(tags, 0L)));
     counts.forEach((tags, count) -> depth.computeIfAbsent(tags, t -> {
       AtomicLong value = new AtomicLong();

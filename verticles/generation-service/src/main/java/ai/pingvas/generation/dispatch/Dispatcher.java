@@ -906,20 +906,13 @@ final class Dispatcher {
           .put("next_job", link.view.nextJob()).put("draining", link.view.draining()).put("connected", link.connected)
           .put("heartbeat_age_ms", now - link.lastSeenMs).put("jobs", jobs));
     }
-    long oldest = now;
-    Map<String, Integer> byTierModel = new java.util.TreeMap<>();
-    for (QueuedJob job : queue.all()) {
-      oldest = Math.min(oldest, job.enqueuedAtMs());
-      byTierModel.merge(job.tier() + "|" + job.model(), 1, Integer::sum);
-    }
+    FairQueue.Depth queued = queue.depth(now);
     JsonArray depth = new JsonArray();
-    byTierModel.forEach((key, n) -> {
-      String[] parts = key.split("\\|");
-      depth.add(new JsonObject().put("tier", parts[0]).put("model", parts[1]).put("queued", n));
-    });
+    queued.byTierModel().forEach((tier, models) -> models.forEach((model, n) ->
+        depth.add(new JsonObject().put("tier", tier).put("model", model).put("queued", n))));
     return new JsonObject().put("router_id", settings.routerId()).put("workers", workers)
         .put("queue", new JsonObject().put("queued", queue.size()).put("running", queue.runningTotal())
-            .put("oldest_seconds", (now - oldest) / 1000).put("by_tier_model", depth))
+            .put("oldest_seconds", (now - queued.oldestEnqueuedMs()) / 1000).put("by_tier_model", depth))
         .put("throughput_per_s", Math.round(metrics.completionsPerSecond() * 100) / 100.0)
         .put("dispatch_latency_ms", metrics.recentDispatchLatency());
   }

@@ -1,11 +1,12 @@
 package ai.pingvas.generation.domain;
 
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -186,14 +187,22 @@ public final class FairQueue {
     return Map.copyOf(demand);
   }
 
-  /** All queued jobs (for snapshots and reports). */
-  public List<QueuedJob> all() {
-    return new ArrayList<>(jobs.values());
+  /** Queued jobs per tier and model (sorted), and when the longest-waiting one was enqueued. */
+  public record Depth(long oldestEnqueuedMs, SortedMap<String, SortedMap<String, Integer>> byTierModel) {
   }
 
-  /** The queued jobs without a copy, for a read-only pass on the owner's thread. */
-  public java.util.Collection<QueuedJob> view() {
-    return java.util.Collections.unmodifiableCollection(jobs.values());
+  /**
+   * The queue's depth in one pass without a copy: the metrics snapshot takes it every second on the
+   * router's event loop, over up to the whole queue. {@code now} is the oldest time when nothing waits.
+   */
+  public Depth depth(long now) {
+    long oldest = now;
+    SortedMap<String, SortedMap<String, Integer>> counts = new TreeMap<>();
+    for (QueuedJob job : jobs.values()) {
+      oldest = Math.min(oldest, job.enqueuedAtMs());
+      counts.computeIfAbsent(job.tier(), t -> new TreeMap<>()).merge(job.model(), 1, Integer::sum);
+    }
+    return new Depth(oldest, counts);
   }
 
   /**

@@ -8,6 +8,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.flywaydb.core.Flyway;
@@ -65,7 +66,7 @@ public final class Database {
       throw new ConfigException("pg.plan-cache-mode must be auto, force_generic_plan or force_custom_plan, got '"
           + planCacheMode + "'");
     }
-    Map<String, String> properties = new java.util.HashMap<>(Map.of("search_path", schema,
+    Map<String, String> properties = new HashMap<>(Map.of("search_path", schema,
         "application_name", "pingvas"));
     if (!planCacheMode.equals("auto")) {
       // "auto" leaves the server's (or the role's) setting alone
