@@ -74,9 +74,10 @@ public final class Bench {
           32, 10_000, 8_000, 2_000).put("setup", "32 GPUs (1 slot, 2 models each), 12 models Zipf(1.1), 20 users, "
           + "load 8 s, job 2 s, 10,000 jobs; batch = all at t=0, poisson_90pct = arrivals at 90% of capacity")
           // the live fleet scenario's exact scale, without the system: what the policy alone achieves there
-          .put("like_live_fleet", FleetModel.compare(new ai.pingvas.generation.domain.SchedulerSettings(2_000, 800, 10, 2),
-              32, 3_000, 800, 200).getJsonObject("affinity").getJsonObject("batch")
-              .put("setup", "as the fleet scenario: 3,000 jobs at t=0, load 800 ms, job 200 ms, affinity max wait 2 s"));
+          .put("like_live_fleet", FleetModel.likeLive(
+              new ai.pingvas.generation.domain.SchedulerSettings(2_000, 800, 10, 2), 32, 3_000, 800, 200, 30)
+              .put("setup", "as the fleet scenario: its 3,000 jobs at t=0, users in rotation, load 800 ms, "
+                  + "job 200 ms, affinity max wait 2 s"));
       case "fairness" -> fairness();
       case "chaos" -> chaos();
       case "capacity" -> capacity();
@@ -171,7 +172,8 @@ public final class Bench {
     // the GPUs start empty, so each must load a model once before it can run anything: no schedule
     // finishes before one load plus its share of the work, nor keeps the GPUs busier than this
     double idealBusy = ideal / (ideal + loadMs / 1000.0);
-    result.put("ideal_makespan_s", round(ideal)).put("cold_start_ideal_makespan_s", round(ideal + loadMs / 1000.0))
+    result.put("load_s", loadMs / 1000.0).put("ideal_makespan_s", round(ideal))
+        .put("cold_start_ideal_makespan_s", round(ideal + loadMs / 1000.0))
         .put("ideal_busy_fraction", round(idealBusy));
     for (String policy : System.getenv().getOrDefault("PINGVAS_BENCH_FLEET_POLICIES", "affinity,least-loaded,round-robin")
         .split(",")) {
@@ -236,6 +238,9 @@ public final class Bench {
           .put("turnover_ms_avg", round(gaps.getLong("turnover_ms_total") / (double) Math.max(1, gaps.getLong("turnovers"))))
           .put("longer_waits", gaps.getLong("longer_waits")).put("longer_wait_s_total",
               round(gaps.getLong("longer_wait_ms_total") / 1000.0))
+          .put("timer_overshoot_s_total", round(gaps.getLong("timer_overshoot_ms_total") / 1000.0))
+          .put("idle_before_first_assign_s_total", round(gaps.getLong("before_first_assign_ms_total") / 1000.0))
+          .put("idle_after_last_finish_s_total", round(gaps.getLong("after_last_finish_ms_total") / 1000.0))
           .put("turnover_ms_by_second", gaps.getJsonArray("turnover_ms_by_second"))
           // jobs the router claimed for a busy GPU before its running job ended (sent on its result)
           .put("claimed_ahead", (long) (routerMetric(router, "pingvas_claimed_ahead_total", null) - aheadBefore))

@@ -69,6 +69,9 @@ final class FleetModel {
     long now = 0;
     int seq = 0;
     long wake = Long.MAX_VALUE;
+    // per GPU: when its last job ended (idle since), to split idle time into gaps between jobs and the tail
+    Map<String, Long> idleSince = new HashMap<>();
+    long idleBetweenMs = 0;
     while (finished < setup.arrivals().size()) {
       long nextArrival = next < setup.arrivals().size() ? setup.arrivals().get(next).atMs() : Long.MAX_VALUE;
       long nextDone = running.isEmpty() ? Long.MAX_VALUE : running.peek().atMs();
@@ -83,11 +86,14 @@ final class FleetModel {
       while (!running.isEmpty() && running.peek().atMs() <= now) {
         Done d = running.poll();
         fleet.get(d.worker()).finish(d.jobId());
+        idleSince.put(d.worker(), d.atMs());
         queue.runningEnded(d.jobId());
         latencies[finished++] = d.atMs() - arrivedAt.remove(d.jobId());
       }
       List<Assignment> decisions = policy.decide(queue, fleet, now);
       for (Assignment a : decisions) {
+        Long since = idleSince.remove(a.workerId());
+        idleBetweenMs += since == null ? 0 : now - since;
         long load = a.coldLoad() ? setup.loadMs() : 0;
         loads += a.coldLoad() ? 1 : 0;
         loadMs += load;
@@ -99,6 +105,8 @@ final class FleetModel {
         wake = now + 500;
       }
     }
+    long end = now;
+    long idleTailMs = idleSince.values().stream().mapToLong(t -> end - t).sum();
     long first = setup.arrivals().get(0).atMs();
     long makespan = now - first;
     double ideal = (double) setup.arrivals().size() * setup.jobMs() / setup.gpus();
@@ -109,9 +117,41 @@ final class FleetModel {
     return new JsonObject().put("jobs", setup.arrivals().size()).put("model_loads", loads)
         .put("gpu_busy_fraction", Bench.round(busy)).put("busy_over_cold_start_ideal", Bench.round(busy / idealBusy))
         .put("load_fraction", Bench.round(loadMs / (double) (setup.gpus() * makespan)))
+        .put("idle_between_jobs_s", Bench.round(idleBetweenMs / 1000.0)).put("idle_after_last_job_s",
+            Bench.round(idleTailMs / 1000.0))
         .put("makespan_s", Bench.round(makespan / 1000.0)).put("makespan_over_ideal", Bench.round(makespan / ideal))
         .put("job_latency_p50_s", latencies[latencies.length / 2] / 1000.0)
         .put("job_latency_p99_s", latencies[(int) (latencies.length * 0.99)] / 1000.0);
+  }
+
+  /**
+   * The live fleet scenario's exact arrivals (3,000 jobs at t=0, users in rotation, models Zipf(1.1)
+   * with the live run's seed) and the same over {@code seeds} other model sequences: what the
+   * policy alone achieves there, and how much that varies with the draw of models.
+   */
+  static JsonObject likeLive(SchedulerSettings settings, int gpus, int jobs, long loadMs, long jobMs, int seeds) {
+    JsonObject live = run(DispatchPolicy.affinity(settings), new Setup(gpus, 2, loadMs, jobMs, rotation(jobs, 42)));
+    double[] busy = new double[seeds];
+    long loads = 0;
+    for (int seed = 0; seed < seeds; seed++) {
+      JsonObject r = run(DispatchPolicy.affinity(settings), new Setup(gpus, 2, loadMs, jobMs, rotation(jobs, seed)));
+      busy[seed] = r.getDouble("busy_over_cold_start_ideal");
+      loads += r.getLong("model_loads");
+    }
+    Arrays.sort(busy);
+    return live.put("seeds", seeds).put("seeds_busy_over_ideal_mean", Bench.round(Arrays.stream(busy).average()
+        .orElse(0))).put("seeds_busy_over_ideal_min", busy[0]).put("seeds_busy_over_ideal_max", busy[seeds - 1])
+        .put("seeds_model_loads_mean", Bench.round(loads / (double) seeds));
+  }
+
+  /** All jobs at t=0, user {@code i % 20}, models as the live scenario draws them. */
+  private static List<Arrival> rotation(int jobs, long seed) {
+    List<String> models = Bench.zipfModels(jobs, 12, 1.1, seed);
+    List<Arrival> out = new ArrayList<>(jobs);
+    for (int i = 0; i < jobs; i++) {
+      out.add(new Arrival(0, "u" + (i % 20), models.get(i)));
+    }
+    return out;
   }
 
   /** Runs the fleet scenario in the model for the three policies, batch and at 90% load. */

@@ -200,7 +200,7 @@ public final class FleetSim {
         idleSince = -1;
       }
       boolean cold = !models.contains(job.model());
-      stats.assigned(user, received - submitted, submitted, cold);
+      stats.assigned(id, user, received - submitted, submitted, received, cold);
       Running r = new Running(job, assign.upload());
       running.put(job.jobId(), r);
       if (config.hold()) {
@@ -219,7 +219,7 @@ public final class FleetSim {
           return;
         }
         long done = nowMicros();
-        stats.finished(done - submitted, done, runMs, loadMs);
+        stats.finished(id, done - submitted, done, runMs, loadMs, done - received - total * 1000);
         if (config.failRate() > 0 && ThreadLocalRandom.current().nextDouble() < config.failRate()) {
           r.report = new WorkerMessage.Failure(job.jobId(), job.attempt(), "engine_error", "injected failure", true);
         } else {
@@ -265,6 +265,14 @@ public final class FleetSim {
     private long waits;
     private long waitMicros;
     private final java.util.TreeMap<Long, long[]> turnoverBySecond = new java.util.TreeMap<>();
+    /**
+     * Time a job's end came after its due time: the simulated GPU ran longer than the job's nominal
+     * time (on a loaded machine a parked thread wakes late; a precise clock thread did not change it).
+     */
+    private long overshootMicros;
+    /** Per worker: its first assign and its last finish, for idle time before the first and after the last job. */
+    private final Map<String, Long> firstAssignOf = new HashMap<>();
+    private final Map<String, Long> lastFinishOf = new HashMap<>();
     /** Per second of submission (epoch s): {jobs, max submit-to-assign µs}, to see when latency spikes. */
     private final java.util.TreeMap<Long, long[]> assignBySecond = new java.util.TreeMap<>();
 
@@ -272,7 +280,9 @@ public final class FleetSim {
       return new Histogram(3_600_000_000L, 3);
     }
 
-    synchronized void assigned(String user, long waitMicros, long submittedMicros, boolean cold) {
+    synchronized void assigned(String worker, String user, long waitMicros, long submittedMicros, long atMicros,
+        boolean cold) {
+      firstAssignOf.putIfAbsent(worker, atMicros);
       long wait = Math.max(0, waitMicros);
       assignLatency.recordValue(Math.min(wait, 3_600_000_000L));
       waitByUser.computeIfAbsent(user, u -> histogram()).recordValue(Math.min(wait, 3_600_000_000L));
@@ -298,7 +308,10 @@ public final class FleetSim {
       }
     }
 
-    synchronized void finished(long latencyMicros, long at, long runMs, long loadMs) {
+    synchronized void finished(String worker, long latencyMicros, long at, long runMs, long loadMs,
+        long overshootMicros) {
+      lastFinishOf.put(worker, at);
+      this.overshootMicros += Math.max(0, overshootMicros);
       jobLatency.recordValue(Math.min(Math.max(0, latencyMicros), 3_600_000_000L));
       finished++;
       busyMs += runMs;
@@ -324,6 +337,9 @@ public final class FleetSim {
       waits = 0;
       waitMicros = 0;
       turnoverBySecond.clear();
+      overshootMicros = 0;
+      firstAssignOf.clear();
+      lastFinishOf.clear();
     }
 
     synchronized JsonObject toJson() {
@@ -336,6 +352,11 @@ public final class FleetSim {
           .put("submit_to_assign_us", percentiles(assignLatency)).put("job_latency_us", percentiles(jobLatency))
           .put("wait_by_user_us", users).put("assign_by_second", bySecond(assignBySecond, v -> v[1] / 1000))
           .put("idle_gaps", new JsonObject().put("turnovers", turnovers).put("turnover_ms_total", turnoverMicros / 1000)
+              .put("timer_overshoot_ms_total", overshootMicros / 1000)
+              .put("before_first_assign_ms_total", firstAssignOf.values().stream()
+                  .mapToLong(t -> t - Math.min(firstAssign, t)).sum() / 1000)
+              .put("after_last_finish_ms_total", lastFinishOf.values().stream()
+                  .mapToLong(t -> lastFinish - t).sum() / 1000)
               .put("longer_waits", waits).put("longer_wait_ms_total", waitMicros / 1000)
               .put("turnover_ms_by_second", bySecond(turnoverBySecond, v -> v[1] / Math.max(1, v[0]) / 1000.0)));
     }

@@ -62,7 +62,12 @@ final class Report {
             .append("makespan ").append(live.getValue("makespan_over_ideal")).append(" × ideal, GPU busy ")
             .append(live.getValue("gpu_busy_fraction")).append(" (").append(live.getValue("busy_over_cold_start_ideal"))
             .append(" of the ideal's), model loads ").append(live.getValue("model_loads"))
-            .append(" (loading takes ").append(live.getValue("load_fraction")).append(" of GPU time).\n");
+            .append(" (loading takes ").append(live.getValue("load_fraction")).append(" of GPU time); over ")
+            .append(live.getValue("seeds")).append(" other draws of the models busy is ")
+            .append(live.getValue("seeds_busy_over_ideal_mean")).append(" of the ideal's on average (")
+            .append(live.getValue("seeds_busy_over_ideal_min")).append("–")
+            .append(live.getValue("seeds_busy_over_ideal_max"))
+            .append("), ").append(live.getValue("seeds_model_loads_mean")).append(" loads.\n");
       }
       md.append("\n");
     }
@@ -117,6 +122,22 @@ final class Report {
           .append(f.getValue("cold_start_ideal_makespan_s")).append(" s (one load first) or keeps them busier than ")
           .append(f.getValue("ideal_busy_fraction")).append(" (the ideal's busy fraction). Model loads vs least-loaded: ")
           .append(f.getValue("loads_vs_least_loaded")).append(". Target: ").append(f.getString("target")).append(".\n\n");
+      md.append("Where our policy's GPUs were not generating (GPU-seconds):\n\n| run | loading models |")
+          .append(" dispatch turnovers | longer waits for work | simulator timer late | before the first assign |")
+          .append(" after the last job |\n")
+          .append("|---|---|---|---|---|---|---|\n");
+      for (String policy : new String[] {"affinity", "affinity_prequeued"}) {
+        JsonObject p = f.getJsonObject(policy);
+        if (p != null && p.containsKey("idle_after_last_finish_s_total")) {
+          md.append("| ").append(policy.equals("affinity") ? "submitted during the run" : "queued first").append(" | ")
+              .append(Bench.round(p.getLong("model_loads") * f.getDouble("load_s", 0.0))).append(" | ")
+              .append(Bench.round(p.getLong("turnovers") * p.getDouble("turnover_ms_avg") / 1000)).append(" | ")
+              .append(p.getValue("longer_wait_s_total")).append(" | ").append(p.getValue("timer_overshoot_s_total"))
+              .append(" | ").append(p.getValue("idle_before_first_assign_s_total")).append(" | ")
+              .append(p.getValue("idle_after_last_finish_s_total")).append(" |\n");
+        }
+      }
+      md.append("\n");
     }
     if (r.containsKey("fairness")) {
       JsonObject f = r.getJsonObject("fairness");

@@ -3,13 +3,18 @@ package ai.pingvas.generation.domain;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Fair, model-affine dispatch.
  *
  * <ol>
  *   <li>Users are visited in fair-share order; each offers its own highest-priority job.</li>
- *   <li>A job goes to a free worker that already holds its model (the least busy such worker).</li>
+ *   <li>A job goes to a free worker that already holds its model (the least busy such worker) —
+ *       unless another model's backlog would, even after a load, outlast this model's queue on its
+ *       other workers: then the worker loads that model for the next job wanting it (rebalancing,
+ *       so the queue drains evenly instead of a few workers finishing an under-served model's
+ *       backlog while the rest idle).</li>
  *   <li>Otherwise it waits for a warm worker while that is cheaper than a cold load — the expected
  *       wait (the warm workers' backlog for that model) is below the load time — but never longer
  *       than {@code affinityMaxWait} (aging). Meanwhile later users whose models are warm go first,
@@ -17,6 +22,9 @@ import java.util.List;
  *   <li>Before any load, a free worker may take a later job of a user near the front (same
  *       priority, a few jobs deep) whose model it holds — unless a job has already waited past
  *       {@code affinityMaxWait}, which then loads first.</li>
+ *   <li>Of the jobs that may not wait, one that waited past {@code affinityMaxWait} loads first (in
+ *       fair order); otherwise the one whose model has the most queued jobs per warm slot, so
+ *       loads follow the queue's mix of models (D'Hondt apportionment of the fleet).</li>
  *   <li>A job that may not wait loads its model on the free worker where that hurts least: spare
  *       model capacity first, then evicting a model nobody is waiting for, least recently used.
  *       Evicting the only copy of a model with waiting jobs costs most: that is how thrashing is
@@ -60,12 +68,19 @@ final class AffinityPolicy implements DispatchPolicy {
       QueuedJob job = user.head();
       WorkerView warm = bestWarm(fleet, job);
       if (warm != null) {
-        return new Assignment(job, warm.id(), false);
+        Assignment moved = rebalance(warm, job, queue, fleet, now);
+        return moved != null ? moved : new Assignment(job, warm.id(), false);
       }
       long waited = user.headWaitMs(now);
-      if (mustLoad == null && !worthWaiting(job, waited, queue, fleet, now)) {
+      if (aged || worthWaiting(job, waited, queue, fleet, now)) {
+        continue;
+      }
+      if (waited >= settings.affinityMaxWaitMs()) {
+        // the first aged job in fair order loads first
         mustLoad = job;
-        aged = waited >= settings.affinityMaxWaitMs();
+        aged = true;
+      } else if (mustLoad == null || share(job.model(), queue, fleet) > share(mustLoad.model(), queue, fleet)) {
+        mustLoad = job;
       }
     }
     if (!aged) {
@@ -120,6 +135,64 @@ final class AffinityPolicy implements DispatchPolicy {
     queue.runningStarted(job.jobId(), job.userId(), job.tier());
     long expected = job.expectedRunMs(settings.stepMs()) + (a.coldLoad() ? settings.modelLoadMs() : 0);
     fleet.get(a.workerId()).start(job.jobId(), job.model(), now + expected, settings.modelsPerWorker());
+  }
+
+  /**
+   * A free worker about to take a warm job of model A loads model B instead when B's queue, after
+   * the load, would still take longer to drain on B's warm slots than A's queue takes on A's other
+   * slots without this worker: the fleet's queue then drains evenly instead of leaving a
+   * few workers to finish an under-served model's backlog while the rest idle. Never takes the only
+   * holder of A, never evicts the only copy of a model with waiting jobs; B's job is the next job of
+   * the first user in fair order whose next job wants B.
+   */
+  private Assignment rebalance(WorkerView worker, QueuedJob warmJob, FairQueue queue, Fleet fleet, long now) {
+    long run = warmJob.expectedRunMs(settings.stepMs());
+    if ((queue.size() - 1) * run <= settings.modelLoadMs() + run) {
+      return null; // the whole queue is shorter than a load: nothing to rebalance (the common case)
+    }
+    String a = warmJob.model();
+    int slotsA = fleet.warmSlots(a);
+    if (slotsA <= worker.slots() || evictionCost(worker, fleet, queue) >= 1) {
+      return null;
+    }
+    double drainAWithout = queue.demand(a) * (double) run / (slotsA - worker.slots());
+    String b = null;
+    double drainB = drainAWithout + settings.modelLoadMs() + run;
+    for (Map.Entry<String, Integer> e : queue.demandView().entrySet()) {
+      String model = e.getKey();
+      if (worker.holds(model)) {
+        continue;
+      }
+      int slots = fleet.warmSlots(model);
+      if (slots == 0) {
+        continue; // no copy at all: its jobs load through the must-load path
+      }
+      double drain = fleet.msUntilWarmSlot(model, now) + e.getValue() * (double) run / slots;
+      if (drain > drainB) {
+        b = model;
+        drainB = drain;
+      }
+    }
+    if (b == null) {
+      return null;
+    }
+    int scanned = 0;
+    for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < SCAN_LIMIT; scanned++) {
+      UserQueue user = it.next();
+      if (!user.atRunningCap() && user.head().model().equals(b)) {
+        return new Assignment(user.head(), worker.id(), true);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Queued jobs of the model per warm slot if one more slot loaded it. Among jobs that must load,
+   * the model with the highest share loads first (D'Hondt): loads then follow the queue's mix of
+   * models instead of whichever models happen to head users' queues.
+   */
+  private static double share(String model, FairQueue queue, Fleet fleet) {
+    return queue.demand(model) / (double) (fleet.warmSlots(model) + 1);
   }
 
   private boolean worthWaiting(QueuedJob job, long waitedAtHead, FairQueue queue, Fleet fleet, long now) {

@@ -183,6 +183,11 @@ public final class FairQueue {
     return demand.getOrDefault(model, 0);
   }
 
+  /** Queued jobs per model, unmodifiable and live (no copy): read it, do not keep it. */
+  public Map<String, Integer> demandView() {
+    return java.util.Collections.unmodifiableMap(demand);
+  }
+
   public Map<String, Integer> demandByModel() {
     return Map.copyOf(demand);
   }

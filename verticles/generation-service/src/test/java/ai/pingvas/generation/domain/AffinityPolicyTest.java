@@ -179,6 +179,95 @@ class AffinityPolicyTest {
   }
 
   @Test
+  void amongJobsThatMustLoadTheModelWithMostQueuedWorkPerWarmSlotLoadsFirst() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    fleet.add(worker("empty"));
+    QueuedJob rare = job("alice", "rare", 0);
+    queue.add(rare, 0);
+    for (int i = 0; i < 5; i++) {
+      queue.add(job("bob", "popular", i), 0);
+    }
+    // alice is first in fair order, but both must load: the model with five queued jobs goes first
+    List<Assignment> first = policy.decide(queue, fleet, 0);
+    assertThat(first).singleElement().satisfies(a -> {
+      assertThat(a.job().model()).isEqualTo("popular");
+      assertThat(a.coldLoad()).isTrue();
+    });
+    fleet.get("empty").finish(first.get(0).job().jobId());
+    queue.runningEnded(first.get(0).job().jobId());
+    // once alice's job has waited affinity-max-wait it loads on the next empty worker
+    fleet.add(worker("empty-2"));
+    assertThat(policy.decide(queue, fleet, Jobs.SETTINGS.affinityMaxWaitMs())).anySatisfy(a -> {
+      assertThat(a.job()).isEqualTo(rare);
+      assertThat(a.workerId()).isEqualTo("empty-2");
+      assertThat(a.coldLoad()).isTrue();
+    });
+  }
+
+  @Test
+  void aFreeWorkerLoadsAModelWhoseBacklogWouldOutlastTheLoadInsteadOfItsWarmJob() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    fleet.add(worker("p1", "popular"));
+    WorkerView p2 = worker("p2", "popular");
+    p2.start("p2-job", "popular", 2_000, 2);
+    fleet.add(p2);
+    WorkerView rareBox = worker("rare-box", "rare");
+    rareBox.start("rare-job", "rare", 2_000, 2);
+    fleet.add(rareBox);
+    queue.add(job("alice", "popular", 0), 0);
+    for (int i = 0; i < 30; i++) {
+      queue.add(job("carol", "rare", i), 0);
+    }
+    // 30 rare jobs of 2 s on one worker (60 s) outlast the 8 s load plus alice's one job on the
+    // other popular worker: p1 loads rare for carol's next job; alice's job waits for p2
+    assertThat(policy.decide(queue, fleet, 0)).singleElement().satisfies(a -> {
+      assertThat(a.workerId()).isEqualTo("p1");
+      assertThat(a.job().model()).isEqualTo("rare");
+      assertThat(a.job().userId()).isEqualTo("carol");
+      assertThat(a.coldLoad()).isTrue();
+    });
+    assertThat(fleet.get("p1").holds("popular")).isTrue();
+  }
+
+  @Test
+  void noRebalancingWhenTheBacklogIsShortOrTheWorkerIsItsModelsOnlyCopy() {
+    // a short rare backlog (3 jobs, 6 s) does not pay for an 8 s load: the warm job runs
+    assertThat(rebalanced(3, true, "popular")).isFalse();
+    // the only worker holding popular keeps serving it, however long the rare backlog
+    assertThat(rebalanced(30, false, "popular")).isFalse();
+    // a load would evict flux, the only copy of a model with waiting jobs
+    assertThat(rebalanced(30, true, "flux", "popular")).isFalse();
+    assertThat(rebalanced(30, true, "popular")).isTrue();
+  }
+
+  /** Whether a free worker holding {@code models} leaves alice's warm popular job for carol's rare backlog. */
+  private boolean rebalanced(int rareJobs, boolean secondPopularWorker, String... models) {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    fleet.add(worker("free", models));
+    if (secondPopularWorker) {
+      WorkerView other = worker("other", "popular");
+      other.start("other-job", "popular", 2_000, 2);
+      fleet.add(other);
+    }
+    WorkerView rareBox = worker("rare-box", "rare");
+    rareBox.start("rare-job", "rare", 2_000, 2);
+    fleet.add(rareBox);
+    queue.add(job("alice", "popular", 0), 0);
+    queue.add(job("dave", "flux", 0), 0);
+    queue.runningStarted("dave-1", "dave", "free");
+    queue.runningStarted("dave-2", "dave", "free");
+    for (int i = 0; i < rareJobs; i++) {
+      queue.add(job("carol", "rare", i), 0);
+    }
+    List<Assignment> decisions = policy.decide(queue, fleet, 0);
+    assertThat(decisions).singleElement().satisfies(a -> assertThat(a.workerId()).isEqualTo("free"));
+    return decisions.get(0).job().model().equals("rare");
+  }
+
+  @Test
   void respectsPerUserRunningCaps() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();
