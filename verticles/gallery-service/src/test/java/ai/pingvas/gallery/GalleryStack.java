@@ -163,6 +163,17 @@ final class GalleryStack implements AutoCloseable {
     }
   }
 
+  /** Runs a statement against gallery-service's database as the superuser (test setup only). */
+  void execGallery(String sql) {
+    String url = galleryEnv.get("PINGVAS_PG_URL");
+    try (var c = java.sql.DriverManager.getConnection(infra.postgres().jdbcUrl(url.substring(url.lastIndexOf('/') + 1)),
+        "postgres", ""); var s = c.createStatement()) {
+      s.execute(sql);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   S3Client s3() {
     return S3Client.builder().endpointOverride(URI.create(infra.s3().endpoint())).region(Region.US_EAST_1)
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3Server.ACCESS_KEY,

@@ -73,4 +73,42 @@ class GenerationFlowIT {
       }
     }
   }
+
+  /**
+   * A migration of a rolling deploy adds a column to {@code jobs} while this replica runs with its
+   * statements prepared on every pooled connection: submissions, dispatch, results and reads go on
+   * without an error (statements that return {@code *} fail once per connection with "cached plan
+   * must not change result type").
+   */
+  @Test
+  void aColumnAddedByAMigrationWhileRunningFailsNoStatement() throws Exception {
+    for (int i = 0; i < 6; i++) {
+      renderAndRead("before the migration " + i);
+    }
+    harness.exec("ALTER TABLE generation.jobs ADD COLUMN IF NOT EXISTS added_later text");
+    for (int i = 0; i < 6; i++) {
+      renderAndRead("after the migration " + i);
+    }
+  }
+
+  /** Submits a small job, waits for it to succeed, and reads it back singly and in the list. */
+  private static void renderAndRead(String prompt) throws InterruptedException {
+    ApiClient.Response submitted = api.post("/v1/generations", key, new JsonObject().put("model", "sd-1.5")
+        .put("prompt", prompt).put("width", 64).put("height", 64).put("steps", 2).encode());
+    assertThat(submitted.status()).as(submitted.body()).isEqualTo(202);
+    String id = submitted.json().getString("id");
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    String status;
+    do {
+      ApiClient.Response fetched = api.get("/v1/generations/" + id, key);
+      assertThat(fetched.status()).as(fetched.body()).isEqualTo(200);
+      status = fetched.json().getString("status");
+      if (!status.equals("succeeded")) {
+        Thread.sleep(20);
+      }
+    } while (!status.equals("succeeded") && System.nanoTime() < deadline);
+    assertThat(status).isEqualTo("succeeded");
+    ApiClient.Response list = api.get("/v1/generations?limit=5", key);
+    assertThat(list.status()).as(list.body()).isEqualTo(200);
+  }
 }

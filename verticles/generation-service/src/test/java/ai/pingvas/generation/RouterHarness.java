@@ -145,6 +145,17 @@ final class RouterHarness implements AutoCloseable {
     }
   }
 
+  /** Runs a statement against the router's database as the superuser (test setup only). */
+  void exec(String sql) {
+    String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
+    try (var c = java.sql.DriverManager.getConnection(infra.postgres().jdbcUrl(db), "postgres", "");
+        var s = c.createStatement()) {
+      s.execute(sql);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Override
   public void close() {
     for (ServiceRuntime w : workers) {

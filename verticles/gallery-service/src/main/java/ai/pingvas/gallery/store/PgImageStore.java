@@ -13,6 +13,12 @@ import java.util.UUID;
 
 /** {@link ImageStore} on PostgreSQL. */
 public final class PgImageStore implements ImageStore {
+  /**
+   * The {@code images} columns read, by name: {@code *} would change a prepared statement's result
+   * type when a migration adds a column, failing it once per pooled connection.
+   */
+  private static final String COLUMNS = "id, user_id, job_id, attempt, idx, object_key, prompt, model, seed, width, "
+      + "height, size_bytes, sha256, created_at, thumbnail_key, thumbnail_bytes";
   private static final String INSERT = """
       INSERT INTO images (id, user_id, job_id, attempt, idx, object_key, prompt, model, seed, width, height,
                           size_bytes, sha256, thumbnail_key, thumbnail_bytes)
@@ -23,7 +29,7 @@ public final class PgImageStore implements ImageStore {
   private static final String WITHOUT_THUMBNAIL = "SELECT id FROM images WHERE id = ANY($1::uuid[]) "
       + "AND thumbnail_key IS NULL";
   private static final String SET_THUMBNAIL = "UPDATE images SET thumbnail_key = $2, thumbnail_bytes = $3 WHERE id = $1";
-  private static final String GET = "SELECT * FROM images WHERE id = $1 AND user_id = $2";
+  private static final String GET = "SELECT " + COLUMNS + " FROM images WHERE id = $1 AND user_id = $2";
   private static final String DELETE = "DELETE FROM images WHERE id = $1 AND user_id = $2";
   private static final String USAGE = "SELECT count(*) AS n, coalesce(sum(size_bytes + thumbnail_bytes), 0)::bigint AS bytes "
       + "FROM images WHERE user_id = $1";
@@ -121,7 +127,7 @@ public final class PgImageStore implements ImageStore {
 
   @Override
   public Future<ImagePage> list(String userId, String cursor, int limit) {
-    String sql = "SELECT * FROM images WHERE user_id = $1"
+    String sql = "SELECT " + COLUMNS + " FROM images WHERE user_id = $1"
         + (cursor == null ? "" : " AND (created_at, id) < ($3, $4)")
         + " ORDER BY created_at DESC, id DESC LIMIT $2";
     Tuple args = Tuple.of(UUID.fromString(userId), limit + 1);

@@ -25,6 +25,25 @@ import java.util.UUID;
 public final class PgJobStore implements JobStore {
   private static final String ACTIVE = "('dispatched', 'running')";
 
+  /**
+   * Every {@code jobs} column the store reads, by name. A statement that returns {@code *} changes its
+   * result type when a later migration adds a column, and Postgres then fails it once on every
+   * pooled connection that had it prepared ("cached plan must not change result type"): a rolling
+   * deploy's migration would turn a batch of submissions into 503s per connection.
+   */
+  static final String COLUMNS = """
+      id, user_id, tier, status, model, prompt, params, priority, idempotency_key, request_hash, attempt,
+      max_attempts, worker_id, router_id, progress_step, progress_total, error_code, error_message, images,
+      event_seq, created_at, queued_at, not_before, dispatched_at, started_at, finished_at""";
+
+  /** {@link #COLUMNS} of the row alias {@code j}. */
+  private static final String J_COLUMNS = COLUMNS.replaceAll("(\\w+)", "j.$1");
+
+  /** The statement with {@code {columns}} and {@code {j.columns}} spelled out. */
+  private static String named(String sql) {
+    return sql.replace("{j.columns}", J_COLUMNS).replace("{columns}", COLUMNS);
+  }
+
   /** The data of a {@code job.queued} event, enough for any replica to index the job. */
   private static final String QUEUED_DATA = """
       jsonb_build_object('status', 'queued', 'model', x.model, 'tier', x.tier, 'priority', x.priority,
@@ -36,7 +55,7 @@ public final class PgJobStore implements JobStore {
    * admission (worker and router set), with their {@code job.queued} (seq 1) and, if placed,
    * {@code job.dispatched} (seq 2) events in id order.
    */
-  private static final String INSERT = """
+  private static final String INSERT = named("""
       WITH input AS (
         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
                              $8::text[], $9::bytea[], $10::int[], $11::text[], $12::text[])
@@ -52,7 +71,7 @@ public final class PgJobStore implements JobStore {
                CASE WHEN worker IS NULL THEN 0 ELSE (params::jsonb->>'steps')::int END
         FROM input
         ON CONFLICT (user_id, idempotency_key) DO NOTHING
-        RETURNING *
+        RETURNING {columns}
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT e.job_id, e.user_id, e.seq, e.type, e.data FROM (
@@ -65,7 +84,7 @@ public final class PgJobStore implements JobStore {
           FROM ins x WHERE x.status = 'dispatched'
         ) e ORDER BY e.job_id, e.seq
       )
-      SELECT * FROM ins""".formatted(QUEUED_DATA);
+      SELECT * FROM ins""".formatted(QUEUED_DATA));
 
   private static final String CANCEL = """
       WITH cur AS (
@@ -82,7 +101,7 @@ public final class PgJobStore implements JobStore {
       )
       SELECT (SELECT previous FROM cur) AS found, upd.* FROM (SELECT 1) AS one LEFT JOIN upd ON true""";
 
-  private static final String CLAIM = """
+  private static final String CLAIM = named("""
       WITH input AS (
         SELECT * FROM unnest($2::uuid[], $3::text[]) AS t(id, worker)
       ), upd AS (
@@ -90,14 +109,14 @@ public final class PgJobStore implements JobStore {
           dispatched_at = now(), started_at = NULL, progress_step = 0,
           progress_total = (j.params->>'steps')::int, not_before = NULL, event_seq = j.event_seq + 1
         FROM input i WHERE j.id = i.id AND j.status = 'queued'
-        RETURNING j.*
+        RETURNING {j.columns}
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT id, user_id, event_seq, 'job.dispatched', jsonb_build_object('status', 'dispatched',
           'attempt', attempt, 'worker_id', worker_id, 'router_id', router_id, 'model', model)
         FROM upd
       )
-      SELECT * FROM upd""";
+      SELECT * FROM upd""");
 
   private static final String PROGRESS = """
       WITH cur AS (
@@ -121,14 +140,14 @@ public final class PgJobStore implements JobStore {
       )
       SELECT * FROM upd""".formatted(ACTIVE);
 
-  private static final String SUCCEED = """
+  private static final String SUCCEED = named("""
       WITH input AS (
         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) AS t(id, attempt, images)
       ), upd AS (
         UPDATE jobs j SET status = 'succeeded', images = i.images::jsonb, finished_at = now(), error_code = NULL,
           error_message = NULL, progress_step = j.progress_total, event_seq = j.event_seq + 1
         FROM input i WHERE j.id = i.id AND j.attempt = i.attempt AND j.status IN %s
-        RETURNING j.*
+        RETURNING {j.columns}
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT id, user_id, event_seq, 'job.succeeded', jsonb_build_object('status', 'succeeded',
@@ -137,14 +156,14 @@ public final class PgJobStore implements JobStore {
           'finished_at', finished_at)
         FROM upd
       )
-      SELECT * FROM upd""".formatted(ACTIVE);
+      SELECT * FROM upd""".formatted(ACTIVE));
 
   /**
    * Ends the attempts selected by {@code target} (a query yielding {@code id} and {@code requeue}):
    * re-queued with exponential backoff and jitter while attempts remain, else failed.
    * Parameters: $1 code, $2 message, $3 backoff base ms, $4 backoff max ms, then the target's.
    */
-  private static final String END_ATTEMPTS = """
+  private static final String END_ATTEMPTS = named("""
       WITH target AS (%s),
       upd AS (
         UPDATE jobs j SET
@@ -157,7 +176,7 @@ public final class PgJobStore implements JobStore {
           finished_at = CASE WHEN t.requeue THEN NULL ELSE now() END,
           error_code = $1, error_message = $2, progress_step = 0, event_seq = j.event_seq + 1
         FROM target t WHERE j.id = t.id AND j.status IN %s
-        RETURNING j.*
+        RETURNING {j.columns}
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT x.id, x.user_id, x.event_seq,
@@ -169,7 +188,7 @@ public final class PgJobStore implements JobStore {
           END
         FROM upd x
       )
-      SELECT * FROM upd""";
+      SELECT * FROM upd""");
 
   private static final String FAIL_ONE_TARGET = """
       SELECT id, ($7::boolean AND attempt < max_attempts) AS requeue FROM jobs
@@ -190,20 +209,20 @@ public final class PgJobStore implements JobStore {
         AND dispatched_at < now() - make_interval(secs => $6::bigint / 1000.0)
       FOR UPDATE SKIP LOCKED""";
 
-  private static final String UNCLAIM = """
+  private static final String UNCLAIM = named("""
       WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS t(id, attempt)),
       upd AS (
         UPDATE jobs j SET status = 'queued', router_id = NULL, queued_at = now(), not_before = NULL,
           max_attempts = j.max_attempts + 1, event_seq = j.event_seq + 1
         FROM input i WHERE j.id = i.id AND j.attempt = i.attempt AND j.status IN %s
-        RETURNING j.*
+        RETURNING {j.columns}
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT x.id, x.user_id, x.event_seq, 'job.queued', %s FROM upd x
       )
-      SELECT * FROM upd""".formatted(ACTIVE, QUEUED_DATA);
+      SELECT * FROM upd""".formatted(ACTIVE, QUEUED_DATA));
 
-  private static final String EXPIRE_QUEUED = """
+  private static final String EXPIRE_QUEUED = named("""
       WITH target AS (
         SELECT id FROM jobs WHERE status = 'queued' AND queued_at < now() - make_interval(secs => $1::bigint / 1000.0)
         ORDER BY queued_at LIMIT 1000 FOR UPDATE SKIP LOCKED
@@ -212,39 +231,39 @@ public final class PgJobStore implements JobStore {
           error_message = 'no worker started the job within the queue TTL', finished_at = now(),
           event_seq = j.event_seq + 1
         FROM target t WHERE j.id = t.id AND j.status = 'queued'
-        RETURNING j.*
+        RETURNING {j.columns}
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT id, user_id, event_seq, 'job.failed', jsonb_build_object('status', 'failed', 'attempt', attempt,
           'error', jsonb_build_object('code', error_code, 'message', error_message))
         FROM upd
       )
-      SELECT * FROM upd""";
+      SELECT * FROM upd""");
 
-  private static final String ADOPT = """
+  private static final String ADOPT = named("""
       WITH input AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS t(id, attempt))
       UPDATE jobs j SET router_id = $1
       FROM input i
       WHERE j.id = i.id AND j.attempt = i.attempt AND j.worker_id = $2 AND j.status IN %s
-      RETURNING j.*""".formatted(ACTIVE);
+      RETURNING {j.columns}""".formatted(ACTIVE));
 
   private static final String RENEW_LEASE = """
       INSERT INTO routers (id, lease_until, url) VALUES ($1, now() + make_interval(secs => $2::bigint / 1000.0), $3)
       ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until, url = EXCLUDED.url""";
 
-  private static final String REQUEUE_FAILED = """
+  private static final String REQUEUE_FAILED = named("""
       WITH upd AS (
         UPDATE jobs j SET status = 'queued', queued_at = now(), not_before = NULL, finished_at = NULL,
           error_code = NULL, error_message = NULL, max_attempts = j.attempt + $2, router_id = NULL,
           event_seq = j.event_seq + 1
         WHERE j.id = ANY($1) AND j.status = 'failed'
-        RETURNING j.*
+        RETURNING {j.columns}
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT x.id, x.user_id, x.event_seq, 'job.queued', %s || jsonb_build_object('requeued_by_operator', true)
         FROM upd x
       )
-      SELECT * FROM upd""".formatted(QUEUED_DATA);
+      SELECT * FROM upd""".formatted(QUEUED_DATA));
 
   private final Pool pool;
 
@@ -303,7 +322,7 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<Job> findByIdempotencyKey(String userId, String key) {
-    return pool.preparedQuery("SELECT * FROM jobs WHERE user_id = $1 AND idempotency_key = $2")
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM jobs WHERE user_id = $1 AND idempotency_key = $2")
         .execute(Tuple.of(UUID.fromString(userId), key))
         .map(rows -> rows.size() == 0 ? null : toJob(rows.iterator().next()));
   }
@@ -323,14 +342,14 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<Job> get(String userId, String jobId) {
-    return pool.preparedQuery("SELECT * FROM jobs WHERE id = $1 AND user_id = $2")
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM jobs WHERE id = $1 AND user_id = $2")
         .execute(Tuple.of(UUID.fromString(jobId), UUID.fromString(userId)))
         .map(rows -> rows.size() == 0 ? null : toJob(rows.iterator().next()));
   }
 
   @Override
   public Future<JobPage> list(String userId, JobStatus status, String cursor, int limit) {
-    StringBuilder sql = new StringBuilder("SELECT * FROM jobs WHERE user_id = $1");
+    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM jobs WHERE user_id = $1");
     Tuple args = Tuple.of(UUID.fromString(userId));
     if (status != null) {
       args.addString(status.wire());
@@ -472,7 +491,8 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<List<Job>> recentFailures(int limit) {
-    return pool.preparedQuery("SELECT * FROM jobs WHERE status = 'failed' ORDER BY finished_at DESC LIMIT $1")
+    return pool.preparedQuery("SELECT " + COLUMNS
+            + " FROM jobs WHERE status = 'failed' ORDER BY finished_at DESC LIMIT $1")
         .execute(Tuple.of(limit)).map(rows -> {
           List<Job> out = new ArrayList<>();
           for (Row row : rows) {
@@ -484,7 +504,8 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<Job> getAny(String jobId) {
-    return pool.preparedQuery("SELECT * FROM jobs WHERE id = $1").execute(Tuple.of(UUID.fromString(jobId)))
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM jobs WHERE id = $1")
+        .execute(Tuple.of(UUID.fromString(jobId)))
         .map(rows -> rows.size() == 0 ? null : toJob(rows.iterator().next()));
   }
 
@@ -523,7 +544,7 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<List<QueuedJob>> loadQueued() {
-    return pool.query("SELECT * FROM jobs WHERE status = 'queued'").execute().map(rows -> {
+    return pool.query("SELECT " + COLUMNS + " FROM jobs WHERE status = 'queued'").execute().map(rows -> {
       List<QueuedJob> out = new ArrayList<>(rows.size());
       for (Row row : rows) {
         out.add(toQueued(row));
