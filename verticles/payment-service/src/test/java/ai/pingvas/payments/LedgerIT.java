@@ -76,6 +76,45 @@ class LedgerIT {
   }
 
   @Test
+  void aJobThatSucceedsAfterItsHoldWasGivenBackIsChargedOnce() {
+    JsonObject user = fundedUser(30);
+    String job = UUID.randomUUID().toString();
+    assertThat(h.reserve(job, user.getString("id"), "free", 512, 512, 30, 1).status()).isEqualTo(201);
+    h.publish("job.failed", job, user.getString("id"));
+    awaitBalance(user, b -> b.getLong("available") == 30 && b.getLong("reserved") == 0);
+    // an operator re-ran the failed job and it succeeded: it is charged from the balance
+    h.publish("job.succeeded", job, user.getString("id"));
+    awaitBalance(user, b -> b.getLong("available") == 20);
+    h.publish("job.succeeded", job, user.getString("id"));
+    settledUpTo(user, job);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(20);
+    assertThat(count("SELECT count(*) FROM payments.ledger_transactions WHERE ref = 'late-capture:" + job + "'"))
+        .isOne();
+    JsonArray ledger = h.billing.get("/v1/billing/ledger?limit=20", user.getString("key")).json().getJsonArray("items");
+    assertThat(ledger.stream().map(JsonObject.class::cast).filter(e -> job.equals(e.getString("job_id"))
+        && e.getString("kind").equals("late_capture"))).singleElement()
+        .satisfies(e -> assertThat(e.getLong("amount")).isEqualTo(-10));
+    assertConsistent();
+  }
+
+  @Test
+  void aLateChargeTakesNoMoreThanTheBalanceHolds() {
+    JsonObject user = fundedUser(10);
+    String job = UUID.randomUUID().toString();
+    assertThat(h.reserve(job, user.getString("id"), "free", 512, 512, 30, 1).status()).isEqualTo(201);
+    h.publish("job.failed", job, user.getString("id"));
+    awaitBalance(user, b -> b.getLong("available") == 10 && b.getLong("reserved") == 0);
+    assertThat(h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, new JsonObject()
+        .put("user_id", user.getString("id")).put("amount", -8).put("reason", "spent elsewhere")).status())
+        .isEqualTo(201);
+    h.publish("job.succeeded", job, user.getString("id"));
+    awaitBalance(user, b -> b.getLong("available") == 0);
+    assertThat(h.query("SELECT detail->>'charged' FROM payments.ledger_transactions WHERE ref = 'late-capture:"
+        + job + "'")).isEqualTo("2");
+    assertConsistent();
+  }
+
+  @Test
   void theRouterReleasesAReservationWhoseJobWasNotStored() {
     JsonObject user = fundedUser(10);
     String job = UUID.randomUUID().toString();

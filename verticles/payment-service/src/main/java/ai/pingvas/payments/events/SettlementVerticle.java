@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Settles reservations from the router's job events: {@code job.succeeded} captures,
- * {@code job.failed} and {@code job.canceled} release. Idempotent (only an open reservation moves,
+ * Settles reservations from the router's job events: {@code job.succeeded} captures (or, when the
+ * hold was already given back, charges the balance late), {@code job.failed} and {@code job.canceled}
+ * release. Idempotent (only an open reservation moves,
  * and each movement has a unique ledger reference), so at-least-once delivery and replays never
  * charge twice; offsets are committed only after a batch is settled.
  */
@@ -28,6 +29,8 @@ public final class SettlementVerticle extends VerticleBase {
   private final BillingStore store;
   private final Counter captured;
   private final Counter released;
+  private final Counter capturedLate;
+  private final Counter lateShortfall;
   private KafkaConsumer<String, String> consumer;
 
   public SettlementVerticle(KafkaSettings kafka, String topic, String group, BillingStore store,
@@ -40,6 +43,11 @@ public final class SettlementVerticle extends VerticleBase {
         .description("reservations settled from job events").register(registry);
     this.released = Counter.builder("pingvas_billing_settlements_total").tag("outcome", "released")
         .description("reservations settled from job events").register(registry);
+    this.capturedLate = Counter.builder("pingvas_billing_settlements_total").tag("outcome", "captured_late")
+        .description("reservations settled from job events").register(registry);
+    this.lateShortfall = Counter.builder("pingvas_billing_late_capture_shortfall_credits_total")
+        .description("credits a late capture could not charge because the balance was short (written off)")
+        .register(registry);
   }
 
   @Override
@@ -87,11 +95,23 @@ public final class SettlementVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     return switch (type) {
-      case "job.succeeded" -> store.capture(jobId).map(moved -> {
+      case "job.succeeded" -> store.capture(jobId).compose(moved -> {
         if (moved) {
           captured.increment();
+          return Future.succeededFuture();
         }
-        return (Void) null;
+        // no open hold: charge a success whose hold was already given back (a re-run failed job, or
+        // one that outlived its hold); a replayed success finds it captured and changes nothing
+        return store.captureLate(jobId).map(late -> {
+          if (late != null) {
+            capturedLate.increment();
+            lateShortfall.increment(late.amount() - late.charged());
+            LOG.atInfo().addKeyValue("job_id", jobId).addKeyValue("user_id", late.userId())
+                .addKeyValue("price", late.amount()).addKeyValue("charged", late.charged())
+                .log("charged a job that succeeded after its reservation was given back");
+          }
+          return (Void) null;
+        });
       });
       case "job.failed", "job.canceled" -> store.release(jobId, false).map(moved -> {
         if (moved) {

@@ -29,6 +29,18 @@ public interface BillingStore {
   /** Turns an open reservation into revenue; false if it was not open (replays change nothing). */
   Future<Boolean> capture(String jobId);
 
+  /**
+   * Charges a job that succeeded after its reservation was given back (released on a failure an
+   * operator then re-ran, or expired while retries kept the job alive): the reservation's amount from
+   * the available balance, as much of it as the balance holds (never below zero). Once per job;
+   * null if the job has no such reservation or was charged late already.
+   */
+  Future<LateCapture> captureLate(String jobId);
+
+  /** What a late capture charged: the reservation's {@code amount} and the {@code charged} part of it. */
+  record LateCapture(String userId, long amount, long charged) {
+  }
+
   /** Gives an open reservation back ({@code expired}: by the sweeper); false if it was not open. */
   Future<Boolean> release(String jobId, boolean expired);
 

@@ -36,6 +36,8 @@ public final class PgBillingStore implements BillingStore {
       + "expires_at) VALUES ($1, $2, $3, 'open', $4)";
   private static final String SETTLE = "UPDATE reservations SET status = $2, settled_at = now() "
       + "WHERE job_id = $1 AND status = 'open' RETURNING user_id, amount";
+  private static final String GIVEN_BACK = "SELECT user_id, amount FROM reservations WHERE job_id = $1 "
+      + "AND status IN ('released', 'expired')";
   private static final String OVERDUE = "SELECT job_id FROM reservations WHERE status = 'open' AND expires_at < now() "
       + "ORDER BY expires_at LIMIT $1";
   private static final String LEDGER_PAGE = """
@@ -105,6 +107,27 @@ public final class PgBillingStore implements BillingStore {
   public Future<Boolean> capture(String jobId) {
     return settle(jobId, "captured", "capture", (userId, amount) -> List.of(
         new Entry(Accounts.reserved(userId), -amount), new Entry(Accounts.REVENUE, amount)));
+  }
+
+  @Override
+  public Future<LateCapture> captureLate(String jobId) {
+    return pool.withTransaction(conn -> conn.preparedQuery(GIVEN_BACK).execute(Tuple.of(UUID.fromString(jobId)))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(null);
+          }
+          Row row = rows.iterator().next();
+          String userId = row.getUUID("user_id").toString();
+          long amount = row.getLong("amount");
+          return lockAvailable(conn, userId).compose(available -> {
+            long charged = Math.min(amount, Math.max(0, available));
+            List<Entry> entries = charged == 0 ? List.of()
+                : List.of(new Entry(Accounts.available(userId), -charged), new Entry(Accounts.REVENUE, charged));
+            return post(conn, "late_capture", userId, "late-capture:" + jobId, new JsonObject().put("job_id", jobId)
+                .put("price", amount).put("charged", charged), entries)
+                .map(posted -> posted ? new LateCapture(userId, amount, charged) : null);
+          });
+        }));
   }
 
   @Override
