@@ -255,12 +255,13 @@ public final class RouterLinkVerticle extends VerticleBase {
     if (previous != null) {
       previous.cancel.cancel();
     }
-    Attempt a = new Attempt(assign.job(), assign.upload());
+    Attempt a = new Attempt(assign.job(), assign.upload(), !engine.modelsLoaded().contains(assign.job().model()));
     attempts.put(jobId, a);
     running.set(attempts.size());
     LOG.atInfo().addKeyValue("job_id", jobId).addKeyValue("attempt", a.job.attempt())
         .addKeyValue("model", a.job.model()).log("running job");
     engine.generate(a.job, (step, total, preview) -> {
+      a.stepped();
       if (!a.cancel.canceled()) {
         send(new WorkerMessage.Progress(jobId, a.job.attempt(), step, total, preview));
       }
@@ -279,7 +280,9 @@ public final class RouterLinkVerticle extends VerticleBase {
           }
           if (ar.succeeded()) {
             completed.increment();
-            a.report = new WorkerMessage.Result(jobId, a.job.attempt(), ar.result(), 0,
+            // load_ms: start to first step of a job whose model the engine had to load (the
+            // router learns each model's load cost from it); run_ms: the whole attempt
+            a.report = new WorkerMessage.Result(jobId, a.job.attempt(), ar.result(), a.reportedLoadMs(),
                 (System.nanoTime() - a.startedNanos) / 1_000_000);
           } else {
             failed.increment();

@@ -21,7 +21,8 @@ class OperatorAndResumeIT {
   @BeforeAll
   static void start() {
     harness = new RouterHarness("operator").with("PINGVAS_RETRY_BACKOFF_BASE", "100ms")
-        .startedWithWorker("op-worker", Map.of("PINGVAS_ENGINE_STEP_TIME", "50ms"));
+        .startedWithWorker("op-worker", Map.of("PINGVAS_ENGINE_STEP_TIME", "50ms",
+            "PINGVAS_ENGINE_MODEL_LOAD_TIME", "400ms"));
     api = new ApiClient(harness.baseUrl());
     admin = harness.createAdmin();
   }
@@ -79,6 +80,18 @@ class OperatorAndResumeIT {
     assertThat(canceled.status()).isEqualTo(200);
     assertThat(canceled.json().getString("status")).isEqualTo("canceled");
     assertThat(api.get("/v1/generations/" + running, user).json().getString("status")).isEqualTo("canceled");
+  }
+
+  @Test
+  void theRouterLearnsAModelsLoadTimeFromItsWorkers() {
+    String user = harness.createUser("pro");
+    // sdxl is loaded by no other test here: the worker loads it (400 ms) and reports that
+    String id = api.post("/v1/generations", user,
+        "{\"model\": \"sdxl\", \"prompt\": \"a cold start\", \"steps\": 2, \"width\": 64, \"height\": 64}")
+        .json().getString("id");
+    awaitStatus(user, id, "succeeded");
+    JsonObject mine = api.get("/v1/admin/overview", admin).json().getJsonArray("replicas").getJsonObject(0);
+    assertThat(mine.getJsonObject("model_load_ms").getLong("sdxl")).isBetween(400L, 5_000L);
   }
 
   @Test

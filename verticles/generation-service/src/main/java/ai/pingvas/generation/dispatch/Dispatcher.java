@@ -87,7 +87,13 @@ final class Dispatcher {
   /** Claim rounds in flight: a few overlap so dispatch is not bound by one round's commit latency. */
   private static final int MAX_CLAIMS_IN_FLIGHT = 4;
   private int claiming;
-  private boolean rescan;
+  /**
+   * Decisions waiting for a claim round while {@code MAX_CLAIMS_IN_FLIGHT} are out: the policy decides
+   * as soon as the queue or the fleet changes, so the queue holds only jobs no worker can take now
+   * (and a submission arriving while every waiting job already has its worker can be placed at
+   * admission); the next round claims them together.
+   */
+  private final List<Assignment> awaitingClaim = new ArrayList<>();
   private boolean scheduleRequested;
   private boolean stopping;
   private long retryTimer = -1;
@@ -119,6 +125,8 @@ final class Dispatcher {
     final String workerId;
     final int attempt;
     final int total;
+    /** The model the policy sent this attempt to load (null when the worker held it): its load time is learned. */
+    String coldModel;
     boolean started;
     long firstProgressMs;
     int firstProgressStep;
@@ -313,24 +321,24 @@ final class Dispatcher {
     });
   }
 
-  /** Runs the policy and claims its decisions; at most {@code MAX_CLAIMS_IN_FLIGHT} claim rounds at a time. */
+  /**
+   * Runs the policy and claims its decisions; at most {@code MAX_CLAIMS_IN_FLIGHT} claim rounds at a
+   * time, decisions made meanwhile wait in {@link #awaitingClaim} for the next round.
+   */
   private void runSchedule() {
     if (stopping) {
       return;
     }
-    if (claiming >= MAX_CLAIMS_IN_FLIGHT) {
-      rescan = true;
-      return;
-    }
     long now = System.currentTimeMillis();
     fleet.lookahead(now, claimAheadMs());
-    List<Assignment> decisions = policy.decide(queue, fleet, now);
+    awaitingClaim.addAll(policy.decide(queue, fleet, now));
     armLookahead(now);
-    if (decisions.isEmpty()) {
+    if (awaitingClaim.isEmpty() || claiming >= MAX_CLAIMS_IN_FLIGHT) {
       return;
     }
+    List<Assignment> decisions = List.copyOf(awaitingClaim);
+    awaitingClaim.clear();
     claiming++;
-    rescan = false;
     List<String> jobIds = decisions.stream().map(a -> a.job().jobId()).toList();
     List<String> workerIds = decisions.stream().map(Assignment::workerId).toList();
     long claimStarted = System.nanoTime();
@@ -505,8 +513,9 @@ final class Dispatcher {
       unclaim(claimed);
       return;
     }
-    inflight.put(claimed.jobId(), new Inflight(claimed.jobId(), claimed.userId(), a.workerId(), claimed.attempt(),
-        p.steps()));
+    Inflight f = new Inflight(claimed.jobId(), claimed.userId(), a.workerId(), claimed.attempt(), p.steps());
+    f.coldModel = a.coldLoad() ? p.model() : null;
+    inflight.put(claimed.jobId(), f);
     metrics.dispatched(a.coldLoad(), System.currentTimeMillis() - claimed.queuedAtMs());
   }
 
@@ -692,6 +701,9 @@ final class Dispatcher {
     }
     f.finishing = true;
     cancelFlush(f);
+    if (f.coldModel != null) {
+      fleet.loadTimes().observe(f.coldModel, result.loadMs());
+    }
     verifyAndSucceed(f, result.images(), 0);
     schedule();
   }
@@ -913,6 +925,7 @@ final class Dispatcher {
     return new JsonObject().put("router_id", settings.routerId()).put("workers", workers)
         .put("queue", new JsonObject().put("queued", queue.size()).put("running", queue.runningTotal())
             .put("oldest_seconds", (now - queued.oldestEnqueuedMs()) / 1000).put("by_tier_model", depth))
+        .put("model_load_ms", new JsonObject(new java.util.LinkedHashMap<>(fleet.loadTimes().view())))
         .put("throughput_per_s", Math.round(metrics.completionsPerSecond() * 100) / 100.0)
         .put("dispatch_latency_ms", metrics.recentDispatchLatency());
   }

@@ -133,7 +133,8 @@ final class AffinityPolicy implements DispatchPolicy {
     QueuedJob job = a.job();
     queue.serve(job);
     queue.runningStarted(job.jobId(), job.userId(), job.tier());
-    long expected = job.expectedRunMs(settings.stepMs()) + (a.coldLoad() ? settings.modelLoadMs() : 0);
+    long expected = job.expectedRunMs(settings.stepMs())
+        + (a.coldLoad() ? fleet.loadTimes().estimateMs(job.model(), settings.modelLoadMs()) : 0);
     fleet.get(a.workerId()).start(job.jobId(), job.model(), now + expected, settings.modelsPerWorker());
   }
 
@@ -147,8 +148,8 @@ final class AffinityPolicy implements DispatchPolicy {
    */
   private Assignment rebalance(WorkerView worker, QueuedJob warmJob, FairQueue queue, Fleet fleet, long now) {
     long run = warmJob.expectedRunMs(settings.stepMs());
-    if ((queue.size() - 1) * run <= settings.modelLoadMs() + run) {
-      return null; // the whole queue is shorter than a load: nothing to rebalance (the common case)
+    if (queue.size() <= 2) {
+      return null; // nothing waits but this job and perhaps one more: nothing to rebalance
     }
     String a = warmJob.model();
     int slotsA = fleet.warmSlots(a);
@@ -157,7 +158,7 @@ final class AffinityPolicy implements DispatchPolicy {
     }
     double drainAWithout = queue.demand(a) * (double) run / (slotsA - worker.slots());
     String b = null;
-    double drainB = drainAWithout + settings.modelLoadMs() + run;
+    double bestMargin = 0;
     for (Map.Entry<String, Integer> e : queue.demandView().entrySet()) {
       String model = e.getKey();
       if (worker.holds(model)) {
@@ -168,9 +169,10 @@ final class AffinityPolicy implements DispatchPolicy {
         continue; // no copy at all: its jobs load through the must-load path
       }
       double drain = fleet.msUntilWarmSlot(model, now) + e.getValue() * (double) run / slots;
-      if (drain > drainB) {
+      double margin = drain - (drainAWithout + loadMs(model, fleet) + run);
+      if (margin > bestMargin) {
         b = model;
-        drainB = drain;
+        bestMargin = margin;
       }
     }
     if (b == null) {
@@ -206,7 +208,12 @@ final class AffinityPolicy implements DispatchPolicy {
     long untilFree = fleet.msUntilWarmSlot(job.model(), now);
     long backlog = Math.max(0, queue.demand(job.model()) - 1);
     long expectedWait = untilFree + backlog * job.expectedRunMs(settings.stepMs()) / warmSlots;
-    return expectedWait < settings.modelLoadMs();
+    return expectedWait < loadMs(job.model(), fleet);
+  }
+
+  /** What loading the model is expected to cost: as workers reported it, else the configured estimate. */
+  private long loadMs(String model, Fleet fleet) {
+    return fleet.loadTimes().estimateMs(model, settings.modelLoadMs());
   }
 
   /**

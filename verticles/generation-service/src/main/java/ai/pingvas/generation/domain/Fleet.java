@@ -9,6 +9,12 @@ import java.util.Map;
 /** The workers this router replica can assign to. Not thread-safe: owned by the dispatcher. */
 public final class Fleet {
   private final Map<String, WorkerView> workers = new LinkedHashMap<>();
+  private final ModelLoadTimes loadTimes = new ModelLoadTimes();
+
+  /** What loading each model has cost on these workers (as they reported it). */
+  public ModelLoadTimes loadTimes() {
+    return loadTimes;
+  }
 
   public void add(WorkerView worker) {
     workers.put(worker.id(), worker);

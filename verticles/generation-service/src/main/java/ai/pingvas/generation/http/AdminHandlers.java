@@ -89,10 +89,13 @@ final class AdminHandlers {
     Future.all(local, replicas, failures).onSuccess(all -> {
       JsonObject mine = local.result();
       JsonArray workers = mine.getJsonArray("workers").copy();
-      JsonArray replicaList = new JsonArray().add(new JsonObject().put("id", routerId).put("reachable", true));
+      // each replica learns the model load times its own workers report
+      JsonArray replicaList = new JsonArray().add(new JsonObject().put("id", routerId).put("reachable", true)
+          .put("model_load_ms", mine.getJsonObject("model_load_ms")));
       for (JsonObject other : replicas.result()) {
         replicaList.add(new JsonObject().put("id", other.getString("router_id")).put("url", other.getString("url"))
-            .put("reachable", other.getBoolean("reachable", true)));
+            .put("reachable", other.getBoolean("reachable", true))
+            .put("model_load_ms", other.getJsonObject("model_load_ms", new JsonObject())));
         other.getJsonArray("workers", new JsonArray()).forEach(workers::add);
       }
       JsonArray recent = new JsonArray();

@@ -52,6 +52,24 @@ class AffinityPolicyTest {
   }
 
   @Test
+  void loadsAModelThatWorkersReportLoadingQuicklyRatherThanWaitForAWarmWorker() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    WorkerView warm = worker("warm", "sdxl");
+    warm.start("running", "sdxl", 1_000, 2);
+    fleet.add(warm);
+    fleet.add(worker("idle", "sd-1.5", "flux"));
+    queue.add(job("alice", "sdxl", 0), 0);
+    // with the configured 8 s estimate the job would wait 1 s for the warm worker (as above); the
+    // workers have reported that sdxl loads in 300 ms, so the idle worker loads it now
+    fleet.loadTimes().observe("sdxl", 300);
+    assertThat(policy.decide(queue, fleet, 0)).singleElement().satisfies(a -> {
+      assertThat(a.workerId()).isEqualTo("idle");
+      assertThat(a.coldLoad()).isTrue();
+    });
+  }
+
+  @Test
   void swapsWhenWaitingJobsWouldOtherwiseStarve() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();
