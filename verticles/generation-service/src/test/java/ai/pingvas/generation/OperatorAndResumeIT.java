@@ -125,8 +125,11 @@ class OperatorAndResumeIT {
           && "job.started".equals(e.getString("type")), Duration.ofSeconds(15));
       lastSeen = started.getInteger("seq");
     }
-    // disconnected while the job goes on to finish
+    // disconnected while the job goes on to finish: its progress events are kept for the resume
+    // from their headers alone (no stream of the owner here, no queue change), unparsed
+    double unparsedBefore = api.metric("pingvas_events_unparsed_total");
     awaitStatus(user, id, "succeeded");
+    assertThat(api.metric("pingvas_events_unparsed_total")).isGreaterThan(unparsedBefore);
     try (EventStream second = api.stream(user)) {
       second.socket.sendText(new JsonObject().put("type", "resume")
           .put("after", new JsonObject().put(id, lastSeen)).encode(), true).join();

@@ -11,9 +11,12 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +35,7 @@ public final class JobEventsVerticle extends VerticleBase {
   private final PositionBoard positions;
   private final EventBuffer buffer;
   private final Counter consumed;
+  private final Counter unparsed;
   private KafkaConsumer<String, String> consumer;
 
   public JobEventsVerticle(KafkaSettings kafka, String topic, StreamHub hub, PositionBoard positions,
@@ -43,6 +47,9 @@ public final class JobEventsVerticle extends VerticleBase {
     this.buffer = buffer;
     this.consumed = Counter.builder("pingvas_events_consumed_total")
         .description("job events this replica received from Kafka").register(registry);
+    this.unparsed = Counter.builder("pingvas_events_unparsed_total")
+        .description("events only kept for resumes, routed by their headers without parsing (no queue change, "
+            + "owner not streaming here)").register(registry);
   }
 
   @Override
@@ -63,6 +70,9 @@ public final class JobEventsVerticle extends VerticleBase {
 
   private void handle(KafkaConsumerRecord<String, String> record) {
     consumed.increment();
+    if (keptUnparsed(record)) {
+      return;
+    }
     JsonObject event;
     try {
       event = new JsonObject(record.value());
@@ -89,6 +99,35 @@ public final class JobEventsVerticle extends VerticleBase {
       }
       hub.deliver(userId, view);
     }
+  }
+
+  /**
+   * An event that changes no queue and whose owner has no stream here (most of them: progress of
+   * other replicas' users) is only kept for resumes, routed by its headers without parsing its
+   * JSON; every replica reads every event, so this is the part of its cost that grows with the
+   * cluster. Events without the headers take the parsing path.
+   */
+  private boolean keptUnparsed(KafkaConsumerRecord<String, String> record) {
+    Headers headers = record.record().headers();
+    String type = header(headers, OutboxRelayVerticle.HEADER_TYPE);
+    String userId = header(headers, OutboxRelayVerticle.HEADER_USER);
+    String seq = header(headers, OutboxRelayVerticle.HEADER_SEQ);
+    if (type == null || userId == null || seq == null || record.key() == null || changesQueue(type)
+        || hub.connected(userId)) {
+      return false;
+    }
+    try {
+      buffer.add(record.key(), userId, Integer.parseInt(seq), record.value());
+    } catch (NumberFormatException e) {
+      return false;
+    }
+    unparsed.increment();
+    return true;
+  }
+
+  private static String header(Headers headers, String name) {
+    Header header = headers.lastHeader(name);
+    return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
   }
 
   /** Only these events change the dispatcher's view; progress (most of the traffic) does not. */

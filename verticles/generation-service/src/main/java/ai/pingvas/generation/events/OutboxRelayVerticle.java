@@ -14,6 +14,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +36,13 @@ import org.slf4j.LoggerFactory;
  * Wakes on the outbox's NOTIFY and polls as a fallback; while Kafka is down rows simply wait.
  */
 public final class OutboxRelayVerticle extends VerticleBase {
+  /** Record headers carrying the event's envelope (see {@link #headers}). */
+  public static final String HEADER_TYPE = "type";
+  public static final String HEADER_USER = "user_id";
+  public static final String HEADER_SEQ = "seq";
+
   private static final Logger LOG = LoggerFactory.getLogger(OutboxRelayVerticle.class);
-  private static final long LOCK_KEY = 0x70696e6776617301L;
+  static final long LOCK_KEY = 0x70696e6776617301L;
   private static final int BATCH = 2000;
   private static final long POLL_MS = 200;
 
@@ -97,7 +107,7 @@ public final class OutboxRelayVerticle extends VerticleBase {
         });
   }
 
-  private Future<Boolean> ensureLeader() {
+  Future<Boolean> ensureLeader() {
     if (leader && lockConnection != null) {
       return Future.succeededFuture(true);
     }
@@ -133,9 +143,11 @@ public final class OutboxRelayVerticle extends VerticleBase {
             ids.add(row.getLong("id"));
             committed.add(row.getOffsetDateTime("created_at"));
             String jobId = row.getUUID("job_id").toString();
-            records.add(new ProducerRecord<>(topic, jobId, event(row.getString("data"), row.getString("type"), jobId,
-                row.getUUID("user_id").toString(), row.getInteger("seq"),
-                row.getOffsetDateTime("created_at").toInstant().toString())));
+            String userId = row.getUUID("user_id").toString();
+            String type = row.getString("type");
+            int seq = row.getInteger("seq");
+            records.add(new ProducerRecord<>(topic, null, jobId, event(row.getString("data"), type, jobId, userId, seq,
+                row.getOffsetDateTime("created_at").toInstant().toString()), headers(type, userId, seq)));
           }
           return sendAll(records)
               .compose(done -> pool.preparedQuery("DELETE FROM outbox WHERE id = ANY($1)")
@@ -168,6 +180,18 @@ public final class OutboxRelayVerticle extends VerticleBase {
     return event.append("\"type\":").append(Json.encode(type)).append(",\"job_id\":\"").append(jobId)
         .append("\",\"user_id\":\"").append(userId).append("\",\"seq\":").append(seq)
         .append(",\"ts\":\"").append(ts).append("\"}").toString();
+  }
+
+  /**
+   * The envelope fields a follower needs to route an event without parsing it (the job id is the
+   * record key): most events are progress, which a replica only keeps for resumes unless the
+   * job's owner streams from it.
+   */
+  static Headers headers(String type, String userId, int seq) {
+    return new RecordHeaders(new Header[] {
+        new RecordHeader(HEADER_TYPE, type.getBytes(StandardCharsets.UTF_8)),
+        new RecordHeader(HEADER_USER, userId.getBytes(StandardCharsets.UTF_8)),
+        new RecordHeader(HEADER_SEQ, Integer.toString(seq).getBytes(StandardCharsets.UTF_8))});
   }
 
   /**
@@ -212,13 +236,24 @@ public final class OutboxRelayVerticle extends VerticleBase {
     return acked.future();
   }
 
-  private void dropLock() {
-    if (lockConnection != null) {
-      SqlConnection c = lockConnection;
-      lockConnection = null;
-      leader = false;
-      c.close();
+  /**
+   * Gives the relay up (after a failure, or on stop). The lock's connection goes back to the pool,
+   * whose session lives on, and with it a session-level advisory lock: unlock it first, or no
+   * replica could take the relay over while this pool keeps that session (the outbox would stop
+   * draining cluster-wide after one Kafka hiccup). A broken connection is dropped by the pool, which
+   * ends its session and the lock with it.
+   */
+  Future<Void> dropLock() {
+    if (lockConnection == null) {
+      return Future.succeededFuture();
     }
+    SqlConnection c = lockConnection;
+    lockConnection = null;
+    leader = false;
+    return c.query("SELECT pg_advisory_unlock_all()").execute()
+        .onFailure(err -> LOG.warn("could not release the relay lock (its session ends with the connection): {}",
+            err.toString()))
+        .transform(ar -> c.close());
   }
 
   @Override
@@ -226,9 +261,6 @@ public final class OutboxRelayVerticle extends VerticleBase {
     stopped = true;
     vertx.cancelTimer(timer);
     Future<Void> drained = running ? vertx.timer(200).mapEmpty() : Future.succeededFuture();
-    return drained.compose(v -> {
-      dropLock();
-      return subscriber.close();
-    });
+    return drained.compose(v -> dropLock()).compose(v -> subscriber.close());
   }
 }

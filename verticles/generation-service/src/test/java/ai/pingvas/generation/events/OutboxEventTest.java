@@ -20,6 +20,14 @@ class OutboxEventTest {
   }
 
   @Test
+  void theHeadersCarryTheEnvelopeAFollowerRoutesBy() {
+    org.apache.kafka.common.header.Headers headers = OutboxRelayVerticle.headers("job.progress", USER, 12);
+    assertThat(new String(headers.lastHeader(OutboxRelayVerticle.HEADER_TYPE).value())).isEqualTo("job.progress");
+    assertThat(new String(headers.lastHeader(OutboxRelayVerticle.HEADER_USER).value())).isEqualTo(USER);
+    assertThat(new String(headers.lastHeader(OutboxRelayVerticle.HEADER_SEQ).value())).isEqualTo("12");
+  }
+
+  @Test
   void emptyDataGivesTheEnvelopeAlone() {
     JsonObject event = new JsonObject(OutboxRelayVerticle.event("{}", "job.canceled", JOB, USER, 7, TS));
     assertThat(event.fieldNames()).containsExactlyInAnyOrder("type", "job_id", "user_id", "seq", "ts");

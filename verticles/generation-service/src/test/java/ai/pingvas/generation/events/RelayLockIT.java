@@ -1,0 +1,69 @@
+package ai.pingvas.generation.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.pingvas.embedded.PostgresServer;
+import ai.pingvas.embedded.SharedInfra;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The outbox relay's leadership is a session-level advisory lock on a pooled connection. Giving it
+ * up (after a Kafka failure) must release the lock, not just hand the connection back to the pool
+ * whose session keeps it: otherwise no replica relays again and the outbox stops draining.
+ */
+class RelayLockIT {
+  @Test
+  void givingTheRelayUpReleasesItsLockForAnyReplica() throws Exception {
+    String url = SharedInfra.newDatabase("relaylock");
+    String db = url.substring(url.lastIndexOf('/') + 1);
+    Vertx vertx = Vertx.vertx();
+    PgConnectOptions connect = PgConnectOptions.fromUri(url).setUser(PostgresServer.USER)
+        .setPassword(PostgresServer.PASSWORD);
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(connect).using(vertx).build();
+    try (Connection other = DriverManager.getConnection(SharedInfra.get().postgres().jdbcUrl(db), "postgres", "")) {
+      OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, connect, null, "unused", new SimpleMeterRegistry());
+      assertThat(join(relay.ensureLeader())).isTrue();
+      assertThat(tryLock(other)).as("another replica while this one relays").isFalse();
+
+      join(relay.dropLock());
+      assertThat(tryLock(other)).as("another replica after this one gave the relay up").isTrue();
+      unlock(other);
+      // and this replica can lead again later, on whichever pooled connection it gets
+      assertThat(join(relay.ensureLeader())).isTrue();
+      join(relay.dropLock());
+    } finally {
+      join(pool.close());
+      join(vertx.close());
+    }
+  }
+
+  private static boolean tryLock(Connection c) throws Exception {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock("
+        + OutboxRelayVerticle.LOCK_KEY + ")")) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
+
+  private static void unlock(Connection c) throws Exception {
+    try (Statement s = c.createStatement()) {
+      s.execute("SELECT pg_advisory_unlock_all()");
+    }
+  }
+
+  private static <T> T join(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+}
