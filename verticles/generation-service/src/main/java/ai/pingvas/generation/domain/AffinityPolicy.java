@@ -58,6 +58,7 @@ final class AffinityPolicy implements DispatchPolicy {
 
   private Assignment pick(FairQueue queue, Fleet fleet, long now) {
     QueuedJob mustLoad = null;
+    double mustLoadShare = -1;
     boolean aged = false;
     int scanned = 0;
     for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < SCAN_LIMIT; scanned++) {
@@ -79,8 +80,12 @@ final class AffinityPolicy implements DispatchPolicy {
         // the first aged job in fair order loads first
         mustLoad = job;
         aged = true;
-      } else if (mustLoad == null || share(job.model(), queue, fleet) > share(mustLoad.model(), queue, fleet)) {
-        mustLoad = job;
+      } else {
+        double share = share(job.model(), queue, fleet);
+        if (share > mustLoadShare) {
+          mustLoad = job;
+          mustLoadShare = share;
+        }
       }
     }
     if (!aged) {
@@ -133,8 +138,7 @@ final class AffinityPolicy implements DispatchPolicy {
     QueuedJob job = a.job();
     queue.serve(job);
     queue.runningStarted(job.jobId(), job.userId(), job.tier());
-    long expected = job.expectedRunMs(settings.stepMs())
-        + (a.coldLoad() ? fleet.loadTimes().estimateMs(job.model(), settings.modelLoadMs()) : 0);
+    long expected = job.expectedRunMs(settings.stepMs()) + (a.coldLoad() ? loadMs(job.model(), fleet, settings) : 0);
     fleet.get(a.workerId()).start(job.jobId(), job.model(), now + expected, settings.modelsPerWorker());
   }
 
@@ -147,10 +151,10 @@ final class AffinityPolicy implements DispatchPolicy {
    * the first user in fair order whose next job wants B.
    */
   private Assignment rebalance(WorkerView worker, QueuedJob warmJob, FairQueue queue, Fleet fleet, long now) {
-    long run = warmJob.expectedRunMs(settings.stepMs());
     if (queue.size() <= 2) {
       return null; // nothing waits but this job and perhaps one more: nothing to rebalance
     }
+    long run = warmJob.expectedRunMs(settings.stepMs());
     String a = warmJob.model();
     int slotsA = fleet.warmSlots(a);
     if (slotsA <= worker.slots() || evictionCost(worker, fleet, queue) >= 1) {
@@ -169,7 +173,7 @@ final class AffinityPolicy implements DispatchPolicy {
         continue; // no copy at all: its jobs load through the must-load path
       }
       double drain = fleet.msUntilWarmSlot(model, now) + e.getValue() * (double) run / slots;
-      double margin = drain - (drainAWithout + loadMs(model, fleet) + run);
+      double margin = drain - (drainAWithout + loadMs(model, fleet, settings) + run);
       if (margin > bestMargin) {
         b = model;
         bestMargin = margin;
@@ -208,11 +212,11 @@ final class AffinityPolicy implements DispatchPolicy {
     long untilFree = fleet.msUntilWarmSlot(job.model(), now);
     long backlog = Math.max(0, queue.demand(job.model()) - 1);
     long expectedWait = untilFree + backlog * job.expectedRunMs(settings.stepMs()) / warmSlots;
-    return expectedWait < loadMs(job.model(), fleet);
+    return expectedWait < loadMs(job.model(), fleet, settings);
   }
 
   /** What loading the model is expected to cost: as workers reported it, else the configured estimate. */
-  private long loadMs(String model, Fleet fleet) {
+  private static long loadMs(String model, Fleet fleet, SchedulerSettings settings) {
     return fleet.loadTimes().estimateMs(model, settings.modelLoadMs());
   }
 

@@ -14,7 +14,7 @@ import java.util.TreeMap;
 public final class ModelLoadTimes {
   /** Weight of the newest report: about the last five loads of a model count. */
   private static final double WEIGHT = 0.3;
-  /** Models remembered at most (least recently reported forgotten first). */
+  /** Models remembered at most (the least recently used forgotten first). */
   private static final int MAX_MODELS = 4_096;
 
   private final Map<String, Double> meanMs = new LinkedHashMap<>(16, 0.75f, true) {

@@ -226,18 +226,7 @@ class AffinityPolicyTest {
   @Test
   void aFreeWorkerLoadsAModelWhoseBacklogWouldOutlastTheLoadInsteadOfItsWarmJob() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
-    Fleet fleet = new Fleet();
-    fleet.add(worker("p1", "popular"));
-    WorkerView p2 = worker("p2", "popular");
-    p2.start("p2-job", "popular", 2_000, 2);
-    fleet.add(p2);
-    WorkerView rareBox = worker("rare-box", "rare");
-    rareBox.start("rare-job", "rare", 2_000, 2);
-    fleet.add(rareBox);
-    queue.add(job("alice", "popular", 0), 0);
-    for (int i = 0; i < 30; i++) {
-      queue.add(job("carol", "rare", i), 0);
-    }
+    Fleet fleet = rebalanceScene(queue, "p1", 30, true, "popular");
     // 30 rare jobs of 2 s on one worker (60 s) outlast the 8 s load plus alice's one job on the
     // other popular worker: p1 loads rare for carol's next job; alice's job waits for p2
     assertThat(policy.decide(queue, fleet, 0)).singleElement().satisfies(a -> {
@@ -263,8 +252,21 @@ class AffinityPolicyTest {
   /** Whether a free worker holding {@code models} leaves alice's warm popular job for carol's rare backlog. */
   private boolean rebalanced(int rareJobs, boolean secondPopularWorker, String... models) {
     FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = rebalanceScene(queue, "free", rareJobs, secondPopularWorker, models);
+    List<Assignment> decisions = policy.decide(queue, fleet, 0);
+    assertThat(decisions).singleElement().satisfies(a -> assertThat(a.workerId()).isEqualTo("free"));
+    return decisions.get(0).job().model().equals("rare");
+  }
+
+  /**
+   * A free worker {@code freeId} holding {@code models}; another worker holding popular, busy for
+   * 2 s (if {@code secondPopularWorker}); one worker holding rare, busy for 2 s. Queued: alice's
+   * popular job, dave's flux job (dave at his running cap) and carol's {@code rareJobs} rare jobs.
+   */
+  private static Fleet rebalanceScene(FairQueue queue, String freeId, int rareJobs, boolean secondPopularWorker,
+      String... models) {
     Fleet fleet = new Fleet();
-    fleet.add(worker("free", models));
+    fleet.add(worker(freeId, models));
     if (secondPopularWorker) {
       WorkerView other = worker("other", "popular");
       other.start("other-job", "popular", 2_000, 2);
@@ -280,9 +282,7 @@ class AffinityPolicyTest {
     for (int i = 0; i < rareJobs; i++) {
       queue.add(job("carol", "rare", i), 0);
     }
-    List<Assignment> decisions = policy.decide(queue, fleet, 0);
-    assertThat(decisions).singleElement().satisfies(a -> assertThat(a.workerId()).isEqualTo("free"));
-    return decisions.get(0).job().model().equals("rare");
+    return fleet;
   }
 
   @Test
