@@ -11,14 +11,15 @@ import java.util.Map;
  * <ol>
  *   <li>Users are visited in fair-share order; each offers its own highest-priority job.</li>
  *   <li>A job goes to a free worker that already holds its model (the least busy such worker) —
- *       unless another model's backlog would, even after a load, outlast this model's queue on its
- *       other workers: then the worker loads that model for the next job wanting it (rebalancing,
+ *       unless another model's backlog would clearly outlast this model's queue on its other
+ *       workers: then the worker loads that model for the next job wanting it (rebalancing,
  *       so the queue drains evenly instead of a few workers finishing an under-served model's
  *       backlog while the rest idle).</li>
  *   <li>Otherwise it waits for a warm worker while that is cheaper than a cold load — the expected
- *       wait (the warm workers' backlog for that model) is below the load time — but never longer
- *       than {@code affinityMaxWait} (aging). Meanwhile later users whose models are warm go first,
- *       so no slot idles that could be used without a swap.</li>
+ *       wait (the warm workers' backlog for that model) is below the load time — but not past
+ *       {@code affinityMaxWait} (aging), except while one of its model's workers frees before a
+ *       load would finish (at most a load time longer). Meanwhile later users whose models are
+ *       warm go first, so no slot idles that could be used without a swap.</li>
  *   <li>Before any load, a free worker may take a later job of a user near the front (same
  *       priority, a few jobs deep) whose model it holds — unless a job has already waited past
  *       {@code affinityMaxWait}, which then loads first.</li>
@@ -34,7 +35,7 @@ import java.util.Map;
 final class AffinityPolicy implements DispatchPolicy {
   private static final int SCAN_LIMIT = 512;
   private static final int DEEP_USERS = 128;
-  private static final int DEEP_JOBS = 16;
+  private static final int DEEP_JOBS = 32;
   private final SchedulerSettings settings;
 
   AffinityPolicy(SchedulerSettings settings) {
@@ -73,7 +74,7 @@ final class AffinityPolicy implements DispatchPolicy {
         return moved != null ? moved : new Assignment(job, warm.id(), false);
       }
       long waited = user.headWaitMs(now);
-      if (aged || worthWaiting(job, waited, queue, fleet, now)) {
+      if (aged || worthWaiting(job, waited, queue, fleet, now) || agedButWarmSoon(job, waited, fleet, now)) {
         continue;
       }
       if (waited >= settings.affinityMaxWaitMs()) {
@@ -143,10 +144,11 @@ final class AffinityPolicy implements DispatchPolicy {
   }
 
   /**
-   * A free worker about to take a warm job of model A loads model B instead when B's queue, after
-   * the load, would still take longer to drain on B's warm slots than A's queue takes on A's other
-   * slots without this worker: the fleet's queue then drains evenly instead of leaving a
-   * few workers to finish an under-served model's backlog while the rest idle. Never takes the only
+   * A free worker about to take a warm job of model A loads model B instead when B's queue takes
+   * longer to drain on B's warm slots than the switch (a load and a job) and longer than A's queue
+   * takes on A's other slots without this worker, by more than half the switch: the fleet's queue
+   * then drains evenly instead of leaving a few workers to finish an under-served model's backlog
+   * while the rest idle. Never takes the only
    * holder of A, never evicts the only copy of a model with waiting jobs; B's job is the next job of
    * the first user in fair order whose next job wants B.
    */
@@ -173,7 +175,13 @@ final class AffinityPolicy implements DispatchPolicy {
         continue; // no copy at all: its jobs load through the must-load path
       }
       double drain = fleet.msUntilWarmSlot(model, now) + e.getValue() * (double) run / slots;
-      double margin = drain - (drainAWithout + loadMs(model, fleet, settings) + run);
+      double switchMs = loadMs(model, fleet, settings) + run;
+      if (drain <= switchMs) {
+        continue; // its queue ends before this worker could help with it
+      }
+      // half the switch: a smaller margin leaves the queues' ends uneven (GPUs idle at the end), a
+      // whole one also lets loads through that pay back barely (both in the fleet model)
+      double margin = drain - (drainAWithout + switchMs / 2);
       if (margin > bestMargin) {
         b = model;
         bestMargin = margin;
@@ -199,6 +207,20 @@ final class AffinityPolicy implements DispatchPolicy {
    */
   private static double share(String model, FairQueue queue, Fleet fleet) {
     return queue.demand(model) / (double) (fleet.warmSlots(model) + 1);
+  }
+
+  /**
+   * A job past affinity-max-wait still takes a warm worker rather than a load when one of its
+   * model's workers frees before the load would finish: loading would start it later, and the load
+   * would be one more copy than the model's queue asked for. Bounded: once it has waited
+   * affinity-max-wait plus a load time (what loading at affinity-max-wait would have cost it), it
+   * loads whatever the estimate says, so a warm worker stuck on an overrunning job cannot hold it.
+   */
+  private boolean agedButWarmSoon(QueuedJob job, long waitedAtHead, Fleet fleet, long now) {
+    long load = loadMs(job.model(), fleet, settings);
+    long maxWait = settings.affinityMaxWaitMs();
+    return waitedAtHead >= maxWait && waitedAtHead < maxWait + load && fleet.warmSlots(job.model()) > 0
+        && fleet.msUntilWarmSlot(job.model(), now) < load;
   }
 
   private boolean worthWaiting(QueuedJob job, long waitedAtHead, FairQueue queue, Fleet fleet, long now) {

@@ -102,6 +102,29 @@ class AffinityPolicyTest {
   }
 
   @Test
+  void anAgedJobStillTakesAWarmWorkerThatFreesBeforeALoadWouldFinish() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    WorkerView warm = worker("warm", "sdxl");
+    warm.start("running", "sdxl", 1_000, 2);
+    fleet.add(warm);
+    fleet.add(worker("idle", "sd-1.5"));
+    queue.add(job("alice", "sdxl", 0), 0);
+    assertThat(policy.decide(queue, fleet, 0)).isEmpty();
+    // past affinity-max-wait, but the warm worker frees in 3 s and a load takes 8 s: loading
+    // would start the job later, so it keeps waiting for the warm worker
+    warm.start("running", "sdxl", 23_000, 2);
+    assertThat(policy.decide(queue, fleet, 20_000)).isEmpty();
+    // the warm worker keeps overrunning: after affinity-max-wait plus a load time the job loads
+    warm.start("running", "sdxl", 29_000, 2);
+    assertThat(policy.decide(queue, fleet, 27_999)).isEmpty();
+    assertThat(policy.decide(queue, fleet, 28_000)).singleElement().satisfies(a -> {
+      assertThat(a.workerId()).isEqualTo("idle");
+      assertThat(a.coldLoad()).isTrue();
+    });
+  }
+
+  @Test
   void workConservingWhileAJobWaitsForItsModel() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();
@@ -164,6 +187,32 @@ class AffinityPolicyTest {
   }
 
   @Test
+  void looksUpTo32JobsDeepForAWarmJobBeforeLoading() {
+    // 31 flux jobs ahead of alice's sdxl job (it is 32nd): the free sdxl box runs it warm
+    assertThat(deepPick(31).coldLoad()).isFalse();
+    // 32 ahead: too deep; the flux backlog (64 s on one busy box) makes the sdxl box load flux
+    Assignment tooDeep = deepPick(32);
+    assertThat(tooDeep.coldLoad()).isTrue();
+    assertThat(tooDeep.job().model()).isEqualTo("flux");
+  }
+
+  private Assignment deepPick(int fluxJobsAhead) {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    WorkerView busyFlux = worker("flux-box", "flux");
+    busyFlux.start("x", "flux", 1_000, 2);
+    fleet.add(busyFlux);
+    fleet.add(worker("sdxl-box", "sdxl"));
+    for (int i = 0; i < fluxJobsAhead; i++) {
+      queue.add(job("alice", "flux", i), 0);
+    }
+    queue.add(job("alice", "sdxl", fluxJobsAhead), 0);
+    List<Assignment> decisions = policy.decide(queue, fleet, 0);
+    assertThat(decisions).singleElement().satisfies(a -> assertThat(a.workerId()).isEqualTo("sdxl-box"));
+    return decisions.get(0);
+  }
+
+  @Test
   void neverReordersAcrossPriorities() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();
@@ -192,6 +241,7 @@ class AffinityPolicyTest {
     warm.finish("running");
     warm.start("running-2", "sdxl", 100_500, 2);
     assertThat(policy.decide(queue, fleet, 100_000)).isEmpty();
+    warm.start("running-2", "sdxl", 160_000, 2); // it overruns, well past what a load would take
     assertThat(policy.decide(queue, fleet, 100_000 + Jobs.SETTINGS.affinityMaxWaitMs())).singleElement()
         .satisfies(a -> assertThat(a.workerId()).isEqualTo("idle"));
   }
@@ -247,6 +297,15 @@ class AffinityPolicyTest {
     // a load would evict flux, the only copy of a model with waiting jobs
     assertThat(rebalanced(30, true, "flux", "popular")).isFalse();
     assertThat(rebalanced(30, true, "popular")).isTrue();
+  }
+
+  @Test
+  void rebalancesWhenTheBacklogOutlastsTheSwitchAndTheWarmQueueByHalfASwitch() {
+    // the switch is an 8 s load and a 2 s job; alice's popular queue takes 2 s on the other popular
+    // worker. 4 rare jobs behind a job ending in 2 s drain in 10 s: no longer than the switch
+    assertThat(rebalanced(4, true, "popular")).isFalse();
+    // 5 drain in 12 s: past the switch, and 10 s past popular's queue (more than half a switch)
+    assertThat(rebalanced(5, true, "popular")).isTrue();
   }
 
   /** Whether a free worker holding {@code models} leaves alice's warm popular job for carol's rare backlog. */
