@@ -228,7 +228,7 @@ public final class FleetSim {
             images.add(new ImageOutput(slot.index(), slot.key(), job.width(), job.height(), job.seed() + slot.index(),
                 1, "0"));
           }
-          r.report = new WorkerMessage.Result(job.jobId(), job.attempt(), images, loadMs, runMs);
+          r.report = new WorkerMessage.Result(job.jobId(), job.attempt(), images, cold ? loadMs : null, runMs);
         }
         if (welcomed && socket != null) {
           send(r.report);

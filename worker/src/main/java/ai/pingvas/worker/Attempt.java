@@ -33,9 +33,12 @@ final class Attempt {
     }
   }
 
-  /** What the result reports as the model's load time: 0 when the engine held the model. */
-  long reportedLoadMs() {
-    return cold ? Math.max(0, loadMs) : 0;
+  /**
+   * What the result reports as the model's load time: null (not reported) when the engine held the
+   * model, or when no step came to mark the load's end.
+   */
+  Long reportedLoadMs() {
+    return cold && loadMs >= 0 ? loadMs : null;
   }
 
   RunningJob ref() {

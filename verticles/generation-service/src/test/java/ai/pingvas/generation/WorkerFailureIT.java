@@ -112,7 +112,7 @@ class WorkerFailureIT {
       assertThat(welcome.adopted()).isEmpty();
       assertThat(welcome.abandon()).containsExactly(new RunningJob(job, 1));
       late.send(new WorkerMessage.Result(job, 1, List.of(new ImageOutput(0, assign.upload().get(0).key(), 64, 64,
-          assign.job().seed(), 100, "00")), 0, 1));
+          assign.job().seed(), 100, "00")), null, 1));
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       while (routerApi.metric("pingvas_results_fenced_total") <= fencedBefore && System.nanoTime() < deadline) {
         Thread.sleep(100);

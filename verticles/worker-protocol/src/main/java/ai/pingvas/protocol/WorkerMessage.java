@@ -92,19 +92,29 @@ public sealed interface WorkerMessage {
     }
   }
 
-  /** An attempt finished: its images are uploaded. */
-  record Result(String jobId, int attempt, List<ImageOutput> images, long loadMs, long runMs)
+  /**
+   * An attempt finished: its images are uploaded. {@code loadMs} is the time the worker spent
+   * loading the job's model for this attempt (start to step 0), null (the field absent) when it
+   * already held the model: the router learns each model's load cost only from real loads.
+   */
+  record Result(String jobId, int attempt, List<ImageOutput> images, Long loadMs, long runMs)
       implements WorkerMessage {
     public JsonObject toJson() {
-      return new JsonObject().put("type", "result").put("job_id", jobId).put("attempt", attempt)
-          .put("images", Json.array(images, i -> ((ImageOutput) i).toJson()))
-          .put("load_ms", loadMs).put("run_ms", runMs);
+      JsonObject json = new JsonObject().put("type", "result").put("job_id", jobId).put("attempt", attempt)
+          .put("images", Json.array(images, i -> ((ImageOutput) i).toJson()));
+      if (loadMs != null) {
+        json.put("load_ms", loadMs);
+      }
+      return json.put("run_ms", runMs);
     }
 
     static Result fromJson(JsonObject json) {
+      Long loadMs = json.getValue("load_ms") == null ? null : Json.optNum(json, "load_ms", 0);
+      if (loadMs != null && loadMs < 0) {
+        throw new ProtocolException("field 'load_ms' must not be negative");
+      }
       return new Result(Json.str(json, "job_id"), (int) Json.num(json, "attempt"),
-          Json.objects(json, "images", ImageOutput::fromJson), Json.optNum(json, "load_ms", 0),
-          Json.optNum(json, "run_ms", 0));
+          Json.objects(json, "images", ImageOutput::fromJson), loadMs, Json.optNum(json, "run_ms", 0));
     }
   }
 

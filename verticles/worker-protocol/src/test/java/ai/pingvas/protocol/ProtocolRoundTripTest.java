@@ -19,7 +19,8 @@ class ProtocolRoundTripTest {
         new WorkerMessage.Heartbeat(19000, List.of("sdxl", "sd-1.5"), List.of(), true, 0.93),
         new WorkerMessage.Progress(JOB.jobId(), 2, 5, 30, "data:image/png;base64,AAAA"),
         new WorkerMessage.Result(JOB.jobId(), 2, List.of(new ImageOutput(0, "images/u/j/2-0.png", 1024, 768, 42,
-            12345, "ab".repeat(32))), 1200, 8000),
+            12345, "ab".repeat(32))), 1200L, 8000),
+        new WorkerMessage.Result(JOB.jobId(), 2, List.of(), null, 900),
         new WorkerMessage.Failure(JOB.jobId(), 2, "bad_request", "unknown scheduler", false));
     for (WorkerMessage message : messages) {
       assertThat(WorkerMessage.parse(message.toJson().encode())).isEqualTo(message);
@@ -48,5 +49,18 @@ class ProtocolRoundTripTest {
         + "\"step\":1,\"total\":2}")).hasMessageContaining("attempt");
     assertThatThrownBy(() -> WorkerMessage.parse("{\"type\":\"progress\",\"job_id\":\"j\",\"attempt\":1,"
         + "\"step\":1,\"total\":2,\"preview\":\"javascript:alert(1)\"}")).hasMessageContaining("preview");
+    assertThatThrownBy(() -> WorkerMessage.parse("{\"type\":\"result\",\"job_id\":\"j\",\"attempt\":1,"
+        + "\"images\":[],\"load_ms\":-5,\"run_ms\":9}")).hasMessageContaining("load_ms");
+  }
+
+  @Test
+  void aResultOfAWorkerThatHeldTheModelCarriesNoLoadTime() {
+    String held = new WorkerMessage.Result(JOB.jobId(), 2, List.of(), null, 900).toJson().encode();
+    assertThat(held).doesNotContain("load_ms");
+    assertThat(((WorkerMessage.Result) WorkerMessage.parse(held)).loadMs()).isNull();
+    // a load that took under a millisecond is still a load
+    WorkerMessage.Result instant = (WorkerMessage.Result) WorkerMessage.parse(
+        new WorkerMessage.Result(JOB.jobId(), 2, List.of(), 0L, 900).toJson().encode());
+    assertThat(instant.loadMs()).isZero();
   }
 }

@@ -125,8 +125,10 @@ final class Dispatcher {
     final String workerId;
     final int attempt;
     final int total;
-    /** The model the policy sent this attempt to load (null when the worker held it): its load time is learned. */
-    String coldModel;
+    /** The attempt's model: its load time is learned from the worker's result when it had to load it. */
+    String model;
+    /** The policy sent this attempt to a worker it believed lacked the model. */
+    boolean expectedCold;
     boolean started;
     long firstProgressMs;
     int firstProgressStep;
@@ -514,7 +516,8 @@ final class Dispatcher {
       return;
     }
     Inflight f = new Inflight(claimed.jobId(), claimed.userId(), a.workerId(), claimed.attempt(), p.steps());
-    f.coldModel = a.coldLoad() ? p.model() : null;
+    f.model = p.model();
+    f.expectedCold = a.coldLoad();
     inflight.put(claimed.jobId(), f);
     metrics.dispatched(a.coldLoad(), System.currentTimeMillis() - claimed.queuedAtMs());
   }
@@ -701,11 +704,22 @@ final class Dispatcher {
     }
     f.finishing = true;
     cancelFlush(f);
-    if (f.coldModel != null) {
-      fleet.loadTimes().observe(f.coldModel, result.loadMs());
-    }
+    learnLoadTime(f, result.loadMs());
     verifyAndSucceed(f, result.images(), 0);
     schedule();
+  }
+
+  /**
+   * Learns the model's load time from a worker that reports having loaded it, also when the policy
+   * believed it held the model (it evicted it meanwhile, as InvokeAI does by VRAM). A worker that
+   * held the model reports no load time and teaches nothing, whatever the policy expected. Workers
+   * before this protocol change reported 0 for a model they held: a 0 counts only where a load was
+   * expected, as then.
+   */
+  private void learnLoadTime(Inflight f, Long loadMs) {
+    if (loadMs != null && (loadMs > 0 || f.expectedCold)) {
+      fleet.loadTimes().observe(f.model, loadMs);
+    }
   }
 
   /**
