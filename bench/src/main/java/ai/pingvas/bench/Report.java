@@ -124,6 +124,18 @@ final class Report {
           .append(f.getValue("cold_start_ideal_makespan_s")).append(" s (one load first) or keeps them busier than ")
           .append(f.getValue("ideal_busy_fraction")).append(" (the ideal's busy fraction). Model loads vs least-loaded: ")
           .append(f.getValue("loads_vs_least_loaded")).append(". Target: ").append(f.getString("target")).append(".\n\n");
+      JsonObject draws = f.getJsonObject("affinity_draws");
+      if (draws != null) {
+        md.append("Our policy on other draws of the models (the same Zipf(1.1) popularity; seed 42 is the run above):\n\n")
+            .append("| draw (seed) | busy / ideal's | model loads | makespan / ideal |\n|---|---|---|---|\n");
+        for (Object o : draws.getJsonArray("draws")) {
+          JsonObject d = (JsonObject) o;
+          md.append("| ").append(d.getValue("seed")).append(" | ").append(d.getValue("busy_over_ideal")).append(" | ")
+              .append(d.getValue("model_loads")).append(" | ").append(d.getValue("makespan_over_ideal")).append(" |\n");
+        }
+        md.append("| **mean** | **").append(draws.getValue("mean_busy_over_ideal")).append("** | ")
+            .append(draws.getValue("mean_model_loads")).append(" | |\n\n");
+      }
       md.append("Where our policy's GPUs were not generating (GPU-seconds):\n\n| run | loading models |")
           .append(" dispatch turnovers | longer waits for work | simulator timer late | before the first assign |")
           .append(" after the last job |\n")
