@@ -73,9 +73,14 @@ final class ApiClient {
 
   /** The sum of a Prometheus metric's series on this service's {@code /metrics}. */
   double metric(String name) {
+    return metric(name, "");
+  }
+
+  /** The sum of a metric's series whose labels include {@code label} (e.g. {@code outcome="known"}). */
+  double metric(String name, String label) {
     double total = 0;
     for (String line : get("/metrics", null).body().split("\n")) {
-      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+      if ((line.startsWith(name + "{") || line.startsWith(name + " ")) && line.contains(label)) {
         total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }
     }

@@ -70,7 +70,15 @@ public final class DispatchMessages {
   public record DrainWorker(String workerId, String reason) {
   }
 
+  /**
+   * An event of the shared topic that changes the queue, as received: the dispatcher parses it only
+   * if it has not applied that change itself (most events of this replica's own jobs it has).
+   */
+  public record QueueEvent(String jobId, int seq, String json) {
+  }
+
   static void registerCodecs(Vertx vertx) {
+    LocalCodec.register(vertx, QueueEvent.class);
     LocalCodec.register(vertx, Admit.class);
     LocalCodec.register(vertx, Admission.class);
     LocalCodec.register(vertx, Enqueued.class);

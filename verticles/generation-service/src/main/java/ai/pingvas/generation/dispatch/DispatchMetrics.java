@@ -31,6 +31,8 @@ final class DispatchMetrics {
   final Timer claimTime;
   final Timer signTime;
   private final Counter fenced;
+  private final Counter eventsKnown;
+  private final Counter eventsApplied;
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Counter> rejections = new ConcurrentHashMap<>();
   private final Map<Tags, AtomicLong> depth = new ConcurrentHashMap<>();
@@ -71,6 +73,10 @@ final class DispatchMetrics {
     this.heldReturned = Counter.builder("pingvas_claimed_ahead_returned_total")
         .description("jobs claimed ahead that went back to the queue instead (the running job overran, "
             + "the worker drained or disconnected)").register(registry);
+    this.eventsKnown = Counter.builder("pingvas_queue_events_total").tag("outcome", "known")
+        .description("queue-changing events of the shared topic, by whether the dispatcher had made the change "
+            + "itself (known, not parsed) or applied it to its view (applied)").register(registry);
+    this.eventsApplied = Counter.builder("pingvas_queue_events_total").tag("outcome", "applied").register(registry);
     this.fenced = Counter.builder("pingvas_results_fenced_total")
         .description("worker results refused because their attempt was no longer current").register(registry);
     Gauge.builder("pingvas_queue_jobs", queued, AtomicLong::get)
@@ -129,6 +135,10 @@ final class DispatchMetrics {
 
   void fenced() {
     fenced.increment();
+  }
+
+  void queueEvent(boolean known) {
+    (known ? eventsKnown : eventsApplied).increment();
   }
 
   void rejected(String code) {

@@ -969,6 +969,23 @@ final class Dispatcher {
     schedule();
   }
 
+  /** An event as received: parsed and applied only when it is news to this dispatcher. */
+  void onQueueEvent(DispatchMessages.QueueEvent event) {
+    Integer known = seen.get(event.jobId());
+    metrics.queueEvent(known != null && known >= event.seq());
+    if (known != null && known >= event.seq()) {
+      return;
+    }
+    JsonObject json;
+    try {
+      json = new JsonObject(event.json());
+    } catch (RuntimeException e) {
+      LOG.warn("skipping a malformed event of job {}", event.jobId());
+      return;
+    }
+    onEvent(json);
+  }
+
   /** Applies an event of the shared topic (any replica's) to the queue view. */
   void onEvent(JsonObject json) {
     String jobId = json.getString("job_id");

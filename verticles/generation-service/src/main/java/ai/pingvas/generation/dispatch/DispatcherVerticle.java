@@ -7,6 +7,7 @@ import ai.pingvas.generation.dispatch.DispatchMessages.Enqueued;
 import ai.pingvas.generation.dispatch.DispatchMessages.Locate;
 import ai.pingvas.generation.dispatch.DispatchMessages.Placed;
 import ai.pingvas.generation.dispatch.DispatchMessages.Places;
+import ai.pingvas.generation.dispatch.DispatchMessages.QueueEvent;
 import ai.pingvas.generation.dispatch.DispatchMessages.Release;
 import ai.pingvas.generation.domain.DispatchPolicy;
 import ai.pingvas.generation.events.PositionBoard;
@@ -85,7 +86,13 @@ public final class DispatcherVerticle extends VerticleBase {
     bus.<WorkerSession.Frame>localConsumer(WORKER_FRAME, msg -> dispatcher.onFrame(msg.body().session(),
         msg.body().message()));
     bus.<WorkerSession.Closed>localConsumer(WORKER_CLOSED, msg -> dispatcher.onClosed(msg.body().session()));
-    bus.<JsonObject>localConsumer(EVENT, msg -> dispatcher.onEvent(msg.body()));
+    bus.<Object>localConsumer(EVENT, msg -> {
+      if (msg.body() instanceof QueueEvent event) {
+        dispatcher.onQueueEvent(event);
+      } else if (msg.body() instanceof JsonObject json) {
+        dispatcher.onEvent(json);
+      }
+    });
     heartbeatTimer = vertx.setPeriodic(500, id -> dispatcher.checkHeartbeats());
     positionTimer = vertx.setPeriodic(1000, id -> dispatcher.refreshPositions());
     return dispatcher.load();

@@ -1,5 +1,6 @@
 package ai.pingvas.generation.events;
 
+import ai.pingvas.generation.dispatch.DispatchMessages.QueueEvent;
 import ai.pingvas.generation.dispatch.DispatcherVerticle;
 import ai.pingvas.generation.domain.JobEvent;
 import ai.pingvas.platform.kafka.KafkaSettings;
@@ -48,8 +49,8 @@ public final class JobEventsVerticle extends VerticleBase {
     this.consumed = Counter.builder("pingvas_events_consumed_total")
         .description("job events this replica received from Kafka").register(registry);
     this.unparsed = Counter.builder("pingvas_events_unparsed_total")
-        .description("events only kept for resumes, routed by their headers without parsing (no queue change, "
-            + "owner not streaming here)").register(registry);
+        .description("events routed by their headers without parsing them here (owner not streaming from this "
+            + "replica; the dispatcher parses only queue changes it did not make itself)").register(registry);
   }
 
   @Override
@@ -70,7 +71,7 @@ public final class JobEventsVerticle extends VerticleBase {
 
   private void handle(KafkaConsumerRecord<String, String> record) {
     consumed.increment();
-    if (keptUnparsed(record)) {
+    if (routedByHeaders(record)) {
       return;
     }
     JsonObject event;
@@ -89,40 +90,64 @@ public final class JobEventsVerticle extends VerticleBase {
       buffer.add(jobId, userId, seq.intValue(), record.value());
     }
     if (userId != null && hub.connected(userId)) {
-      JsonObject view = event.copy();
-      view.remove("user_id");
-      if (JobEvent.QUEUED.equals(view.getString("type"))) {
-        PositionBoard.Place place = positions.get(view.getString("job_id"));
-        if (place != null) {
-          place.applyTo(view);
-        }
-      }
-      hub.deliver(userId, view);
+      deliver(userId, event);
     }
   }
 
   /**
-   * An event that changes no queue and whose owner has no stream here (most of them: progress of
-   * other replicas' users) is only kept for resumes, routed by its headers without parsing its
-   * JSON; every replica reads every event, so this is the part of its cost that grows with the
-   * cluster. Events without the headers take the parsing path.
+   * Routes an event by its headers (type, owner, sequence; key = job id) and parses its JSON only
+   * for an owner streaming from this replica. Every replica reads every event, and most are not
+   * for its streams (progress and state changes of other replicas' users) or are changes its
+   * dispatcher made itself: the dispatcher gets a queue change as received and parses it only if
+   * it is news to it. Events without the headers take the parsing path.
    */
-  private boolean keptUnparsed(KafkaConsumerRecord<String, String> record) {
+  private boolean routedByHeaders(KafkaConsumerRecord<String, String> record) {
     Headers headers = record.record().headers();
     String type = header(headers, OutboxRelayVerticle.HEADER_TYPE);
     String userId = header(headers, OutboxRelayVerticle.HEADER_USER);
-    String seq = header(headers, OutboxRelayVerticle.HEADER_SEQ);
-    if (type == null || userId == null || seq == null || record.key() == null || changesQueue(type)
-        || hub.connected(userId)) {
+    String seqHeader = header(headers, OutboxRelayVerticle.HEADER_SEQ);
+    String jobId = record.key();
+    if (type == null || userId == null || seqHeader == null || jobId == null) {
       return false;
     }
+    int seq;
     try {
-      buffer.add(record.key(), userId, Integer.parseInt(seq), record.value());
+      seq = Integer.parseInt(seqHeader);
     } catch (NumberFormatException e) {
       return false;
     }
-    unparsed.increment();
+    if (changesQueue(type)) {
+      vertx.eventBus().send(DispatcherVerticle.EVENT, new QueueEvent(jobId, seq, record.value()));
+    }
+    buffer.add(jobId, userId, seq, record.value());
+    if (!hub.connected(userId)) {
+      unparsed.increment();
+      return true;
+    }
+    JsonObject event;
+    try {
+      event = new JsonObject(record.value());
+    } catch (RuntimeException e) {
+      LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
+      return true;
+    }
+    deliver(userId, event);
     return true;
+  }
+
+  /**
+   * Sends the event to the owner's streams on this replica (without its owner; a queued one with
+   * its place). The event is this call's own (the dispatcher got a copy or the raw text).
+   */
+  private void deliver(String userId, JsonObject view) {
+    view.remove("user_id");
+    if (JobEvent.QUEUED.equals(view.getString("type"))) {
+      PositionBoard.Place place = positions.get(view.getString("job_id"));
+      if (place != null) {
+        place.applyTo(view);
+      }
+    }
+    hub.deliver(userId, view);
   }
 
   private static String header(Headers headers, String name) {
