@@ -31,6 +31,12 @@ final class Report {
     }
   }
 
+  /** Renders report.md again from a directory's report.json (after editing how reports read). */
+  public static void main(String[] args) throws IOException {
+    Path dir = Path.of(args[0]);
+    Files.writeString(dir.resolve("report.md"), markdown(new JsonObject(Files.readString(dir.resolve("report.json")))));
+  }
+
   private static String markdown(JsonObject json) {
     JsonObject env = json.getJsonObject("environment");
     JsonObject r = json.getJsonObject("results");
@@ -39,6 +45,19 @@ final class Report {
         .append(" CPUs, Java ").append(env.getString("java")).append(". ").append(env.getString("postgres"))
         .append("; ").append(env.getString("kafka")).append(". Router JVM ").append(env.getString("router_jvm"))
         .append(". ").append(env.getString("note")).append(".\n\n");
+    // scenarios re-measured into an existing report (PINGVAS_BENCH_MERGE) say when each was measured
+    StringBuilder when = new StringBuilder();
+    r.forEach(e -> {
+      JsonObject result = (JsonObject) e.getValue();
+      String at = result.getString("measured_at", result.getString("measured_by"));
+      if (at != null && r.fieldNames().stream().anyMatch(k -> r.getJsonObject(k).containsKey("measured_by"))) {
+        when.append(when.length() == 0 ? "" : ", ").append(e.getKey()).append(result.containsKey("measured_at")
+            ? " at " : " by ").append(at, 0, Math.min(at.length(), 19));
+      }
+    });
+    if (when.length() > 0) {
+      md.append("Measured in more than one run of the same router build: ").append(when).append(" (UTC).\n\n");
+    }
     if (r.containsKey("fleet-model")) {
       JsonObject m = r.getJsonObject("fleet-model");
       md.append("## fleet model (the router's policy classes in a discrete-event simulation, no system)\n\n")
