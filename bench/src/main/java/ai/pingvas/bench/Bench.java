@@ -438,6 +438,7 @@ public final class Bench {
       return new JsonObject().put("queued", queued).put("running", running).put("connected_workers", 1_000)
           .put("heap_after_gc_mb", round(heapMb)).put("max_heap_mb", 512)
           .put("submission_rate_per_s", round(101_000 / seconds))
+          .put("non_202", load.rejected.get() + load.errors.get())
           .put("target", "heap <= 512 MiB with 100,000 queued and 1,000 workers");
     }
   }
