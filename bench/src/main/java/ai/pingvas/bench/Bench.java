@@ -57,7 +57,7 @@ public final class Bench {
         String writtenAt = previous.getJsonObject("environment", new JsonObject()).getString("date");
         previous.getJsonObject("results").forEach(e -> {
           JsonObject kept = (JsonObject) e.getValue();
-          if (!kept.containsKey("measured_at") && writtenAt != null) {
+          if (!kept.containsKey("measured_at") && !kept.containsKey("measured_by") && writtenAt != null) {
             kept.put("measured_by", writtenAt); // that report was written when its last scenario ended
           }
           bench.results.put(e.getKey(), kept);
