@@ -16,7 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
@@ -100,6 +102,29 @@ final class LoadGen implements AutoCloseable {
       return;
     }
     submit(target.get(), key.get(), body.get()).onComplete(ar -> loop(deadline, target, key, body, done));
+  }
+
+  /**
+   * Submissions {@code next}..{@code n-1} by {@code clients} back-to-back clients, each on this load
+   * generator's event loop (as {@link #closedLoop}); returns when all have an outcome.
+   */
+  void submitEach(int clients, int n, AtomicInteger next, String target, IntFunction<String> key,
+      IntFunction<String> body) throws InterruptedException {
+    CountDownLatch done = new CountDownLatch(clients);
+    for (int i = 0; i < clients; i++) {
+      vertx.runOnContext(v -> submitNext(n, next, target, key, body, done));
+    }
+    done.await();
+  }
+
+  private void submitNext(int n, AtomicInteger next, String target, IntFunction<String> key,
+      IntFunction<String> body, CountDownLatch done) {
+    int i = next.getAndIncrement();
+    if (i >= n) {
+      done.countDown();
+      return;
+    }
+    submit(target, key.apply(i), body.apply(i)).onComplete(ar -> submitNext(n, next, target, key, body, done));
   }
 
   /** A fixed submission rate (jobs per second) for a duration, regardless of answers. */
