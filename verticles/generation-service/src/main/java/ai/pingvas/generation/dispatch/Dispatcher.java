@@ -126,9 +126,9 @@ final class Dispatcher {
     final int attempt;
     final int total;
     /** The attempt's model: its load time is learned from the worker's result when it had to load it. */
-    String model;
+    final String model;
     /** The policy sent this attempt to a worker it believed lacked the model. */
-    boolean expectedCold;
+    final boolean expectedCold;
     boolean started;
     long firstProgressMs;
     int firstProgressStep;
@@ -138,12 +138,14 @@ final class Dispatcher {
     long flushTimer = -1;
     boolean finishing;
 
-    Inflight(String jobId, String userId, String workerId, int attempt, int total) {
-      this.jobId = jobId;
-      this.userId = userId;
+    Inflight(Claimed claimed, String workerId, boolean expectedCold) {
+      this.jobId = claimed.jobId();
+      this.userId = claimed.userId();
       this.workerId = workerId;
-      this.attempt = attempt;
-      this.total = total;
+      this.attempt = claimed.attempt();
+      this.total = claimed.params().steps();
+      this.model = claimed.params().model();
+      this.expectedCold = expectedCold;
     }
   }
 
@@ -515,10 +517,7 @@ final class Dispatcher {
       unclaim(claimed);
       return;
     }
-    Inflight f = new Inflight(claimed.jobId(), claimed.userId(), a.workerId(), claimed.attempt(), p.steps());
-    f.model = p.model();
-    f.expectedCold = a.coldLoad();
-    inflight.put(claimed.jobId(), f);
+    inflight.put(claimed.jobId(), new Inflight(claimed, a.workerId(), a.coldLoad()));
     metrics.dispatched(a.coldLoad(), System.currentTimeMillis() - claimed.queuedAtMs());
   }
 
@@ -597,7 +596,8 @@ final class Dispatcher {
         queue.runningStarted(c.jobId(), c.userId(), c.tier());
         Inflight known = inflight.get(c.jobId());
         if (known == null || known.attempt != c.attempt() || known.finishing) {
-          inflight.put(c.jobId(), new Inflight(c.jobId(), c.userId(), workerId, c.attempt(), c.params().steps()));
+          // adopted from a worker that reconnected: whether it loaded the model is for its report to say
+          inflight.put(c.jobId(), new Inflight(c, workerId, false));
         }
         remember(c.jobId(), c.seq());
       }
@@ -971,9 +971,10 @@ final class Dispatcher {
 
   /** An event as received: parsed and applied only when it is news to this dispatcher. */
   void onQueueEvent(DispatchMessages.QueueEvent event) {
-    Integer known = seen.get(event.jobId());
-    metrics.queueEvent(known != null && known >= event.seq());
-    if (known != null && known >= event.seq()) {
+    Integer seenSeq = seen.get(event.jobId());
+    boolean known = seenSeq != null && seenSeq >= event.seq();
+    metrics.queueEvent(known);
+    if (known) {
       return;
     }
     JsonObject json;
@@ -987,7 +988,7 @@ final class Dispatcher {
   }
 
   /** Applies an event of the shared topic (any replica's) to the queue view. */
-  void onEvent(JsonObject json) {
+  private void onEvent(JsonObject json) {
     String jobId = json.getString("job_id");
     Integer seq = json.getInteger("seq");
     String type = json.getString("type");
