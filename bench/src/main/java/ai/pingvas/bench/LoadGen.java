@@ -57,7 +57,6 @@ final class LoadGen implements AutoCloseable {
   Future<Void> submit(String baseUrl, String key, String body) {
     long sent = System.nanoTime();
     return client.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(baseUrl + "/v1/generations")
-            .setIdleTimeout(30_000)
             .putHeader("Authorization", "Bearer " + key).putHeader("Content-Type", "application/json"))
         .compose(req -> req.send(Buffer.buffer(body)))
         .compose(resp -> resp.body().map(b -> {

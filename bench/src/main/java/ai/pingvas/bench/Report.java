@@ -47,10 +47,11 @@ final class Report {
         .append(". ").append(env.getString("note")).append(".\n\n");
     // scenarios re-measured into an existing report (PINGVAS_BENCH_MERGE) say when each was measured
     StringBuilder when = new StringBuilder();
+    boolean merged = r.fieldNames().stream().anyMatch(k -> r.getJsonObject(k).containsKey("measured_by"));
     r.forEach(e -> {
       JsonObject result = (JsonObject) e.getValue();
       String at = result.getString("measured_at", result.getString("measured_by"));
-      if (at != null && r.fieldNames().stream().anyMatch(k -> r.getJsonObject(k).containsKey("measured_by"))) {
+      if (merged && at != null) {
         when.append(when.length() == 0 ? "" : ", ").append(e.getKey()).append(result.containsKey("measured_at")
             ? " at " : " by ").append(at, 0, Math.min(at.length(), 19));
       }

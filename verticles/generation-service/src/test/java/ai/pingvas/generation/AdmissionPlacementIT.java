@@ -114,16 +114,7 @@ class AdmissionPlacementIT {
     awaitStatus(key, next.json().getString("id"), "succeeded");
   }
 
-  private static void awaitStatus(String key, String id, String status) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    String seen = null;
-    while (System.nanoTime() < deadline) {
-      seen = api.get("/v1/generations/" + id, key).json().getString("status");
-      if (status.equals(seen)) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    assertThat(seen).as("status of " + id).isEqualTo(status);
+  private static void awaitStatus(String key, String id, String status) {
+    api.awaitStatus(key, id, status, Duration.ofSeconds(20));
   }
 }

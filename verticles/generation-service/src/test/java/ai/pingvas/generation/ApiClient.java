@@ -72,6 +72,28 @@ final class ApiClient {
   }
 
   /** The sum of a Prometheus metric's series on this service's {@code /metrics}. */
+  /**
+   * Polls the job until its status is {@code status} and returns it; after {@code timeout} fails
+   * with the status it stayed in.
+   */
+  JsonObject awaitStatus(String key, String id, String status, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    JsonObject job;
+    do {
+      job = get("/v1/generations/" + id, key).json();
+      if (status.equals(job.getString("status"))) {
+        return job;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted while waiting for job " + id, e);
+      }
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError("job " + id + " stayed " + job.getString("status") + ", expected " + status);
+  }
+
   double metric(String name) {
     return metric(name, "");
   }

@@ -179,16 +179,7 @@ class ClaimAheadIT {
     assertThat(status(held)).as("job claimed ahead while " + running + " runs").isEqualTo("dispatched");
   }
 
-  private static void awaitStatus(String key, String id, String wanted) throws InterruptedException {
-    long deadline = System.nanoTime() + RouterHarness.await().toNanos();
-    String seen = null;
-    while (System.nanoTime() < deadline) {
-      seen = api.get("/v1/generations/" + id, key).json().getString("status");
-      if (wanted.equals(seen)) {
-        return;
-      }
-      Thread.sleep(20);
-    }
-    assertThat(seen).as("status of " + id).isEqualTo(wanted);
+  private static void awaitStatus(String key, String id, String wanted) {
+    api.awaitStatus(key, id, wanted, RouterHarness.await());
   }
 }

@@ -58,7 +58,7 @@ class LoadTimeLearningIT {
       RouterMessage.Assign assign = worker.await(RouterMessage.Assign.class, Duration.ofSeconds(10));
       assertThat(assign.job().jobId()).isEqualTo(first);
       worker.send(new WorkerMessage.Result(first, assign.job().attempt(), upload(assign), null, 40));
-      awaitSucceeded(first);
+      api.awaitStatus(user, first, "succeeded", Duration.ofSeconds(20));
       assertThat(learned().containsKey("sdxl")).as("learned from a worker that loaded nothing").isFalse();
 
       // now the router believes the worker holds sdxl; it had evicted it and loads it for 700 ms
@@ -67,7 +67,7 @@ class LoadTimeLearningIT {
       assign = worker.await(RouterMessage.Assign.class, Duration.ofSeconds(10));
       assertThat(assign.job().jobId()).isEqualTo(second);
       worker.send(new WorkerMessage.Result(second, assign.job().attempt(), upload(assign), 700L, 760));
-      awaitSucceeded(second);
+      api.awaitStatus(user, second, "succeeded", Duration.ofSeconds(20));
       assertThat(learned().getLong("sdxl")).isEqualTo(700L);
     }
   }
@@ -96,18 +96,5 @@ class LoadTimeLearningIT {
     assertThat(put.statusCode()).isEqualTo(200);
     String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     return List.of(new ImageOutput(slot.index(), slot.key(), 64, 64, assign.job().seed(), bytes.length, sha));
-  }
-
-  private static void awaitSucceeded(String id) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    String status;
-    do {
-      status = api.get("/v1/generations/" + id, user).json().getString("status");
-      if ("succeeded".equals(status)) {
-        return;
-      }
-      Thread.sleep(50);
-    } while (System.nanoTime() < deadline);
-    throw new AssertionError("job " + id + " stayed " + status);
   }
 }

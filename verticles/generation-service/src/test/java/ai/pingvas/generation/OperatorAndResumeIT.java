@@ -33,16 +33,7 @@ class OperatorAndResumeIT {
   }
 
   private static JsonObject awaitStatus(String key, String id, String status) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    JsonObject job;
-    do {
-      job = api.get("/v1/generations/" + id, key).json();
-      if (status.equals(job.getString("status"))) {
-        return job;
-      }
-      pause(100);
-    } while (System.nanoTime() < deadline);
-    throw new AssertionError("job " + id + " stayed " + job.getString("status"));
+    return api.awaitStatus(key, id, status, Duration.ofSeconds(30));
   }
 
   @Test

@@ -18,7 +18,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonObject;
 
 /**
  * Hosts the {@link Dispatcher} on one event loop and connects it to the rest of the service by
@@ -86,13 +85,7 @@ public final class DispatcherVerticle extends VerticleBase {
     bus.<WorkerSession.Frame>localConsumer(WORKER_FRAME, msg -> dispatcher.onFrame(msg.body().session(),
         msg.body().message()));
     bus.<WorkerSession.Closed>localConsumer(WORKER_CLOSED, msg -> dispatcher.onClosed(msg.body().session()));
-    bus.<Object>localConsumer(EVENT, msg -> {
-      if (msg.body() instanceof QueueEvent event) {
-        dispatcher.onQueueEvent(event);
-      } else if (msg.body() instanceof JsonObject json) {
-        dispatcher.onEvent(json);
-      }
-    });
+    bus.<QueueEvent>localConsumer(EVENT, msg -> dispatcher.onQueueEvent(msg.body()));
     heartbeatTimer = vertx.setPeriodic(500, id -> dispatcher.checkHeartbeats());
     positionTimer = vertx.setPeriodic(1000, id -> dispatcher.refreshPositions());
     return dispatcher.load();

@@ -40,10 +40,7 @@ public final class UploadSigner implements AutoCloseable {
   private static final HexFormat HEX = HexFormat.of();
   private final AwsCredentialsProvider credentials;
   private final String region;
-  private final String bucket;
   private final Duration ttl;
-  private final URI endpoint;
-  private final boolean pathStyle;
   private final Clock clock;
   /** host[:port] as signed: the port only when it is not the scheme's default. */
   private final String hostHeader;
@@ -51,7 +48,9 @@ public final class UploadSigner implements AutoCloseable {
   private final String pathPrefix;
   private final Mac mac;
   private final MessageDigest sha256;
-  private String keyFor;
+  /** The secret and day the cached signing key was derived for. */
+  private String keySecret;
+  private String keyDate;
   private byte[] signingKey;
 
   public UploadSigner(Config config) {
@@ -64,10 +63,10 @@ public final class UploadSigner implements AutoCloseable {
       configured = config.optionalString("storage.endpoint");
     }
     this.region = config.string("storage.region");
-    this.endpoint = URI.create(configured != null ? configured : "https://s3." + region + ".amazonaws.com");
-    this.pathStyle = config.bool("storage.path-style");
+    URI endpoint = URI.create(configured != null ? configured : "https://s3." + region + ".amazonaws.com");
+    boolean pathStyle = config.bool("storage.path-style");
+    String bucket = config.string("storage.bucket");
     this.credentials = credentials;
-    this.bucket = config.string("storage.bucket");
     this.ttl = config.duration("storage.upload-url-ttl");
     this.clock = clock;
     String host = pathStyle ? endpoint.getHost() : bucket + "." + endpoint.getHost();
@@ -105,7 +104,7 @@ public final class UploadSigner implements AutoCloseable {
     return "images/" + userId + "/" + jobId + "/" + attempt + "-" + index + ".png";
   }
 
-  /** Called on one event loop at a time (the dispatcher's): the MAC and digest are not shared across threads. */
+  /** Synchronized for the MAC, digest and cached key it reuses (uncontended: the dispatcher's loop calls it). */
   public synchronized List<UploadSlot> slots(String userId, String jobId, int attempt, int count) {
     List<UploadSlot> slots = new ArrayList<>(count);
     Instant now = clock.instant();
@@ -143,13 +142,14 @@ public final class UploadSigner implements AutoCloseable {
 
   /** The day's key for these credentials (HMAC chain over date, region, service), derived once a day. */
   private byte[] signingKey(AwsCredentialsIdentity identity, String date) {
-    String id = identity.accessKeyId() + "\n" + identity.secretAccessKey() + "\n" + date;
-    if (!id.equals(keyFor)) {
-      byte[] k = hmac(("AWS4" + identity.secretAccessKey()).getBytes(StandardCharsets.UTF_8), date);
+    String secret = identity.secretAccessKey();
+    if (!secret.equals(keySecret) || !date.equals(keyDate)) {
+      byte[] k = hmac(("AWS4" + secret).getBytes(StandardCharsets.UTF_8), date);
       k = hmac(k, region);
       k = hmac(k, "s3");
       signingKey = hmac(k, "aws4_request");
-      keyFor = id;
+      keySecret = secret;
+      keyDate = date;
     }
     return signingKey;
   }

@@ -69,29 +69,8 @@ public final class JobEventsVerticle extends VerticleBase {
     }).onSuccess(v -> LOG.info("following {} from its end", topic));
   }
 
-  private void handle(KafkaConsumerRecord<String, String> record) {
-    consumed.increment();
-    if (routedByHeaders(record)) {
-      return;
-    }
-    JsonObject event;
-    try {
-      event = new JsonObject(record.value());
-    } catch (RuntimeException e) {
-      LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
-      return;
-    }
-    if (changesQueue(event.getString("type"))) {
-      vertx.eventBus().send(DispatcherVerticle.EVENT, event);
-    }
-    String userId = event.getString("user_id");
-    String jobId = event.getString("job_id");
-    if (jobId != null && userId != null && event.getValue("seq") instanceof Number seq) {
-      buffer.add(jobId, userId, seq.intValue(), record.value());
-    }
-    if (userId != null && hub.connected(userId)) {
-      deliver(userId, event);
-    }
+  /** What routing an event needs: its job (the record key), owner, sequence and type. */
+  private record Route(String jobId, String userId, Integer seq, String type) {
   }
 
   /**
@@ -99,45 +78,68 @@ public final class JobEventsVerticle extends VerticleBase {
    * for an owner streaming from this replica. Every replica reads every event, and most are not
    * for its streams (progress and state changes of other replicas' users) or are changes its
    * dispatcher made itself: the dispatcher gets a queue change as received and parses it only if
-   * it is news to it. Events without the headers take the parsing path.
+   * it is news to it. An event without the headers is parsed to read them from its JSON.
    */
-  private boolean routedByHeaders(KafkaConsumerRecord<String, String> record) {
+  private void handle(KafkaConsumerRecord<String, String> record) {
+    consumed.increment();
+    Route route = fromHeaders(record);
+    JsonObject event = null;
+    if (route == null) {
+      event = parse(record);
+      if (event == null) {
+        return;
+      }
+      route = new Route(event.getString("job_id"), event.getString("user_id"),
+          event.getValue("seq") instanceof Number n ? n.intValue() : null, event.getString("type"));
+    }
+    if (route.jobId() == null || route.seq() == null) {
+      return; // not a job event this replica can place
+    }
+    if (changesQueue(route.type())) {
+      vertx.eventBus().send(DispatcherVerticle.EVENT, new QueueEvent(route.jobId(), route.seq(), record.value()));
+    }
+    if (route.userId() == null) {
+      return;
+    }
+    buffer.add(route.jobId(), route.userId(), route.seq(), record.value());
+    if (!hub.connected(route.userId())) {
+      unparsed.increment();
+      return;
+    }
+    event = event != null ? event : parse(record);
+    if (event != null) {
+      deliver(route.userId(), event);
+    }
+  }
+
+  /** The route from the record's key and headers, or null when one is missing. */
+  private static Route fromHeaders(KafkaConsumerRecord<String, String> record) {
     Headers headers = record.record().headers();
     String type = header(headers, OutboxRelayVerticle.HEADER_TYPE);
     String userId = header(headers, OutboxRelayVerticle.HEADER_USER);
-    String seqHeader = header(headers, OutboxRelayVerticle.HEADER_SEQ);
-    String jobId = record.key();
-    if (type == null || userId == null || seqHeader == null || jobId == null) {
-      return false;
+    String seq = header(headers, OutboxRelayVerticle.HEADER_SEQ);
+    if (type == null || userId == null || seq == null || record.key() == null) {
+      return null;
     }
-    int seq;
     try {
-      seq = Integer.parseInt(seqHeader);
+      return new Route(record.key(), userId, Integer.parseInt(seq), type);
     } catch (NumberFormatException e) {
-      return false;
+      return null;
     }
-    if (changesQueue(type)) {
-      vertx.eventBus().send(DispatcherVerticle.EVENT, new QueueEvent(jobId, seq, record.value()));
-    }
-    buffer.add(jobId, userId, seq, record.value());
-    if (!hub.connected(userId)) {
-      unparsed.increment();
-      return true;
-    }
-    JsonObject event;
+  }
+
+  private static JsonObject parse(KafkaConsumerRecord<String, String> record) {
     try {
-      event = new JsonObject(record.value());
+      return new JsonObject(record.value());
     } catch (RuntimeException e) {
       LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
-      return true;
+      return null;
     }
-    deliver(userId, event);
-    return true;
   }
 
   /**
    * Sends the event to the owner's streams on this replica (without its owner; a queued one with
-   * its place). The event is this call's own (the dispatcher got a copy or the raw text).
+   * its place). The event is this call's own (the dispatcher got the raw text).
    */
   private void deliver(String userId, JsonObject view) {
     view.remove("user_id");

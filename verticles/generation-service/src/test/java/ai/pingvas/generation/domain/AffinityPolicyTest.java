@@ -39,11 +39,7 @@ class AffinityPolicyTest {
   void waitsForABusyWarmWorkerRatherThanSwapWhenThatIsCheaper() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();
-    WorkerView warm = worker("warm", "sdxl");
-    warm.start("running", "sdxl", 1_000, 2);
-    fleet.add(warm);
-    fleet.add(worker("idle", "sd-1.5", "flux"));
-    queue.add(job("alice", "sdxl", 0), 0);
+    WorkerView warm = warmAndIdle(queue, fleet, 1_000, "sd-1.5", "flux");
     // the warm worker frees up in 1 s, a load costs 8 s: wait
     assertThat(policy.decide(queue, fleet, 0)).isEmpty();
     warm.finish("running");
@@ -55,11 +51,7 @@ class AffinityPolicyTest {
   void loadsAModelThatWorkersReportLoadingQuicklyRatherThanWaitForAWarmWorker() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();
-    WorkerView warm = worker("warm", "sdxl");
-    warm.start("running", "sdxl", 1_000, 2);
-    fleet.add(warm);
-    fleet.add(worker("idle", "sd-1.5", "flux"));
-    queue.add(job("alice", "sdxl", 0), 0);
+    warmAndIdle(queue, fleet, 1_000, "sd-1.5", "flux");
     // with the configured 8 s estimate the job would wait 1 s for the warm worker (as above); the
     // workers have reported that sdxl loads in 300 ms, so the idle worker loads it now
     fleet.loadTimes().observe("sdxl", 300);
@@ -73,11 +65,7 @@ class AffinityPolicyTest {
   void swapsWhenWaitingJobsWouldOtherwiseStarve() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();
-    WorkerView warm = worker("warm", "sdxl");
-    warm.start("running", "sdxl", 60_000, 2);
-    fleet.add(warm);
-    fleet.add(worker("idle", "sd-1.5"));
-    queue.add(job("alice", "sdxl", 0), 0);
+    warmAndIdle(queue, fleet, 60_000, "sd-1.5");
     // the only warm worker is busy for a minute: loading elsewhere (8 s) is better
     assertThat(policy.decide(queue, fleet, 0)).singleElement().satisfies(a -> {
       assertThat(a.workerId()).isEqualTo("idle");
@@ -89,11 +77,7 @@ class AffinityPolicyTest {
   void agingEndsTheWaitForAWarmWorker() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();
-    WorkerView warm = worker("warm", "sdxl");
-    warm.start("running", "sdxl", 1_000, 2);
-    fleet.add(warm);
-    fleet.add(worker("idle", "sd-1.5"));
-    queue.add(job("alice", "sdxl", 0), 0);
+    WorkerView warm = warmAndIdle(queue, fleet, 1_000, "sd-1.5");
     assertThat(policy.decide(queue, fleet, 0)).isEmpty();
     // still "cheaper to wait" by the estimate, but the job has waited affinity-max-wait: load it
     warm.start("running", "sdxl", 40_000, 2);
@@ -105,11 +89,7 @@ class AffinityPolicyTest {
   void anAgedJobStillTakesAWarmWorkerThatFreesBeforeALoadWouldFinish() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();
-    WorkerView warm = worker("warm", "sdxl");
-    warm.start("running", "sdxl", 1_000, 2);
-    fleet.add(warm);
-    fleet.add(worker("idle", "sd-1.5"));
-    queue.add(job("alice", "sdxl", 0), 0);
+    WorkerView warm = warmAndIdle(queue, fleet, 1_000, "sd-1.5");
     assertThat(policy.decide(queue, fleet, 0)).isEmpty();
     // past affinity-max-wait, but the warm worker frees in 3 s and a load takes 8 s: loading
     // would start the job later, so it keeps waiting for the warm worker
@@ -122,6 +102,19 @@ class AffinityPolicyTest {
       assertThat(a.workerId()).isEqualTo("idle");
       assertThat(a.coldLoad()).isTrue();
     });
+  }
+
+  /**
+   * Alice's sdxl job; a worker holding sdxl busy until {@code busyUntil} ("running"), returned; an
+   * idle worker holding {@code idleModels}.
+   */
+  private static WorkerView warmAndIdle(FairQueue queue, Fleet fleet, long busyUntil, String... idleModels) {
+    WorkerView warm = worker("warm", "sdxl");
+    warm.start("running", "sdxl", busyUntil, 2);
+    fleet.add(warm);
+    fleet.add(worker("idle", idleModels));
+    queue.add(job("alice", "sdxl", 0), 0);
+    return warm;
   }
 
   @Test
