@@ -423,7 +423,8 @@ public final class Bench {
   private JsonObject capacity() throws Exception {
     try (BenchEnv env = new BenchEnv(infra, "capacity", logs("capacity")); LoadGen load = new LoadGen(16)) {
       String router = env.router("router", Map.of());
-      env.fleet("fleet", List.of(router), 1_000, Map.of("BENCH_SLOTS", "1", "BENCH_HOLD", "true"));
+      // held jobs never end, so a worker queue would only fill and be revoked: none here
+      env.fleet("fleet", List.of(router), 1_000, Map.of("BENCH_SLOTS", "1", "BENCH_HOLD", "true", "BENCH_QUEUE", "0"));
       String key = env.user("studio");
       long t0 = System.nanoTime();
       submitAll(load, router, 101_000, i -> key, i -> LoadGen.body("cap", "sd-1.5", 1), new AtomicInteger());

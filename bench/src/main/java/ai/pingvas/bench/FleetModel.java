@@ -102,7 +102,7 @@ final class FleetModel {
       }
       if (queue.size() > 0 && fleet.totalFree() > 0) {
         // jobs are waiting for a warm worker: look again when aging may have changed the decision
-        wake = now + 500;
+        wake = now + Long.getLong("wake", 500);
       }
     }
     long end = now;

@@ -41,13 +41,15 @@ public final class FleetSim {
   private final List<SimWorker> workers = new ArrayList<>();
 
   /** How the fleet behaves; read from the environment of the process. */
-  record Config(List<String> routers, String token, String prefix, int workers, int slots, int modelsPerWorker,
-      long loadMs, long stepMs, boolean hold, double failRate, int statsPort) {
+  record Config(List<String> routers, String token, String prefix, int workers, int slots, int queue,
+      int modelsPerWorker, long loadMs, long stepMs, boolean hold, double failRate, int statsPort) {
     static Config fromEnv() {
       Map<String, String> env = System.getenv();
       return new Config(List.of(env.get("BENCH_ROUTERS").split(",")), env.get("BENCH_TOKEN"),
           env.getOrDefault("BENCH_PREFIX", "sim"), Integer.parseInt(env.getOrDefault("BENCH_WORKERS", "25")),
           Integer.parseInt(env.getOrDefault("BENCH_SLOTS", "4")),
+          // as our worker: one job accepted beyond the slots, started when a slot's job ends
+          Integer.parseInt(env.getOrDefault("BENCH_QUEUE", "1")),
           Integer.parseInt(env.getOrDefault("BENCH_MODELS_PER_WORKER", "2")),
           Long.parseLong(env.getOrDefault("BENCH_LOAD_MS", "0")), Long.parseLong(env.getOrDefault("BENCH_STEP_MS", "0")),
           Boolean.parseBoolean(env.getOrDefault("BENCH_HOLD", "false")),
@@ -100,22 +102,29 @@ public final class FleetSim {
     private final WebSocketClient client;
     private final LinkedHashSet<String> models = new LinkedHashSet<>();
     private final Map<String, Running> running = new HashMap<>();
+    /** Assigned beyond the slots (the worker's queue): started in order as slots free. */
+    private final java.util.ArrayDeque<Running> waiting = new java.util.ArrayDeque<>();
+    private int busySlots;
     private WebSocket socket;
     private volatile boolean welcomed;
     private int attempt;
     private long heartbeatTimer = -1;
-    /** When this worker last became idle (µs), to measure the gap until its next assign. */
+    /** When this worker last became idle (µs), to measure the gap until it starts its next job. */
     private long idleSince = -1;
 
     private final class Running {
       final JobSpec job;
       final List<ai.pingvas.protocol.UploadSlot> upload;
+      final long received;
+      final long submitted;
       long timer = -1;
       WorkerMessage report;
 
-      Running(JobSpec job, List<ai.pingvas.protocol.UploadSlot> upload) {
+      Running(JobSpec job, List<ai.pingvas.protocol.UploadSlot> upload, long received, long submitted) {
         this.job = job;
         this.upload = upload;
+        this.received = received;
+        this.submitted = submitted;
       }
     }
 
@@ -132,13 +141,17 @@ public final class FleetSim {
             ws.textMessageHandler(this::onText);
             ws.closeHandler(v -> onClosed());
             send(new WorkerMessage.Hello(1, id, "simulated", 24_000, 24_000, config.slots(), List.copyOf(models), "sim",
-                running.values().stream().map(r -> new RunningJob(r.job.jobId(), r.job.attempt())).toList()));
+                running.values().stream().map(r -> new RunningJob(r.job.jobId(), r.job.attempt())).toList(),
+                config.queue()));
           }).onFailure(err -> vertx.setTimer(200 + ThreadLocalRandom.current().nextInt(300), t -> connect()));
     }
 
     private void onClosed() {
       socket = null;
       welcomed = false;
+      // queued jobs never started: the router re-queues them with the connection
+      waiting.forEach(r -> running.remove(r.job.jobId()));
+      waiting.clear();
       if (heartbeatTimer >= 0) {
         vertx.cancelTimer(heartbeatTimer);
       }
@@ -162,6 +175,7 @@ public final class FleetSim {
         welcomed = true;
         for (RunningJob abandoned : welcome.abandon()) {
           Running r = running.remove(abandoned.jobId());
+          waiting.remove(r);
           if (r != null && r.timer >= 0) {
             vertx.cancelTimer(r.timer);
           }
@@ -182,8 +196,16 @@ public final class FleetSim {
         if (r != null) {
           if (r.timer >= 0) {
             vertx.cancelTimer(r.timer);
+            slotFreed();
           }
+          waiting.remove(r);
           send(new WorkerMessage.Failure(cancel.jobId(), cancel.attempt(), "canceled", "canceled", false));
+        }
+      } else if (message instanceof RouterMessage.Revoke revoke) {
+        Running r = running.get(revoke.jobId());
+        if (r != null && waiting.remove(r)) {
+          running.remove(revoke.jobId());
+          send(new WorkerMessage.Failure(revoke.jobId(), revoke.attempt(), "revoked", "not started", true));
         }
       }
     }
@@ -195,17 +217,39 @@ public final class FleetSim {
       Matcher u = USER.matcher(job.prompt());
       long submitted = t.find() ? Long.parseLong(t.group(1)) : received;
       String user = u.find() ? u.group(1) : "-";
-      if (idleSince >= 0) {
-        stats.idleGap(received - idleSince, received);
-        idleSince = -1;
-      }
-      boolean cold = !models.contains(job.model());
-      stats.assigned(id, user, received - submitted, submitted, received, cold);
-      Running r = new Running(job, assign.upload());
+      stats.assigned(id, user, received - submitted, submitted, received);
+      Running r = new Running(job, assign.upload(), received, submitted);
       running.put(job.jobId(), r);
       if (config.hold()) {
         return;
       }
+      if (busySlots < config.slots()) {
+        run(r);
+      } else {
+        waiting.add(r);
+      }
+    }
+
+    private void slotFreed() {
+      busySlots--;
+      while (busySlots < config.slots() && !waiting.isEmpty()) {
+        run(waiting.poll());
+      }
+      if (busySlots == 0) {
+        idleSince = nowMicros();
+      }
+    }
+
+    private void run(Running r) {
+      JobSpec job = r.job;
+      long started = nowMicros();
+      if (idleSince >= 0) {
+        stats.idleGap(started - idleSince, started);
+        idleSince = -1;
+      }
+      busySlots++;
+      boolean cold = !models.contains(job.model());
+      stats.started(cold);
       models.remove(job.model());
       models.add(job.model());
       while (models.size() > config.modelsPerWorker()) {
@@ -219,7 +263,10 @@ public final class FleetSim {
           return;
         }
         long done = nowMicros();
-        stats.finished(id, done - submitted, done, runMs, loadMs, done - received - total * 1000);
+        r.timer = -1;
+        stats.finished(id, done - r.submitted, done, runMs, loadMs, done - started - total * 1000);
+        // the GPU takes the queued job before this one's report goes out
+        slotFreed();
         if (config.failRate() > 0 && ThreadLocalRandom.current().nextDouble() < config.failRate()) {
           r.report = new WorkerMessage.Failure(job.jobId(), job.attempt(), "engine_error", "injected failure", true);
         } else {
@@ -233,9 +280,6 @@ public final class FleetSim {
         if (welcomed && socket != null) {
           send(r.report);
           running.remove(job.jobId());
-          if (running.isEmpty()) {
-            idleSince = nowMicros();
-          }
         }
       };
       if (total <= 0) {
@@ -259,7 +303,7 @@ public final class FleetSim {
     private long firstSubmit = Long.MAX_VALUE;
     private long firstAssign = Long.MAX_VALUE;
     private long lastFinish;
-    /** Idle gaps between a worker's result and its next assign: short (≤ 100 ms) = dispatch turnover. */
+    /** Idle gaps between a worker's job and its next start: short (≤ 100 ms) = dispatch turnover. */
     private long turnovers;
     private long turnoverMicros;
     private long waits;
@@ -280,14 +324,16 @@ public final class FleetSim {
       return new Histogram(3_600_000_000L, 3);
     }
 
-    synchronized void assigned(String worker, String user, long waitMicros, long submittedMicros, long atMicros,
-        boolean cold) {
+    synchronized void started(boolean cold) {
+      coldLoads += cold ? 1 : 0;
+    }
+
+    synchronized void assigned(String worker, String user, long waitMicros, long submittedMicros, long atMicros) {
       firstAssignOf.putIfAbsent(worker, atMicros);
       long wait = Math.max(0, waitMicros);
       assignLatency.recordValue(Math.min(wait, 3_600_000_000L));
       waitByUser.computeIfAbsent(user, u -> histogram()).recordValue(Math.min(wait, 3_600_000_000L));
       assigned++;
-      coldLoads += cold ? 1 : 0;
       firstSubmit = Math.min(firstSubmit, submittedMicros);
       firstAssign = Math.min(firstAssign, submittedMicros + wait);
       long[] second = assignBySecond.computeIfAbsent(submittedMicros / 1_000_000, k -> new long[2]);

@@ -18,6 +18,7 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -35,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * uploads and reports. If the router stays unreachable longer than {@code disconnect-abort} it
  * abandons its attempts — before the router's own timeouts re-queue them elsewhere — so no job
  * ever runs on two live workers. Drain (router message or SIGTERM): finish, take nothing, leave.
+ *
+ * <p>With {@code worker.queue} &gt; 0 it also accepts that many assignments beyond its slots and
+ * starts each as soon as a slot's engine work ends, while the previous attempt's images still upload
+ * and its result travels to the router: the GPU does not idle between jobs. A queued attempt that
+ * has not started is handed back on {@code revoke} or drain, and dropped with the connection (the
+ * router then re-queues it), so it never runs after the router gave it to another worker.
  */
 public final class RouterLinkVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RouterLinkVerticle.class);
@@ -45,6 +52,11 @@ public final class RouterLinkVerticle extends VerticleBase {
   private final Runnable onDrained;
   private final Map<String, Attempt> attempts = new LinkedHashMap<>();
   private final AtomicInteger running = new AtomicInteger();
+  /** Attempts assigned ahead, not started: they start in order as the engine frees. */
+  private final ArrayDeque<Attempt> waiting = new ArrayDeque<>();
+  private final AtomicInteger queued = new AtomicInteger();
+  /** Attempts whose engine work runs (a slot each); their uploads do not hold a slot. */
+  private int engineBusy;
   private final AtomicInteger connectedGauge = new AtomicInteger();
   private final Counter completed;
   private final Counter failed;
@@ -75,6 +87,8 @@ public final class RouterLinkVerticle extends VerticleBase {
         .publishPercentileHistogram().register(registry);
     Gauge.builder("pingvas_worker_running_jobs", running, AtomicInteger::get)
         .description("attempts running on this worker").register(registry);
+    Gauge.builder("pingvas_worker_queued_jobs", queued, AtomicInteger::get)
+        .description("attempts assigned ahead, waiting for the engine").register(registry);
     Gauge.builder("pingvas_worker_router_connected", connectedGauge, AtomicInteger::get)
         .description("1 while connected to a router").register(registry);
   }
@@ -119,7 +133,7 @@ public final class RouterLinkVerticle extends VerticleBase {
       ws.closeHandler(v -> onClosed(ws));
       ws.exceptionHandler(err -> LOG.debug("router socket error: {}", err.toString()));
       send(new WorkerMessage.Hello(WorkerMessage.PROTOCOL_VERSION, settings.workerId(), gpu.name(), gpu.vramMb(),
-          gpu.vramFreeMb(), settings.slots(), engine.modelsLoaded(), engine.name(), runningRefs()));
+          gpu.vramFreeMb(), settings.slots(), engine.modelsLoaded(), engine.name(), runningRefs(), settings.queue()));
     }).onFailure(err -> {
       LOG.atInfo().addKeyValue("router", router).addKeyValue("error", err.getMessage())
           .log("router unreachable; retrying");
@@ -148,6 +162,11 @@ public final class RouterLinkVerticle extends VerticleBase {
       vertx.cancelTimer(heartbeatTimer);
       heartbeatTimer = -1;
     }
+    if (!waiting.isEmpty()) {
+      // never started: the router re-queues them when it loses us, so they must not run here later
+      LOG.atInfo().addKeyValue("attempts", waiting.size()).log("dropping queued attempts with the connection");
+      dropWaiting();
+    }
     if (draining && attempts.isEmpty()) {
       finishDrain();
       return;
@@ -169,7 +188,8 @@ public final class RouterLinkVerticle extends VerticleBase {
         a.cancel.cancel();
         attempts.remove(a.job.jobId());
       }
-      running.set(0);
+      waiting.clear();
+      counts();
     }
   }
 
@@ -190,7 +210,16 @@ public final class RouterLinkVerticle extends VerticleBase {
       Attempt a = attempts.get(cancel.jobId());
       if (a != null && a.job.attempt() == cancel.attempt()) {
         LOG.atInfo().addKeyValue("job_id", cancel.jobId()).addKeyValue("reason", cancel.reason()).log("canceling");
-        a.cancel.cancel();
+        if (!handBack(a, "canceled", "canceled before it started", false)) {
+          a.cancel.cancel();
+        }
+      }
+    } else if (message instanceof RouterMessage.Revoke revoke) {
+      Attempt a = attempts.get(revoke.jobId());
+      if (a != null && a.job.attempt() == revoke.attempt()) {
+        boolean back = handBack(a, "revoked", "handed back before it started: " + revoke.reason(), true);
+        LOG.atInfo().addKeyValue("job_id", revoke.jobId()).addKeyValue("handed_back", back)
+            .log(back ? "revoked a queued attempt" : "revoke of an attempt that already started; it runs on");
       }
     } else if (message instanceof RouterMessage.Drain drain) {
       LOG.atInfo().addKeyValue("reason", drain.reason()).log("router asked this worker to drain");
@@ -208,11 +237,12 @@ public final class RouterLinkVerticle extends VerticleBase {
       if (abandon.contains(a.job.jobId())) {
         a.cancel.cancel();
         attempts.remove(a.job.jobId());
+        waiting.remove(a);
       } else if (a.report != null) {
         deliverReport(a);
       }
     }
-    running.set(attempts.size());
+    counts();
     if (heartbeatTimer >= 0) {
       vertx.cancelTimer(heartbeatTimer);
     }
@@ -254,24 +284,51 @@ public final class RouterLinkVerticle extends VerticleBase {
     Attempt previous = attempts.get(jobId);
     if (previous != null) {
       previous.cancel.cancel();
+      waiting.remove(previous);
     }
-    Attempt a = new Attempt(assign.job(), assign.upload(), !engine.modelsLoaded().contains(assign.job().model()));
+    Attempt a = new Attempt(assign.job(), assign.upload());
+    if (engineBusy >= settings.slots() && waiting.size() >= settings.queue()) {
+      attempts.remove(jobId);
+      counts();
+      send(new WorkerMessage.Failure(jobId, a.job.attempt(), "worker_busy",
+          "assigned beyond the worker's slots and queue (" + settings.slots() + " + " + settings.queue() + ")", true));
+      return;
+    }
     attempts.put(jobId, a);
-    running.set(attempts.size());
+    if (engineBusy < settings.slots()) {
+      run(a);
+    } else {
+      waiting.add(a);
+      LOG.atInfo().addKeyValue("job_id", jobId).addKeyValue("attempt", a.job.attempt())
+          .addKeyValue("model", a.job.model()).log("queued job behind the running one");
+    }
+    counts();
+  }
+
+  /** The engine takes the attempt now; its slot frees when the engine is done, before the upload. */
+  private void run(Attempt a) {
+    String jobId = a.job.jobId();
+    a.start(!engine.modelsLoaded().contains(a.job.model()));
+    engineBusy++;
     LOG.atInfo().addKeyValue("job_id", jobId).addKeyValue("attempt", a.job.attempt())
         .addKeyValue("model", a.job.model()).log("running job");
-    engine.generate(a.job, (step, total, preview) -> {
+    Future<List<Engine.RenderedImage>> generated = engine.generate(a.job, (step, total, preview) -> {
       a.stepped();
       if (!a.cancel.canceled()) {
         send(new WorkerMessage.Progress(jobId, a.job.attempt(), step, total, preview));
       }
-    }, a.cancel)
+    }, a.cancel);
+    generated.onComplete(ar -> {
+      engineBusy--;
+      startWaiting();
+    });
+    generated
         .compose(images -> {
           a.cancel.check();
           return uploader.uploadAll(images, a.upload);
         })
         .onComplete(ar -> {
-          duration.record(Duration.ofNanos(System.nanoTime() - a.startedNanos));
+          duration.record(Duration.ofNanos(System.nanoTime() - a.startedNanos()));
           LOG.atInfo().addKeyValue("job_id", jobId).addKeyValue("attempt", a.job.attempt())
               .addKeyValue("outcome", ar.succeeded() ? "done" : ar.cause() instanceof EngineException ee
                   ? ee.code() : "error").log("attempt ended");
@@ -283,7 +340,7 @@ public final class RouterLinkVerticle extends VerticleBase {
             // load_ms: start to first step of a job whose model the engine had to load (the
             // router learns each model's load cost from it); run_ms: the whole attempt
             a.report = new WorkerMessage.Result(jobId, a.job.attempt(), ar.result(), a.reportedLoadMs(),
-                (System.nanoTime() - a.startedNanos) / 1_000_000);
+                a.runningMs());
           } else {
             failed.increment();
             EngineException e = ar.cause() instanceof EngineException ee ? ee
@@ -297,10 +354,45 @@ public final class RouterLinkVerticle extends VerticleBase {
         });
   }
 
+  /** Starts queued attempts while the engine has a free slot (not while draining or cut off). */
+  private void startWaiting() {
+    while (engineBusy < settings.slots() && !waiting.isEmpty() && !draining && socket != null) {
+      run(waiting.poll());
+    }
+    counts();
+  }
+
+  /**
+   * Hands a queued attempt that has not started back to the router with a failure of {@code code};
+   * false if it is not waiting (it runs, or is unknown).
+   */
+  private boolean handBack(Attempt a, String code, String message, boolean retryable) {
+    if (!waiting.remove(a)) {
+      return false;
+    }
+    attempts.remove(a.job.jobId());
+    counts();
+    send(new WorkerMessage.Failure(a.job.jobId(), a.job.attempt(), code, message, retryable));
+    return true;
+  }
+
+  private void dropWaiting() {
+    for (Attempt a : waiting) {
+      attempts.remove(a.job.jobId());
+    }
+    waiting.clear();
+    counts();
+  }
+
+  private void counts() {
+    queued.set(waiting.size());
+    running.set(attempts.size() - waiting.size());
+  }
+
   private void deliverReport(Attempt a) {
     if (welcomed && send(a.report)) {
       attempts.remove(a.job.jobId());
-      running.set(attempts.size());
+      counts();
       if (draining && attempts.isEmpty()) {
         finishDrain();
       }
@@ -314,6 +406,9 @@ public final class RouterLinkVerticle extends VerticleBase {
       return;
     }
     draining = true;
+    for (Attempt a : List.copyOf(waiting)) {
+      handBack(a, "worker_draining", "the worker is draining; this attempt had not started", true);
+    }
     heartbeat();
     if (attempts.isEmpty()) {
       finishDrain();

@@ -1,5 +1,6 @@
 package ai.pingvas.worker;
 
+import ai.pingvas.protocol.WorkerMessage;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.config.Host;
 import ai.pingvas.platform.config.ConfigException;
@@ -7,7 +8,7 @@ import java.time.Duration;
 import java.util.List;
 
 /** The worker's configuration, typed and checked once at start. */
-public record WorkerSettings(String workerId, java.util.List<String> routerUrls, String token, int slots, String engine,
+public record WorkerSettings(String workerId, java.util.List<String> routerUrls, String token, int slots, int queue, String engine,
     String gpuName, int vramMb, Duration disconnectAbort, Duration reconnectMin, Duration reconnectMax,
     boolean exitWhenDrained, Duration stepTime, Duration modelLoadTime, int maxModels, int previewEvery,
     int vramReserveMb, int modelVramMb, List<String> modelVram, String nvidiaSmi, int gpuIndex, Duration gpuPoll) {
@@ -26,7 +27,12 @@ public record WorkerSettings(String workerId, java.util.List<String> routerUrls,
     if (routers.isEmpty()) {
       throw new ConfigException("worker.router-url (PINGVAS_WORKER_ROUTER_URL) must name at least one router");
     }
-    return new WorkerSettings(id, routers, token, config.integer("worker.slots"),
+    int queue = config.integer("worker.queue");
+    if (queue < 0 || queue > WorkerMessage.Hello.MAX_QUEUE) {
+      throw new ConfigException("worker.queue (PINGVAS_WORKER_QUEUE) must be between 0 and "
+          + WorkerMessage.Hello.MAX_QUEUE + ", is " + queue);
+    }
+    return new WorkerSettings(id, routers, token, config.integer("worker.slots"), queue,
         config.string("worker.engine"), gpu == null ? "cpu (procedural)" : gpu, config.integer("worker.vram-mb"),
         config.duration("worker.disconnect-abort"), config.duration("worker.reconnect-min"),
         config.duration("worker.reconnect-max"), config.bool("worker.exit-when-drained"),

@@ -13,7 +13,7 @@ class AttemptTest {
 
   @Test
   void aColdAttemptReportsItsLoadOnceTheFirstStepCame() throws InterruptedException {
-    Attempt cold = new Attempt(JOB, List.of(), true);
+    Attempt cold = started(true);
     assertThat(cold.reportedLoadMs()).as("no step yet: the load's end is unknown").isNull();
     Thread.sleep(30);
     cold.stepped();
@@ -26,8 +26,25 @@ class AttemptTest {
 
   @Test
   void aWarmAttemptReportsNoLoad() {
-    Attempt warm = new Attempt(JOB, List.of(), false);
+    Attempt warm = started(false);
     warm.stepped();
     assertThat(warm.reportedLoadMs()).isNull();
+  }
+
+  @Test
+  void timeInTheWorkersQueueIsNoPartOfTheLoad() throws InterruptedException {
+    Attempt queued = new Attempt(JOB, List.of());
+    assertThat(queued.started()).isFalse();
+    Thread.sleep(300);
+    queued.start(true);
+    queued.stepped();
+    assertThat(queued.reportedLoadMs()).as("queued 300 ms, then loaded at once").isLessThan(300);
+    assertThat(queued.runningMs()).isLessThan(300);
+  }
+
+  private static Attempt started(boolean cold) {
+    Attempt a = new Attempt(JOB, List.of());
+    a.start(cold);
+    return a;
   }
 }

@@ -12,9 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * A busy worker's next job is claimed shortly before its running job ends and held by the router:
- * it is sent when that job ends (never alongside it), a cancel drops it without the worker ever
- * seeing it, and a drain hands it back to the queue without using up one of its attempts.
+ * For a worker without a queue ({@code worker.queue=0}, as workers before it): a busy worker's next
+ * job is claimed shortly before its running job ends and held by the router: it is sent when that
+ * job ends (never alongside it), a cancel drops it without the worker ever seeing it, and a drain
+ * hands it back to the queue without using up one of its attempts. {@link QueueAheadIT} covers
+ * workers with a queue.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClaimAheadIT {
@@ -28,7 +30,7 @@ class ClaimAheadIT {
     harness = new RouterHarness("claimahead")
         .with("PINGVAS_SCHEDULER_STEP_ESTIMATE", "100ms")
         .with("PINGVAS_SCHEDULER_CLAIM_AHEAD", "1s")
-        .startedWithWorker(WORKER, Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
+        .startedWithWorker(WORKER, Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms", "PINGVAS_WORKER_QUEUE", "0"));
     api = new ApiClient(harness.baseUrl());
   }
 
@@ -118,7 +120,8 @@ class ClaimAheadIT {
     awaitStatus(key, first, "succeeded");
     assertThat(status(held)).isEqualTo("queued");
 
-    harness.startWorker("ahead-worker-2", Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms")).toCompletionStage()
+    harness.startWorker("ahead-worker-2", Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms", "PINGVAS_WORKER_QUEUE", "0"))
+        .toCompletionStage()
         .toCompletableFuture().join();
     awaitStatus(key, held, "succeeded");
     // the claim ahead was attempt 1 and handed back unused (max_attempts grew with it); it ran as attempt 2

@@ -2,22 +2,11 @@ package ai.pingvas.generation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.pingvas.protocol.ImageOutput;
 import ai.pingvas.protocol.RouterMessage;
-import ai.pingvas.protocol.UploadSlot;
 import ai.pingvas.protocol.WorkerMessage;
-import ai.pingvas.testing.Http;
 import io.vertx.core.json.JsonObject;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,7 +46,7 @@ class LoadTimeLearningIT {
       String first = submit();
       RouterMessage.Assign assign = worker.await(RouterMessage.Assign.class, Duration.ofSeconds(10));
       assertThat(assign.job().jobId()).isEqualTo(first);
-      worker.send(new WorkerMessage.Result(first, assign.job().attempt(), upload(assign), null, 40));
+      worker.send(new WorkerMessage.Result(first, assign.job().attempt(), ProtocolProbe.upload(assign), null, 40));
       api.awaitStatus(user, first, "succeeded", Duration.ofSeconds(20));
       assertThat(learned().containsKey("sdxl")).as("learned from a worker that loaded nothing").isFalse();
 
@@ -66,7 +55,7 @@ class LoadTimeLearningIT {
       String second = submit();
       assign = worker.await(RouterMessage.Assign.class, Duration.ofSeconds(10));
       assertThat(assign.job().jobId()).isEqualTo(second);
-      worker.send(new WorkerMessage.Result(second, assign.job().attempt(), upload(assign), 700L, 760));
+      worker.send(new WorkerMessage.Result(second, assign.job().attempt(), ProtocolProbe.upload(assign), 700L, 760));
       api.awaitStatus(user, second, "succeeded", Duration.ofSeconds(20));
       assertThat(learned().getLong("sdxl")).isEqualTo(700L);
     }
@@ -84,17 +73,4 @@ class LoadTimeLearningIT {
     return r.json().getString("id");
   }
 
-  /** Puts a real 64×64 PNG where the router said, as a worker does, and describes it. */
-  private static List<ImageOutput> upload(RouterMessage.Assign assign) throws Exception {
-    UploadSlot slot = assign.upload().get(0);
-    ByteArrayOutputStream png = new ByteArrayOutputStream();
-    ImageIO.write(new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB), "png", png);
-    byte[] bytes = png.toByteArray();
-    HttpResponse<String> put = Http.client().send(HttpRequest.newBuilder(URI.create(slot.putUrl()))
-        .header("Content-Type", "image/png").PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertThat(put.statusCode()).isEqualTo(200);
-    String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    return List.of(new ImageOutput(slot.index(), slot.key(), 64, 64, assign.job().seed(), bytes.length, sha));
-  }
 }

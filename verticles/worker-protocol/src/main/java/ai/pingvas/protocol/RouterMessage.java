@@ -14,6 +14,7 @@ public sealed interface RouterMessage {
       case "welcome" -> Welcome.fromJson(json);
       case "assign" -> Assign.fromJson(json);
       case "cancel" -> Cancel.fromJson(json);
+      case "revoke" -> Revoke.fromJson(json);
       case "drain" -> Drain.fromJson(json);
       default -> throw new ProtocolException("unknown router message type '" + type + "'");
     };
@@ -57,6 +58,22 @@ public sealed interface RouterMessage {
 
     static Cancel fromJson(JsonObject json) {
       return new Cancel(Json.str(json, "job_id"), (int) Json.num(json, "attempt"), Json.optStr(json, "reason"));
+    }
+  }
+
+  /**
+   * Give this queued attempt back if you have not started it (answer {@code failure{code=revoked}});
+   * one already started runs on and reports as usual. Sent to workers with a queue when the attempt
+   * ahead of it runs far longer than expected.
+   */
+  record Revoke(String jobId, int attempt, String reason) implements RouterMessage {
+    public JsonObject toJson() {
+      return new JsonObject().put("type", "revoke").put("job_id", jobId).put("attempt", attempt)
+          .put("reason", reason);
+    }
+
+    static Revoke fromJson(JsonObject json) {
+      return new Revoke(Json.str(json, "job_id"), (int) Json.num(json, "attempt"), Json.optStr(json, "reason"));
     }
   }
 

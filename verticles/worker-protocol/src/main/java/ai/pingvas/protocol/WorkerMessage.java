@@ -23,20 +23,39 @@ public sealed interface WorkerMessage {
     };
   }
 
-  /** First message on a connection: who the worker is, what it holds, what it is already running. */
+  /**
+   * First message on a connection: who the worker is, what it holds, what it is already running.
+   * {@code queue}: assignments the worker accepts beyond its slots, each started as soon as a slot's
+   * engine work ends (while the previous attempt's images still upload), so its GPU does not idle
+   * for the report's round trip; 0 (the field absent, as from workers before it) = none. A worker
+   * with a queue answers {@link RouterMessage.Revoke} for an attempt it has not started.
+   */
   record Hello(int version, String workerId, String gpu, int vramMb, int vramFreeMb, int slots,
-      List<String> modelsLoaded, String engine, List<RunningJob> running) implements WorkerMessage {
+      List<String> modelsLoaded, String engine, List<RunningJob> running, int queue) implements WorkerMessage {
+    public static final int MAX_QUEUE = 8;
+
+    /** A worker without a queue (the protocol before it). */
+    public Hello(int version, String workerId, String gpu, int vramMb, int vramFreeMb, int slots,
+        List<String> modelsLoaded, String engine, List<RunningJob> running) {
+      this(version, workerId, gpu, vramMb, vramFreeMb, slots, modelsLoaded, engine, running, 0);
+    }
+
     public JsonObject toJson() {
-      return new JsonObject().put("type", "hello").put("version", version).put("worker_id", workerId)
+      JsonObject json = new JsonObject().put("type", "hello").put("version", version).put("worker_id", workerId)
           .put("gpu", gpu).put("vram_mb", vramMb).put("vram_free_mb", vramFreeMb).put("slots", slots)
           .put("models_loaded", Json.array(modelsLoaded, m -> m)).put("engine", engine)
           .put("running", Json.array(running, r -> ((RunningJob) r).toJson()));
+      return queue == 0 ? json : json.put("queue", queue);
     }
 
     static Hello fromJson(JsonObject json) {
       int slots = (int) Json.num(json, "slots");
       if (slots < 1 || slots > 64) {
         throw new ProtocolException("slots must be between 1 and 64");
+      }
+      long queue = Json.optNum(json, "queue", 0);
+      if (queue < 0 || queue > MAX_QUEUE) {
+        throw new ProtocolException("queue must be between 0 and " + MAX_QUEUE);
       }
       String workerId = Json.str(json, "worker_id");
       if (workerId.isBlank() || workerId.length() > 128) {
@@ -46,7 +65,7 @@ public sealed interface WorkerMessage {
           Json.str(json, "gpu"), (int) Json.num(json, "vram_mb"),
           (int) Json.optNum(json, "vram_free_mb", Json.num(json, "vram_mb")), slots,
           Json.strings(json, "models_loaded"), Json.optStr(json, "engine"),
-          Json.objects(json, "running", RunningJob::fromJson));
+          Json.objects(json, "running", RunningJob::fromJson), (int) queue);
     }
   }
 
@@ -121,6 +140,8 @@ public sealed interface WorkerMessage {
   /**
    * An attempt failed. {@code retryable=false} marks deterministic failures (bad_request,
    * unknown model) that another attempt would repeat; code {@code canceled} acknowledges a cancel.
+   * Codes {@code revoked} (answering {@link RouterMessage.Revoke}) and {@code worker_draining}
+   * about an attempt the worker never started hand it back unused.
    */
   record Failure(String jobId, int attempt, String code, String message, boolean retryable)
       implements WorkerMessage {

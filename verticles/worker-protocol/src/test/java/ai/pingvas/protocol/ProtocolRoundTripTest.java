@@ -16,6 +16,7 @@ class ProtocolRoundTripTest {
     List<WorkerMessage> messages = List.of(
         new WorkerMessage.Hello(1, "w1", "NVIDIA L4", 23034, 20000, 1, List.of("sdxl"), "invokeai",
             List.of(new RunningJob(JOB.jobId(), 2))),
+        new WorkerMessage.Hello(1, "w2", "NVIDIA L4", 23034, 20000, 1, List.of(), "invokeai", List.of(), 1),
         new WorkerMessage.Heartbeat(19000, List.of("sdxl", "sd-1.5"), List.of(), true, 0.93),
         new WorkerMessage.Progress(JOB.jobId(), 2, 5, 30, "data:image/png;base64,AAAA"),
         new WorkerMessage.Result(JOB.jobId(), 2, List.of(new ImageOutput(0, "images/u/j/2-0.png", 1024, 768, 42,
@@ -33,6 +34,7 @@ class ProtocolRoundTripTest {
         new RouterMessage.Welcome("router-a", 2000, 8000, List.of(new RunningJob(JOB.jobId(), 2)), List.of()),
         new RouterMessage.Assign(JOB, List.of(new UploadSlot(0, "images/u/j/2-0.png", "http://s3/put?sig", 1L))),
         new RouterMessage.Cancel(JOB.jobId(), 2, "canceled by the user"),
+        new RouterMessage.Revoke(JOB.jobId(), 2, "the attempt ahead of it overran"),
         new RouterMessage.Drain("node consolidation"));
     for (RouterMessage message : messages) {
       assertThat(RouterMessage.parse(message.toJson().encode())).isEqualTo(message);
@@ -51,6 +53,16 @@ class ProtocolRoundTripTest {
         + "\"step\":1,\"total\":2,\"preview\":\"javascript:alert(1)\"}")).hasMessageContaining("preview");
     assertThatThrownBy(() -> WorkerMessage.parse("{\"type\":\"result\",\"job_id\":\"j\",\"attempt\":1,"
         + "\"images\":[],\"load_ms\":-5,\"run_ms\":9}")).hasMessageContaining("load_ms");
+  }
+
+  @Test
+  void aWorkerWithoutAQueueSaysNothingOfIt() {
+    String old = "{\"type\":\"hello\",\"worker_id\":\"w\",\"gpu\":\"g\",\"vram_mb\":1,\"slots\":1}";
+    assertThat(((WorkerMessage.Hello) WorkerMessage.parse(old)).queue()).isZero();
+    assertThat(new WorkerMessage.Hello(1, "w", "g", 1, 1, 1, List.of(), "e", List.of()).toJson().encode())
+        .doesNotContain("queue");
+    assertThatThrownBy(() -> WorkerMessage.parse(old.replace("}", ",\"queue\":9}"))).hasMessageContaining("queue");
+    assertThatThrownBy(() -> WorkerMessage.parse(old.replace("}", ",\"queue\":-1}"))).hasMessageContaining("queue");
   }
 
   @Test

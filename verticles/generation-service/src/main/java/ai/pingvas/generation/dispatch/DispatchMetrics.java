@@ -28,6 +28,7 @@ final class DispatchMetrics {
   private final Counter placedAtAdmission;
   private final Counter heldAhead;
   private final Counter heldReturned;
+  private final Counter sentAhead;
   final Timer claimTime;
   final Timer signTime;
   private final Counter fenced;
@@ -68,11 +69,14 @@ final class DispatchMetrics {
         .description("jobs stored already dispatched because a worker was free when they were submitted "
             + "(one transaction instead of queue then claim)").register(registry);
     this.heldAhead = Counter.builder("pingvas_claimed_ahead_total")
-        .description("jobs claimed for a busy worker shortly before its running job was expected to end, "
-            + "and held by the router until its slot freed").register(registry);
+        .description("jobs claimed for a busy worker shortly before its running job was expected to end "
+            + "(held by the router until its slot freed, or sent to the worker's queue)").register(registry);
+    this.sentAhead = Counter.builder("pingvas_claimed_ahead_sent_total")
+        .description("jobs claimed ahead and sent at once to a worker with a queue, which starts them when its "
+            + "running job's engine work ends").register(registry);
     this.heldReturned = Counter.builder("pingvas_claimed_ahead_returned_total")
         .description("jobs claimed ahead that went back to the queue instead (the running job overran, "
-            + "the worker drained or disconnected)").register(registry);
+            + "the worker drained or disconnected; a queued one revoked or handed back)").register(registry);
     this.eventsKnown = Counter.builder("pingvas_queue_events_total").tag("outcome", "known")
         .description("queue-changing events of the shared topic, by whether the dispatcher had made the change "
             + "itself (known, not parsed) or applied it to its view (applied)").register(registry);
@@ -119,6 +123,10 @@ final class DispatchMetrics {
 
   void claimedAhead() {
     heldAhead.increment();
+  }
+
+  void sentAhead() {
+    sentAhead.increment();
   }
 
   void claimedAheadReturned() {

@@ -51,6 +51,8 @@ final class Dispatcher {
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
   private static final int SEEN_MAX = 300_000;
   private static final int POSITIONS_PER_USER = 50;
+  /** Failure codes of a worker handing back an attempt it never started. */
+  private static final Set<String> HANDED_BACK = Set.of("revoked", "worker_draining");
 
   private final Vertx vertx;
   /** The dispatcher's event loop (it is created in its verticle's start): all its state lives there. */
@@ -106,6 +108,8 @@ final class Dispatcher {
     long lastSeenMs;
     long graceTimer = -1;
     boolean connected = true;
+    /** Jobs the worker takes beyond its slots (hello's queue): a next job is sent to it at once. */
+    int queue;
 
     Link(WorkerSession session, WorkerView view, long now) {
       this.session = session;
@@ -125,6 +129,10 @@ final class Dispatcher {
     final String workerId;
     final int attempt;
     final int total;
+    /** The claim it runs under (handed back unused if the worker returns it unstarted). */
+    final Claimed claimed;
+    /** Sent ahead into the worker's queue: revoked if still not its turn when this fires (-1: none). */
+    long aheadTimer = -1;
     /** The attempt's model: its load time is learned from the worker's result when it had to load it. */
     final String model;
     /** The policy sent this attempt to a worker it believed lacked the model. */
@@ -143,6 +151,7 @@ final class Dispatcher {
       this.userId = claimed.userId();
       this.workerId = workerId;
       this.attempt = claimed.attempt();
+      this.claimed = claimed;
       this.total = claimed.params().steps();
       this.model = claimed.params().model();
       this.expectedCold = expectedCold;
@@ -426,6 +435,11 @@ final class Dispatcher {
     }
     view.finish(jobId);
     String promoted = view.takePromoted();
+    Inflight ahead = promoted == null ? null : inflight.get(promoted);
+    if (ahead != null) {
+      cancelAheadTimer(ahead); // it was sent into the worker's queue and is its turn now
+      return;
+    }
     Held h = promoted == null ? null : held.remove(promoted);
     if (h == null) {
       return; // nothing promoted, or its claim has not returned yet (deliver then finds it running)
@@ -448,9 +462,18 @@ final class Dispatcher {
       return;
     }
     if (claimed.jobId().equals(link.view.nextJob())) {
-      long maxHold = Math.max(1_000, 20 * claimAheadMs());
-      held.put(claimed.jobId(), new Held(a, claimed, vertx.setTimer(maxHold, id -> holdExpired(claimed.jobId()))));
       metrics.claimedAhead();
+      if (link.queue > 0) {
+        // the worker queues it and starts it the moment its running job's engine work ends
+        send(a, claimed, link);
+        Inflight f = inflight.get(claimed.jobId());
+        if (f != null) {
+          f.aheadTimer = vertx.setTimer(maxHoldMs(), id -> revokeAhead(f));
+          metrics.sentAhead();
+        }
+        return;
+      }
+      held.put(claimed.jobId(), new Held(a, claimed, vertx.setTimer(maxHoldMs(), id -> holdExpired(claimed.jobId()))));
       return;
     }
     if (!link.view.runningJobs().contains(claimed.jobId())) {
@@ -459,6 +482,34 @@ final class Dispatcher {
       return;
     }
     send(a, claimed, link);
+  }
+
+  /** Longest a next job waits for its worker's running job past that job's expected end. */
+  private long maxHoldMs() {
+    return Math.max(1_000, 20 * claimAheadMs());
+  }
+
+  /**
+   * A job sent into a worker's queue is still not its turn long after the running job was expected
+   * to end: ask the worker to hand it back. It answers {@code failure{code=revoked}} if it had not
+   * started it (it returns to the queue then, see {@link #onFailure}); if it had, it runs on.
+   */
+  private void revokeAhead(Inflight f) {
+    f.aheadTimer = -1;
+    Link link = links.get(f.workerId);
+    if (f.started || f.finishing || inflight.get(f.jobId) != f || link == null || !link.connected) {
+      return;
+    }
+    LOG.atInfo().addKeyValue("job_id", f.jobId).addKeyValue("worker_id", f.workerId)
+        .log("a job sent ahead waited too long for its worker's running job to end; revoking it");
+    link.session.send(new RouterMessage.Revoke(f.jobId, f.attempt, "the job ahead of it runs far past its estimate"));
+  }
+
+  private void cancelAheadTimer(Inflight f) {
+    if (f.aheadTimer >= 0) {
+      vertx.cancelTimer(f.aheadTimer);
+      f.aheadTimer = -1;
+    }
   }
 
   /** A held job's worker is still busy long after its job was expected to end: back to the queue. */
@@ -609,6 +660,7 @@ final class Dispatcher {
       }
       Link link = new Link(session, view, now);
       link.gpu = hello.gpu();
+      link.queue = hello.queue();
       links.put(workerId, link);
       fleet.add(view);
       session.send(new RouterMessage.Welcome(settings.routerId(), settings.heartbeatInterval().toMillis(),
@@ -703,7 +755,7 @@ final class Dispatcher {
       return;
     }
     f.finishing = true;
-    cancelFlush(f);
+    cancelTimers(f);
     learnLoadTime(f, result.loadMs());
     verifyAndSucceed(f, result.images(), 0);
     schedule();
@@ -776,6 +828,17 @@ final class Dispatcher {
       schedule();
       return;
     }
+    if (!f.started && HANDED_BACK.contains(failure.code())) {
+      // the worker never started it (queued behind an overrunning job, or it drains): back to the
+      // queue without using up one of the job's attempts, as a held job would go
+      inflight.remove(f.jobId);
+      f.finishing = true;
+      cancelTimers(f);
+      metrics.claimedAheadReturned();
+      unclaim(f.claimed);
+      schedule();
+      return;
+    }
     boolean retryable = failure.retryable() && !settings.deterministicCodes().contains(failure.code());
     endAttempt(f, failure.code(), failure.message(), retryable);
     schedule();
@@ -787,7 +850,7 @@ final class Dispatcher {
       return;
     }
     f.finishing = true;
-    cancelFlush(f);
+    cancelTimers(f);
     recordFailure(f, code, message, retryable, 0);
   }
 
@@ -813,11 +876,12 @@ final class Dispatcher {
     schedule();
   }
 
-  private void cancelFlush(Inflight f) {
+  private void cancelTimers(Inflight f) {
     if (f.flushTimer >= 0) {
       vertx.cancelTimer(f.flushTimer);
       f.flushTimer = -1;
     }
+    cancelAheadTimer(f);
   }
 
   void onClosed(WorkerSession session) {
@@ -854,7 +918,7 @@ final class Dispatcher {
     List<Inflight> lost = inflight.values().stream().filter(f -> f.workerId.equals(workerId)).toList();
     lost.forEach(f -> {
       f.finishing = true;
-      cancelFlush(f);
+      cancelTimers(f);
     });
     metrics.workers(links.size(), fleet.totalSlots());
     returned.onComplete(v -> release(workerId, lost, code, message, 0));
@@ -955,7 +1019,7 @@ final class Dispatcher {
     forgetHeld(jobId);
     Inflight f = inflight.remove(jobId);
     if (f != null && f.attempt == attempt) {
-      cancelFlush(f);
+      cancelTimers(f);
       f.finishing = true;
       Link link = links.get(f.workerId);
       if (link != null) {
@@ -1035,7 +1099,7 @@ final class Dispatcher {
 
   private void stopAttempt(Inflight f, String reason) {
     inflight.remove(f.jobId);
-    cancelFlush(f);
+    cancelTimers(f);
     f.finishing = true;
     Link link = links.get(f.workerId);
     if (link != null) {
