@@ -135,11 +135,13 @@ final class Report {
               .append(" ms | ").append(p.getValue("claimed_ahead")).append(" |\n");
         }
       }
-      md.append("\nDispatch turnover: a GPU's idle time from its result to its next assign (the per-second averages ")
-          .append("are in report.json: long while the 3,000 submissions compete for the machine, a few ms after). ")
+      md.append("\nDispatch turnover: a GPU's idle time from the end of its job to the start of its next (the ")
+          .append("per-second averages are in report.json). The simulated workers, as ours, have a queue of one: ")
+          .append("a busy GPU's next job is sent as soon as the router claimed it and starts the moment the running ")
+          .append("job ends, so no turnover is left where the GPU had a next job. ")
           .append("With jobs queued first, makespan counts from the first assign and job latency includes the wait ")
           .append("for the fleet. Claimed ahead: jobs the router claimed for a busy GPU shortly before its job was ")
-          .append("expected to end and sent on its result. Ideal makespan ").append(f.getValue("ideal_makespan_s"))
+          .append("expected to end (sent at once into its queue). Ideal makespan ").append(f.getValue("ideal_makespan_s"))
           .append(" s (work / GPUs); the GPUs start empty, so no schedule beats ")
           .append(f.getValue("cold_start_ideal_makespan_s")).append(" s (one load first) or keeps them busier than ")
           .append(f.getValue("ideal_busy_fraction")).append(" (the ideal's busy fraction). Model loads vs least-loaded: ")
