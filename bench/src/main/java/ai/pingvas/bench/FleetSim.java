@@ -176,9 +176,7 @@ public final class FleetSim {
         for (RunningJob abandoned : welcome.abandon()) {
           Running r = running.remove(abandoned.jobId());
           waiting.remove(r);
-          if (r != null && r.timer >= 0) {
-            vertx.cancelTimer(r.timer);
-          }
+          stop(r);
         }
         for (Running r : List.copyOf(running.values())) {
           if (r.report != null) {
@@ -194,16 +192,13 @@ public final class FleetSim {
       } else if (message instanceof RouterMessage.Cancel cancel) {
         Running r = running.remove(cancel.jobId());
         if (r != null) {
-          if (r.timer >= 0) {
-            vertx.cancelTimer(r.timer);
-            slotFreed();
-          }
+          stop(r);
           waiting.remove(r);
           send(new WorkerMessage.Failure(cancel.jobId(), cancel.attempt(), "canceled", "canceled", false));
         }
       } else if (message instanceof RouterMessage.Revoke revoke) {
         Running r = running.get(revoke.jobId());
-        if (r != null && waiting.remove(r)) {
+        if (r != null && r.job.attempt() == revoke.attempt() && waiting.remove(r)) {
           running.remove(revoke.jobId());
           send(new WorkerMessage.Failure(revoke.jobId(), revoke.attempt(), "revoked", "not started", true));
         }
@@ -219,7 +214,11 @@ public final class FleetSim {
       String user = u.find() ? u.group(1) : "-";
       stats.assigned(id, user, received - submitted, submitted, received);
       Running r = new Running(job, assign.upload(), received, submitted);
-      running.put(job.jobId(), r);
+      Running previous = running.put(job.jobId(), r);
+      if (previous != null) {
+        waiting.remove(previous);
+        stop(previous);
+      }
       if (config.hold()) {
         return;
       }
@@ -227,6 +226,15 @@ public final class FleetSim {
         run(r);
       } else {
         waiting.add(r);
+      }
+    }
+
+    /** A started job ends early (canceled, abandoned, replaced): its slot frees. */
+    private void stop(Running r) {
+      if (r != null && r.timer >= 0) {
+        vertx.cancelTimer(r.timer);
+        r.timer = -1;
+        slotFreed();
       }
     }
 

@@ -21,6 +21,8 @@ final class Attempt {
   private boolean cold;
   /** Start to first step of a cold attempt (the model's load, as the router learns it); -1 until then. */
   private long loadMs = -1;
+  /** Its engine slot was given up (engine work ended, or the router canceled it and it winds down). */
+  private boolean slotFreed;
   /** The final report, kept until the router has it (sent again after a reconnect if adopted). */
   WorkerMessage report;
 
@@ -33,6 +35,15 @@ final class Attempt {
   void start(boolean cold) {
     this.cold = cold;
     this.startedNanos = System.nanoTime();
+  }
+
+  /** Gives up its engine slot; true only the first time, and only once started. */
+  boolean freeSlot() {
+    if (!started() || slotFreed) {
+      return false;
+    }
+    slotFreed = true;
+    return true;
   }
 
   boolean started() {

@@ -55,6 +55,7 @@ public final class RouterLinkVerticle extends VerticleBase {
   /** Attempts assigned ahead, not started: they start in order as the engine frees. */
   private final ArrayDeque<Attempt> waiting = new ArrayDeque<>();
   private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicInteger engineJobs = new AtomicInteger();
   /** Attempts whose engine work runs (a slot each); their uploads do not hold a slot. */
   private int engineBusy;
   private final AtomicInteger connectedGauge = new AtomicInteger();
@@ -87,6 +88,8 @@ public final class RouterLinkVerticle extends VerticleBase {
         .publishPercentileHistogram().register(registry);
     Gauge.builder("pingvas_worker_running_jobs", running, AtomicInteger::get)
         .description("attempts running on this worker").register(registry);
+    Gauge.builder("pingvas_worker_engine_jobs", engineJobs, AtomicInteger::get)
+        .description("attempts the engine renders now, one per slot (their uploads excluded)").register(registry);
     Gauge.builder("pingvas_worker_queued_jobs", queued, AtomicInteger::get)
         .description("attempts assigned ahead, waiting for the engine").register(registry);
     Gauge.builder("pingvas_worker_router_connected", connectedGauge, AtomicInteger::get)
@@ -212,6 +215,8 @@ public final class RouterLinkVerticle extends VerticleBase {
         LOG.atInfo().addKeyValue("job_id", cancel.jobId()).addKeyValue("reason", cancel.reason()).log("canceling");
         if (!handBack(a, "canceled", "canceled before it started", false)) {
           a.cancel.cancel();
+          // the router counts its slot free now: the next job may start while this one winds down
+          releaseSlot(a);
         }
       }
     } else if (message instanceof RouterMessage.Revoke revoke) {
@@ -285,6 +290,7 @@ public final class RouterLinkVerticle extends VerticleBase {
     if (previous != null) {
       previous.cancel.cancel();
       waiting.remove(previous);
+      releaseSlot(previous);
     }
     Attempt a = new Attempt(assign.job(), assign.upload());
     if (engineBusy >= settings.slots() && waiting.size() >= settings.queue()) {
@@ -318,10 +324,7 @@ public final class RouterLinkVerticle extends VerticleBase {
         send(new WorkerMessage.Progress(jobId, a.job.attempt(), step, total, preview));
       }
     }, a.cancel);
-    generated.onComplete(ar -> {
-      engineBusy--;
-      startWaiting();
-    });
+    generated.onComplete(ar -> releaseSlot(a));
     generated
         .compose(images -> {
           a.cancel.check();
@@ -352,6 +355,13 @@ public final class RouterLinkVerticle extends VerticleBase {
           }
           deliverReport(a);
         });
+  }
+
+  private void releaseSlot(Attempt a) {
+    if (a.freeSlot()) {
+      engineBusy--;
+      startWaiting();
+    }
   }
 
   /** Starts queued attempts while the engine has a free slot (not while draining or cut off). */
@@ -386,6 +396,7 @@ public final class RouterLinkVerticle extends VerticleBase {
 
   private void counts() {
     queued.set(waiting.size());
+    engineJobs.set(engineBusy);
     running.set(attempts.size() - waiting.size());
   }
 
@@ -406,10 +417,10 @@ public final class RouterLinkVerticle extends VerticleBase {
       return;
     }
     draining = true;
+    heartbeat(); // first, so the router stops placing jobs here before it gets the queued ones back
     for (Attempt a : List.copyOf(waiting)) {
       handBack(a, "worker_draining", "the worker is draining; this attempt had not started", true);
     }
-    heartbeat();
     if (attempts.isEmpty()) {
       finishDrain();
     }

@@ -130,6 +130,20 @@ class ClaimAheadIT {
     assertThat(api.metric("pingvas_claimed_ahead_returned_total")).isGreaterThanOrEqualTo(returnedBefore + 1);
   }
 
+  @Test
+  @Order(4)
+  void cancelingTheRunningJobStartsTheHeldOneAtOnceWithoutUsingAnAttempt() throws Exception {
+    // ahead-worker-2 (from the drain test) is the worker now
+    String key = harness.createUser("pro");
+    Pair jobs = heldBehindRunning(key, "to cancel", "ahead-worker-2");
+    assertThat(api.post("/v1/generations/" + jobs.running() + "/cancel", key, "").status()).isEqualTo(200);
+    // the held job is sent with the cancel; the worker starts it while the canceled one winds down
+    awaitStatus(key, jobs.held(), "succeeded");
+    assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id = '" + jobs.held() + "' AND attempt = 1"
+        + " AND max_attempts = 3 AND worker_id = 'ahead-worker-2'")).isEqualTo(1);
+    assertThat(status(jobs.running())).isEqualTo("canceled");
+  }
+
   private static String submit(String key, String prompt, int steps) {
     ApiClient.Response response = api.post("/v1/generations", key, ("{\"model\": \"sd-1.5\", \"prompt\": \"%s\","
         + " \"steps\": %d, \"width\": 64, \"height\": 64}").formatted(prompt, steps));
@@ -161,20 +175,24 @@ class ClaimAheadIT {
   }
 
   private static Pair heldBehindRunning(String key, String prompt) throws InterruptedException {
+    return heldBehindRunning(key, prompt, WORKER);
+  }
+
+  private static Pair heldBehindRunning(String key, String prompt, String worker) throws InterruptedException {
     String running = submit(key, prompt, 30);
     awaitStatus(key, running, "running");
     String held = submit(key, prompt + " (next)", 5);
-    awaitHeldWhile(running, held);
+    awaitHeldWhile(running, held, worker);
     return new Pair(running, held);
   }
 
   /** Waits until {@code held} is claimed for the worker while {@code running} still runs. */
-  private static void awaitHeldWhile(String running, String held) throws InterruptedException {
+  private static void awaitHeldWhile(String running, String held, String worker) throws InterruptedException {
     long deadline = System.nanoTime() + RouterHarness.await().toNanos();
     while (System.nanoTime() < deadline) {
       if (harness.count("SELECT count(*) FROM generation.jobs a, generation.jobs b WHERE a.id = '" + running
           + "' AND a.status = 'running' AND b.id = '" + held + "' AND b.status = 'dispatched'"
-          + " AND b.worker_id = '" + WORKER + "'") == 1) {
+          + " AND b.worker_id = '" + worker + "'") == 1) {
         return;
       }
       Thread.sleep(10);

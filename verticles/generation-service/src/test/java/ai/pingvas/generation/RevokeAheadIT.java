@@ -25,10 +25,10 @@ class RevokeAheadIT {
 
   @BeforeAll
   static void start() {
-    // jobs of 20 steps are expected to take 200 ms; the next is claimed 50 ms before that, and
+    // jobs of 20 steps are expected to take 1 s; the next is claimed 50 ms before that, and
     // revoked when it has not started 1 s (the minimum hold) after its claim
     harness = new RouterHarness("revokeahead")
-        .with("PINGVAS_SCHEDULER_STEP_ESTIMATE", "10ms")
+        .with("PINGVAS_SCHEDULER_STEP_ESTIMATE", "50ms")
         .with("PINGVAS_SCHEDULER_CLAIM_AHEAD", "50ms")
         .with("PINGVAS_WORKERS_RECONNECT_GRACE", "500ms");
     harness.startRouter().toCompletionStage().toCompletableFuture().join();
@@ -126,8 +126,43 @@ class RevokeAheadIT {
       }
       api.awaitStatus(user, first, "succeeded", WAIT);
       api.awaitStatus(user, second, "succeeded", WAIT);
-      assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id IN ('" + first + "', '" + second + "')"
-          + " AND worker_id = 'probe-other' AND attempt = 2")).isEqualTo(2);
+      // the running one was lost with the worker (an attempt used); the queued one never started
+      // and came back unused (max_attempts grew with it)
+      assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id = '" + first + "'"
+          + " AND worker_id = 'probe-other' AND attempt = 2 AND max_attempts = 3")).isEqualTo(1);
+      assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id = '" + second + "'"
+          + " AND worker_id = 'probe-other' AND attempt = 2 AND max_attempts = 4")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aWorkerThatReconnectsWithoutItsQueuedJobGetsItBackUnused() {
+    String first;
+    String second;
+    RouterMessage.Assign running;
+    try (ProtocolProbe before = connect("probe-back")) {
+      first = submit();
+      running = before.await(RouterMessage.Assign.class, WAIT);
+      second = submit();
+      RouterMessage.Assign ahead = before.await(RouterMessage.Assign.class, WAIT);
+      assertThat(ahead.job().jobId()).isEqualTo(second);
+    } // the connection drops; the worker keeps running the first and drops the queued second
+    try (ProtocolProbe after = ProtocolProbe.connect(harness.baseUrl(), RouterHarness.WORKER_TOKEN)) {
+      after.send(new WorkerMessage.Hello(1, "probe-back", "probe", 24_000, 24_000, 1, List.of("sdxl"), "probe",
+          List.of(new ai.pingvas.protocol.RunningJob(first, running.job().attempt())), 1));
+      RouterMessage.Welcome welcome = after.await(RouterMessage.Welcome.class, WAIT);
+      assertThat(welcome.adopted()).extracting(ai.pingvas.protocol.RunningJob::jobId).containsExactly(first);
+      api.awaitStatus(user, second, "queued", WAIT);
+      assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id = '" + second + "' AND attempt = 1"
+          + " AND max_attempts = 4 AND started_at IS NULL")).as("back in the queue unused").isEqualTo(1);
+      after.send(new WorkerMessage.Result(first, running.job().attempt(), ProtocolProbe.upload(running), null, 1_000));
+      RouterMessage.Assign again = after.await(RouterMessage.Assign.class, WAIT);
+      assertThat(again.job().jobId()).isEqualTo(second);
+      after.send(new WorkerMessage.Result(second, again.job().attempt(), ProtocolProbe.upload(again), null, 200));
+      api.awaitStatus(user, first, "succeeded", WAIT);
+      api.awaitStatus(user, second, "succeeded", WAIT);
+      assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id = '" + first + "' AND attempt = 1"))
+          .as("the first ran on, adopted").isEqualTo(1);
     }
   }
 

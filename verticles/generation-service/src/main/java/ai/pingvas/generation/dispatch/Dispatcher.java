@@ -131,6 +131,8 @@ final class Dispatcher {
     final int total;
     /** The claim it runs under (handed back unused if the worker returns it unstarted). */
     final Claimed claimed;
+    /** Sent ahead into the worker's queue (before its slot freed): handed back unused if never started. */
+    boolean sentAhead;
     /** Sent ahead into the worker's queue: revoked if still not its turn when this fires (-1: none). */
     long aheadTimer = -1;
     /** The attempt's model: its load time is learned from the worker's result when it had to load it. */
@@ -468,6 +470,7 @@ final class Dispatcher {
         send(a, claimed, link);
         Inflight f = inflight.get(claimed.jobId());
         if (f != null) {
+          f.sentAhead = true;
           f.aheadTimer = vertx.setTimer(maxHoldMs(), id -> revokeAhead(f));
           metrics.sentAhead();
         }
@@ -505,6 +508,22 @@ final class Dispatcher {
     link.session.send(new RouterMessage.Revoke(f.jobId, f.attempt, "the job ahead of it runs far past its estimate"));
   }
 
+  /** An attempt its worker never started goes back to the queue without using up one of the job's tries. */
+  private Future<Void> handBackUnused(Inflight f) {
+    inflight.remove(f.jobId);
+    f.finishing = true;
+    cancelTimers(f);
+    if (f.sentAhead) {
+      metrics.claimedAheadReturned();
+    }
+    return unclaim(f.claimed);
+  }
+
+  /** Sent into the worker's queue and not known to have started: the worker drops such jobs with its connection. */
+  private static boolean queuedUnstarted(Inflight f) {
+    return f.sentAhead && !f.started && !f.finishing;
+  }
+
   private void cancelAheadTimer(Inflight f) {
     if (f.aheadTimer >= 0) {
       vertx.cancelTimer(f.aheadTimer);
@@ -532,8 +551,8 @@ final class Dispatcher {
   private Future<Void> returnHeld(String workerId) {
     WorkerView view = fleet.get(workerId);
     String next = view == null ? null : view.nextJob();
-    if (next != null && !held.containsKey(next)) {
-      view.finish(next);
+    if (next != null && !held.containsKey(next) && !inflight.containsKey(next)) {
+      view.finish(next); // a claim still in flight (a job sent into the worker's queue is the worker's to hand back)
     }
     List<Future<Void>> unclaims = new ArrayList<>();
     for (Held h : List.copyOf(held.values())) {
@@ -655,7 +674,11 @@ final class Dispatcher {
       // Attempts we had on this worker that it no longer runs were lost with its previous process.
       for (Inflight f : List.copyOf(inflight.values())) {
         if (f.workerId.equals(workerId) && !adoptedIds.contains(f.jobId) && !f.finishing) {
-          endAttempt(f, "worker_lost", "the worker restarted and no longer runs this attempt", true);
+          if (queuedUnstarted(f)) {
+            handBackUnused(f); // it waited in the worker's queue, which the worker drops with a connection
+          } else {
+            endAttempt(f, "worker_lost", "the worker restarted and no longer runs this attempt", true);
+          }
         }
       }
       Link link = new Link(session, view, now);
@@ -831,11 +854,7 @@ final class Dispatcher {
     if (!f.started && HANDED_BACK.contains(failure.code())) {
       // the worker never started it (queued behind an overrunning job, or it drains): back to the
       // queue without using up one of the job's attempts, as a held job would go
-      inflight.remove(f.jobId);
-      f.finishing = true;
-      cancelTimers(f);
-      metrics.claimedAheadReturned();
-      unclaim(f.claimed);
+      handBackUnused(f);
       schedule();
       return;
     }
@@ -915,6 +934,12 @@ final class Dispatcher {
     links.remove(workerId);
     fleet.remove(workerId);
     link.session.close(4001, message);
+    // a job waiting in its queue was never started (the worker drops those with the connection):
+    // back to the queue unused, as a held one; the worker's running attempts are re-queued as lost
+    List<Future<Void>> handedBack = new ArrayList<>(List.of(returned));
+    inflight.values().stream().filter(f -> f.workerId.equals(workerId) && queuedUnstarted(f)).toList()
+        .forEach(f -> handedBack.add(handBackUnused(f)));
+    returned = Future.join(handedBack).<Void>mapEmpty().otherwiseEmpty();
     List<Inflight> lost = inflight.values().stream().filter(f -> f.workerId.equals(workerId)).toList();
     lost.forEach(f -> {
       f.finishing = true;

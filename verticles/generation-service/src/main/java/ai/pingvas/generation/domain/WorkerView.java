@@ -13,9 +13,10 @@ import java.util.Set;
  *
  * <p>With a look-ahead window ({@link #lookahead}), a worker whose slots are all taken but whose
  * soonest job is expected to end within the window offers one more slot: the job placed there is
- * its <em>next</em> job, claimed ahead and held by the router until a slot frees ({@link #finish}
- * then promotes it, see {@link #takePromoted}). That hides the claim's commit from the GPU's idle
- * time between jobs.
+ * its <em>next</em> job, claimed ahead and sent at once into the worker's queue, or for a worker
+ * without one held by the router until a slot frees ({@link #finish} then promotes it, see
+ * {@link #takePromoted}). That hides the claim's commit (and, with a worker queue, the report's
+ * round trip) from the GPU's idle time between jobs.
  */
 public final class WorkerView {
   private final String id;
