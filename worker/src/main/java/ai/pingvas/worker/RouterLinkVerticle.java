@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RouterLinkVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RouterLinkVerticle.class);
+  private static final io.vertx.core.buffer.Buffer PING = io.vertx.core.buffer.Buffer.buffer("pingvas");
 
   private final WorkerSettings settings;
   private final Engine engine;
@@ -133,6 +134,8 @@ public final class RouterLinkVerticle extends VerticleBase {
       reconnects = 0;
       lastHeardMs = System.currentTimeMillis();
       ws.textMessageHandler(this::onText);
+      // the router answers each heartbeat's ping: silence on an open socket means a dead link
+      ws.pongHandler(pong -> lastHeardMs = System.currentTimeMillis());
       ws.closeHandler(v -> onClosed(ws));
       ws.exceptionHandler(err -> LOG.debug("router socket error: {}", err.toString()));
       send(new WorkerMessage.Hello(WorkerMessage.PROTOCOL_VERSION, settings.workerId(), gpu.name(), gpu.vramMb(),
@@ -181,10 +184,34 @@ public final class RouterLinkVerticle extends VerticleBase {
 
   /** Without the router for too long, our attempts will be re-queued elsewhere: stop them first. */
   private void abandonIfCutOff() {
+    long silentMs = System.currentTimeMillis() - lastHeardMs;
+    if (socket != null && welcomed && silentMs > Math.max(settings.disconnectAbort().toMillis(), 2 * heartbeatEveryMs)) {
+      // a half-open link (no FIN ever came): the router hears no heartbeats either and will re-queue
+      // our attempts after its heartbeat timeout, so give them up first and dial again
+      LOG.atWarn().addKeyValue("silent_ms", silentMs).addKeyValue("attempts", attempts.size())
+          .log("router silent on an open connection (no pong); abandoning attempts and reconnecting");
+      WebSocket ws = socket;
+      socket = null;
+      welcomed = false;
+      connectedGauge.set(0);
+      if (heartbeatTimer >= 0) {
+        vertx.cancelTimer(heartbeatTimer);
+        heartbeatTimer = -1;
+      }
+      dropWaiting();
+      for (Attempt a : List.copyOf(attempts.values())) {
+        a.cancel.cancel();
+        attempts.remove(a.job.jobId());
+      }
+      counts();
+      ws.close((short) 1001, "router silent");
+      reconnectLater();
+      return;
+    }
     if (socket != null || attempts.isEmpty()) {
       return;
     }
-    if (System.currentTimeMillis() - lastHeardMs > settings.disconnectAbort().toMillis()) {
+    if (silentMs > settings.disconnectAbort().toMillis()) {
       LOG.atWarn().addKeyValue("attempts", attempts.size())
           .log("router unreachable past the abort deadline; abandoning attempts");
       for (Attempt a : List.copyOf(attempts.values())) {
@@ -258,8 +285,10 @@ public final class RouterLinkVerticle extends VerticleBase {
   }
 
   private void heartbeat() {
-    send(new WorkerMessage.Heartbeat(gpu.vramFreeMb(), engine.modelsLoaded(), runningRefs(), draining,
-        gpu.utilization()));
+    if (send(new WorkerMessage.Heartbeat(gpu.vramFreeMb(), engine.modelsLoaded(), runningRefs(), draining,
+        gpu.utilization()))) {
+      socket.writePing(PING);
+    }
   }
 
   private List<RunningJob> runningRefs() {

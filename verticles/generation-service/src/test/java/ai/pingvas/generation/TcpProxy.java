@@ -11,12 +11,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP relay between a worker and the router, so a test can cut the connection (as a network
- * failure would) without killing either process, and refuse reconnects for a while.
+ * failure would) or freeze it half-open without killing either process, and refuse reconnects for
+ * a while.
  */
 final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
   private final int targetPort;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private final java.util.Set<Socket> frozen = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean blocked;
   private volatile boolean closed;
 
@@ -43,6 +45,14 @@ final class TcpProxy implements AutoCloseable {
       }
     }
     sockets.clear();
+  }
+
+  /**
+   * Open connections stay open but carry nothing more in either direction (a half-open link, as a
+   * dead NAT entry or a peer that vanished without a FIN leaves it): neither end is told.
+   */
+  void freezeAll() {
+    frozen.addAll(sockets);
   }
 
   /** While blocked, new connections are accepted and closed immediately. */
@@ -77,6 +87,9 @@ final class TcpProxy implements AutoCloseable {
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
         while ((n = in.read(buffer)) >= 0) {
+          if (frozen.contains(from)) {
+            continue; // swallowed
+          }
           out.write(buffer, 0, n);
           out.flush();
         }

@@ -162,4 +162,28 @@ class WorkerFailureIT {
       assertThat(ofJob.get(0).overlaps(ofJob.get(1))).as("attempts ran at the same time: %s", ofJob).isFalse();
     }
   }
+
+  @Test
+  void aWorkerOnAHalfOpenLinkAbandonsItsJobBeforeItRunsElsewhere() throws Exception {
+    try (TcpProxy link = new TcpProxy(Integer.parseInt(router.url().substring(router.url().lastIndexOf(':') + 1)))) {
+      Cluster.Router viaProxy = new Cluster.Router(router.process(), "http://127.0.0.1:" + link.port());
+      JavaProcess silent = cluster.worker("half-open", List.of(viaProxy), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
+      String job = submitLongJob(150);
+      awaitEvent(job, "job.started", Duration.ofSeconds(20));
+      JavaProcess other = cluster.worker("after-half-open", List.of(router), Map.of());
+      // neither end is told: the router stops hearing heartbeats, the worker stops hearing pongs
+      link.block(true);
+      link.freezeAll();
+      awaitRetry(job, Duration.ofSeconds(20));
+      JsonObject done = awaitEvent(job, "job.succeeded", Duration.ofSeconds(40));
+      assertThat(done.getInteger("attempt")).isEqualTo(2);
+      link.block(false);
+
+      List<Cluster.Execution> runs = new ArrayList<>(Cluster.executions(silent));
+      runs.addAll(Cluster.executions(other));
+      List<Cluster.Execution> ofJob = runs.stream().filter(r -> r.jobId().equals(job)).toList();
+      assertThat(ofJob).extracting(Cluster.Execution::attempt).containsExactlyInAnyOrder(1, 2);
+      assertThat(ofJob.get(0).overlaps(ofJob.get(1))).as("attempts ran at the same time: %s", ofJob).isFalse();
+    }
+  }
 }
