@@ -161,18 +161,7 @@ public final class RouterLinkVerticle extends VerticleBase {
     if (socket != ws) {
       return;
     }
-    socket = null;
-    welcomed = false;
-    connectedGauge.set(0);
-    if (heartbeatTimer >= 0) {
-      vertx.cancelTimer(heartbeatTimer);
-      heartbeatTimer = -1;
-    }
-    if (!waiting.isEmpty()) {
-      // never started: the router re-queues them when it loses us, so they must not run here later
-      LOG.atInfo().addKeyValue("attempts", waiting.size()).log("dropping queued attempts with the connection");
-      dropWaiting();
-    }
+    detach();
     if (draining && attempts.isEmpty()) {
       finishDrain();
       return;
@@ -191,19 +180,8 @@ public final class RouterLinkVerticle extends VerticleBase {
       LOG.atWarn().addKeyValue("silent_ms", silentMs).addKeyValue("attempts", attempts.size())
           .log("router silent on an open connection (no pong); abandoning attempts and reconnecting");
       WebSocket ws = socket;
-      socket = null;
-      welcomed = false;
-      connectedGauge.set(0);
-      if (heartbeatTimer >= 0) {
-        vertx.cancelTimer(heartbeatTimer);
-        heartbeatTimer = -1;
-      }
-      dropWaiting();
-      for (Attempt a : List.copyOf(attempts.values())) {
-        a.cancel.cancel();
-        attempts.remove(a.job.jobId());
-      }
-      counts();
+      detach();
+      abandonAll();
       ws.close((short) 1001, "router silent");
       reconnectLater();
       return;
@@ -214,13 +192,37 @@ public final class RouterLinkVerticle extends VerticleBase {
     if (silentMs > settings.disconnectAbort().toMillis()) {
       LOG.atWarn().addKeyValue("attempts", attempts.size())
           .log("router unreachable past the abort deadline; abandoning attempts");
-      for (Attempt a : List.copyOf(attempts.values())) {
-        a.cancel.cancel();
-        attempts.remove(a.job.jobId());
-      }
-      waiting.clear();
-      counts();
+      abandonAll();
     }
+  }
+
+  /**
+   * The connection is gone (closed, or given up as silent): no heartbeats on it, and the queued
+   * attempts go — never started, the router puts them back when it loses us, so they must not run
+   * here later.
+   */
+  private void detach() {
+    socket = null;
+    welcomed = false;
+    connectedGauge.set(0);
+    if (heartbeatTimer >= 0) {
+      vertx.cancelTimer(heartbeatTimer);
+      heartbeatTimer = -1;
+    }
+    if (!waiting.isEmpty()) {
+      LOG.atInfo().addKeyValue("attempts", waiting.size()).log("dropping queued attempts with the connection");
+      dropWaiting();
+    }
+  }
+
+  /** Stops every attempt: the router will re-queue them elsewhere. */
+  private void abandonAll() {
+    for (Attempt a : List.copyOf(attempts.values())) {
+      a.cancel.cancel();
+      attempts.remove(a.job.jobId());
+    }
+    waiting.clear();
+    counts();
   }
 
   private void onText(String text) {

@@ -34,6 +34,16 @@ final class ApiClient {
     }
   }
 
+  /** Submits a 64×64 generation as {@code key}; the job's id (anything but 202 fails the test). */
+  String submit(String key, String model, String prompt, int steps) {
+    Response response = post("/v1/generations", key, new JsonObject().put("model", model).put("prompt", prompt)
+        .put("steps", steps).put("width", 64).put("height", 64).encode());
+    if (response.status() != 202) {
+      throw new AssertionError("submission answered " + response.status() + ": " + response.body());
+    }
+    return response.json().getString("id");
+  }
+
   Response get(String path, String key) {
     return send(HttpRequest.newBuilder(URI.create(base + path)).GET(), key);
   }

@@ -145,10 +145,7 @@ class ClaimAheadIT {
   }
 
   private static String submit(String key, String prompt, int steps) {
-    ApiClient.Response response = api.post("/v1/generations", key, ("{\"model\": \"sd-1.5\", \"prompt\": \"%s\","
-        + " \"steps\": %d, \"width\": 64, \"height\": 64}").formatted(prompt, steps));
-    assertThat(response.status()).isEqualTo(202);
-    return response.json().getString("id");
+    return api.submit(key, "sd-1.5", prompt, steps);
   }
 
   private static String timeline(String jobId) {

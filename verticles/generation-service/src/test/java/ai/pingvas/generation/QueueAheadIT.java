@@ -122,10 +122,7 @@ class QueueAheadIT {
   }
 
   private static String submit(String key, String prompt, int steps) {
-    ApiClient.Response response = api.post("/v1/generations", key, ("{\"model\": \"sd-1.5\", \"prompt\": \"%s\","
-        + " \"steps\": %d, \"width\": 64, \"height\": 64}").formatted(prompt, steps));
-    assertThat(response.status()).isEqualTo(202);
-    return response.json().getString("id");
+    return api.submit(key, "sd-1.5", prompt, steps);
   }
 
   /** A 4 s job running on the worker, and a second job claimed ahead and waiting in the worker's queue. */

@@ -175,9 +175,6 @@ class RevokeAheadIT {
   }
 
   private static String submit() {
-    ApiClient.Response r = api.post("/v1/generations", user,
-        "{\"model\": \"sdxl\", \"prompt\": \"a probe\", \"steps\": 20, \"width\": 64, \"height\": 64}");
-    assertThat(r.status()).isEqualTo(202);
-    return r.json().getString("id");
+    return api.submit(user, "sdxl", "a probe", 20);
   }
 }

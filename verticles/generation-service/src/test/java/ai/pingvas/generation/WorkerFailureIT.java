@@ -128,8 +128,8 @@ class WorkerFailureIT {
 
   @Test
   void aWorkerThatReconnectsAtOnceKeepsItsJob() throws Exception {
-    try (TcpProxy link = new TcpProxy(Integer.parseInt(router.url().substring(router.url().lastIndexOf(':') + 1)))) {
-      Cluster.Router viaProxy = new Cluster.Router(router.process(), "http://127.0.0.1:" + link.port());
+    try (TcpProxy link = proxyToRouter()) {
+      Cluster.Router viaProxy = via(link);
       cluster.worker("flaky-link", List.of(viaProxy), Map.of("PINGVAS_ENGINE_STEP_TIME", "50ms"));
       String job = submitLongJob(60);
       awaitEvent(job, "job.started", Duration.ofSeconds(20));
@@ -142,8 +142,8 @@ class WorkerFailureIT {
 
   @Test
   void aWorkerCutOffAbandonsItsJobBeforeItRunsElsewhere() throws Exception {
-    try (TcpProxy link = new TcpProxy(Integer.parseInt(router.url().substring(router.url().lastIndexOf(':') + 1)))) {
-      Cluster.Router viaProxy = new Cluster.Router(router.process(), "http://127.0.0.1:" + link.port());
+    try (TcpProxy link = proxyToRouter()) {
+      Cluster.Router viaProxy = via(link);
       JavaProcess cutOff = cluster.worker("cut-off", List.of(viaProxy), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
       String job = submitLongJob(80);
       awaitEvent(job, "job.started", Duration.ofSeconds(20));
@@ -155,18 +155,14 @@ class WorkerFailureIT {
       assertThat(done.getInteger("attempt")).isEqualTo(2);
       link.block(false);
 
-      List<Cluster.Execution> runs = new ArrayList<>(Cluster.executions(cutOff));
-      runs.addAll(Cluster.executions(other));
-      List<Cluster.Execution> ofJob = runs.stream().filter(r -> r.jobId().equals(job)).toList();
-      assertThat(ofJob).extracting(Cluster.Execution::attempt).containsExactlyInAnyOrder(1, 2);
-      assertThat(ofJob.get(0).overlaps(ofJob.get(1))).as("attempts ran at the same time: %s", ofJob).isFalse();
+      assertAttemptsOneAndTwoNeverOverlap(job, cutOff, other);
     }
   }
 
   @Test
   void aWorkerOnAHalfOpenLinkAbandonsItsJobBeforeItRunsElsewhere() throws Exception {
-    try (TcpProxy link = new TcpProxy(Integer.parseInt(router.url().substring(router.url().lastIndexOf(':') + 1)))) {
-      Cluster.Router viaProxy = new Cluster.Router(router.process(), "http://127.0.0.1:" + link.port());
+    try (TcpProxy link = proxyToRouter()) {
+      Cluster.Router viaProxy = via(link);
       JavaProcess silent = cluster.worker("half-open", List.of(viaProxy), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
       String job = submitLongJob(150);
       awaitEvent(job, "job.started", Duration.ofSeconds(20));
@@ -179,11 +175,25 @@ class WorkerFailureIT {
       assertThat(done.getInteger("attempt")).isEqualTo(2);
       link.block(false);
 
-      List<Cluster.Execution> runs = new ArrayList<>(Cluster.executions(silent));
-      runs.addAll(Cluster.executions(other));
-      List<Cluster.Execution> ofJob = runs.stream().filter(r -> r.jobId().equals(job)).toList();
-      assertThat(ofJob).extracting(Cluster.Execution::attempt).containsExactlyInAnyOrder(1, 2);
-      assertThat(ofJob.get(0).overlaps(ofJob.get(1))).as("attempts ran at the same time: %s", ofJob).isFalse();
+      assertAttemptsOneAndTwoNeverOverlap(job, silent, other);
     }
+  }
+
+  private TcpProxy proxyToRouter() throws java.io.IOException {
+    return new TcpProxy(Integer.parseInt(router.url().substring(router.url().lastIndexOf(':') + 1)));
+  }
+
+  private Cluster.Router via(TcpProxy link) {
+    return new Cluster.Router(router.process(), "http://127.0.0.1:" + link.port());
+  }
+
+  /** From the workers' own logs: the job ran as attempts 1 and 2, never both at once. */
+  private static void assertAttemptsOneAndTwoNeverOverlap(String job, JavaProcess first, JavaProcess second)
+      throws Exception {
+    List<Cluster.Execution> runs = new ArrayList<>(Cluster.executions(first));
+    runs.addAll(Cluster.executions(second));
+    List<Cluster.Execution> ofJob = runs.stream().filter(r -> r.jobId().equals(job)).toList();
+    assertThat(ofJob).extracting(Cluster.Execution::attempt).containsExactlyInAnyOrder(1, 2);
+    assertThat(ofJob.get(0).overlaps(ofJob.get(1))).as("attempts ran at the same time: %s", ofJob).isFalse();
   }
 }

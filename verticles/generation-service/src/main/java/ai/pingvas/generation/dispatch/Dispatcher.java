@@ -467,8 +467,7 @@ final class Dispatcher {
       metrics.claimedAhead();
       if (link.queue > 0) {
         // the worker queues it and starts it the moment its running job's engine work ends
-        send(a, claimed, link);
-        Inflight f = inflight.get(claimed.jobId());
+        Inflight f = send(a, claimed, link);
         if (f != null) {
           f.sentAhead = true;
           f.aheadTimer = vertx.setTimer(maxHoldMs(), id -> revokeAhead(f));
@@ -575,7 +574,8 @@ final class Dispatcher {
     }
   }
 
-  private void send(Assignment a, Claimed claimed, Link link) {
+  /** Sends the assign; the attempt now in flight, or null if the socket was gone (then unclaimed). */
+  private Inflight send(Assignment a, Claimed claimed, Link link) {
     JobParams p = claimed.params();
     long signStarted = System.nanoTime();
     List<UploadSlot> upload = signer.slots(claimed.userId(), claimed.jobId(), claimed.attempt(), p.count());
@@ -585,10 +585,12 @@ final class Dispatcher {
         settings.executionTimeout().toMillis());
     if (!link.session.send(new RouterMessage.Assign(spec, upload))) {
       unclaim(claimed);
-      return;
+      return null;
     }
-    inflight.put(claimed.jobId(), new Inflight(claimed, a.workerId(), a.coldLoad()));
+    Inflight f = new Inflight(claimed, a.workerId(), a.coldLoad());
+    inflight.put(claimed.jobId(), f);
     metrics.dispatched(a.coldLoad(), System.currentTimeMillis() - claimed.queuedAtMs());
+    return f;
   }
 
   private Future<Void> unclaim(Claimed claimed) {
@@ -930,23 +932,21 @@ final class Dispatcher {
   private void lose(Link link, String code, String message) {
     String workerId = link.view.id();
     // its held jobs go back unused first: the release below would end them as lost attempts
-    Future<Void> returned = returnHeld(workerId);
+    List<Future<Void>> returned = new ArrayList<>(List.of(returnHeld(workerId)));
     links.remove(workerId);
     fleet.remove(workerId);
     link.session.close(4001, message);
     // a job waiting in its queue was never started (the worker drops those with the connection):
     // back to the queue unused, as a held one; the worker's running attempts are re-queued as lost
-    List<Future<Void>> handedBack = new ArrayList<>(List.of(returned));
     inflight.values().stream().filter(f -> f.workerId.equals(workerId) && queuedUnstarted(f)).toList()
-        .forEach(f -> handedBack.add(handBackUnused(f)));
-    returned = Future.join(handedBack).<Void>mapEmpty().otherwiseEmpty();
+        .forEach(f -> returned.add(handBackUnused(f)));
     List<Inflight> lost = inflight.values().stream().filter(f -> f.workerId.equals(workerId)).toList();
     lost.forEach(f -> {
       f.finishing = true;
       cancelTimers(f);
     });
     metrics.workers(links.size(), fleet.totalSlots());
-    returned.onComplete(v -> release(workerId, lost, code, message, 0));
+    Future.join(returned).onComplete(v -> release(workerId, lost, code, message, 0));
   }
 
   /** Re-queues a lost worker's attempts; retried until Postgres takes it (or we stop). */
