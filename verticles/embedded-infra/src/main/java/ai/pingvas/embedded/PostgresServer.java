@@ -59,6 +59,14 @@ public final class PostgresServer implements AutoCloseable {
           .setServerConfig("max_connections", "400")
           .setServerConfig("shared_buffers", "256MB")
           .setServerConfig("synchronous_commit", "on")
+          // as a production server would be set for a write-heavy queue (infra/ sets the same on RDS):
+          // checkpoints by time rather than every ~1 GB of WAL, since after each one the first change to
+          // every page writes the whole page again (most of the WAL per job at default settings);
+          // compressed full-page images; autovacuum looks at tables every 10 s, not once a minute
+          .setServerConfig("max_wal_size", "4GB")
+          .setServerConfig("checkpoint_timeout", "15min")
+          .setServerConfig("wal_compression", "on")
+          .setServerConfig("autovacuum_naptime", "10s")
           .setServerConfig("listen_addresses", "127.0.0.1")
           .setServerConfig("log_min_messages", "warning");
       if (System.getenv("PINGVAS_PG_STAT_STATEMENTS") != null) {

@@ -113,9 +113,12 @@ public final class GenerationService {
           }
           StreamHub hub = new StreamHub(runtime.registry());
           PositionBoard board = new PositionBoard();
-          EventBuffer buffer = new EventBuffer(config.integer("stream.resume-buffer-jobs"));
+          EventBuffer buffer = new EventBuffer(config.integer("stream.resume-buffer-jobs"),
+              config.integer("stream.resume-buffer-mib") * 1024L * 1024L);
 
-          Future<String> chain = vertx.deployVerticle(new JobEventsVerticle(kafka, topic, hub, board, buffer,
+          Future<String> chain = vertx.deployVerticle(new JobEventsVerticle(kafka, topic,
+                  config.integer("router.events-fetch-min-bytes"), config.duration("router.events-fetch-max-wait"),
+                  hub, board, buffer,
                   runtime.registry()))
               .compose(id -> vertx.deployVerticle(new DispatcherVerticle(settings.dispatch(), store, signer, gallery,
                   hub, board, runtime.registry(), DispatchPolicy.named(config.string("scheduler.policy"),

@@ -13,6 +13,7 @@ import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +33,8 @@ public final class JobEventsVerticle extends VerticleBase {
 
   private final KafkaSettings kafka;
   private final String topic;
+  private final int fetchMinBytes;
+  private final Duration fetchMaxWait;
   private final StreamHub hub;
   private final PositionBoard positions;
   private final EventBuffer buffer;
@@ -39,9 +42,11 @@ public final class JobEventsVerticle extends VerticleBase {
   private final Counter unparsed;
   private KafkaConsumer<String, String> consumer;
 
-  public JobEventsVerticle(KafkaSettings kafka, String topic, StreamHub hub, PositionBoard positions,
-      EventBuffer buffer, MeterRegistry registry) {
+  public JobEventsVerticle(KafkaSettings kafka, String topic, int fetchMinBytes, Duration fetchMaxWait,
+      StreamHub hub, PositionBoard positions, EventBuffer buffer, MeterRegistry registry) {
     this.kafka = kafka;
+    this.fetchMinBytes = fetchMinBytes;
+    this.fetchMaxWait = fetchMaxWait;
     this.topic = topic;
     this.hub = hub;
     this.positions = positions;
@@ -51,6 +56,11 @@ public final class JobEventsVerticle extends VerticleBase {
     this.unparsed = Counter.builder("pingvas_events_unparsed_total")
         .description("events routed by their headers without parsing them here (owner not streaming from this "
             + "replica; the dispatcher parses only queue changes it did not make itself)").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("pingvas_resume_buffer_bytes", buffer, EventBuffer::bytes)
+        .description("approximate heap of the recent job events kept for streams that resume")
+        .baseUnit("bytes").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("pingvas_resume_buffer_jobs", buffer, EventBuffer::jobs)
+        .description("jobs with recent events kept for streams that resume").register(registry);
   }
 
   @Override
@@ -58,6 +68,10 @@ public final class JobEventsVerticle extends VerticleBase {
     Map<String, String> config = kafka.consumer("unused", "latest");
     config.remove("group.id");
     config.put("client.id", config.get("client.id").replace("-unused", "-fanout-" + deploymentID()));
+    // fetches wait for a batch (fewer fetch round trips for the broker and this replica under load);
+    // on a quiet topic an event waits at most fetch.max.wait.ms for its fetch
+    config.put("fetch.min.bytes", Integer.toString(fetchMinBytes));
+    config.put("fetch.max.wait.ms", Long.toString(fetchMaxWait.toMillis()));
     consumer = KafkaConsumer.create(vertx, config);
     consumer.handler(this::handle);
     consumer.exceptionHandler(err -> LOG.warn("event consumer: {}", err.toString()));
