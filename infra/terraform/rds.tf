@@ -67,7 +67,7 @@ module "db" {
     # Write-heavy job queue (the router writes every job 2-3 times plus its outbox events): checkpoint
     # by time rather than every few GB of WAL (after each checkpoint the first change to a page logs
     # the whole page), compress those page images, and let autovacuum visit the outbox often.
-    { name = "max_wal_size", value = "8192" }, # MB
+    { name = "max_wal_size", value = "8192" },      # MB
     { name = "checkpoint_timeout", value = "900" }, # s
     { name = "wal_compression", value = "lz4" },
     { name = "autovacuum_naptime", value = "10" }, # s
