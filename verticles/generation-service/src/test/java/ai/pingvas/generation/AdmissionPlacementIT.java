@@ -83,6 +83,22 @@ class AdmissionPlacementIT {
       }
       assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id IN ('" + firstId + "', '" + secondId + "')"
           + " AND status = 'succeeded' AND attempt = 1")).isEqualTo(2);
+      // the placed job's two events were committed as one outbox row and published as one record;
+      // a stream resuming from its start gets both, job.queued first, from the replica's buffer
+      try (EventStream resumed = api.stream(key)) {
+        resumed.socket.sendText(new JsonObject().put("type", "resume").put("after", new JsonObject().put(firstId, 0))
+            .encode(), true).join();
+        resumed.awaitEvent(e -> firstId.equals(e.getString("job_id")) && "job.succeeded".equals(e.getString("type")),
+            Duration.ofSeconds(10));
+        List<JsonObject> replayed = resumed.forJob(firstId);
+        assertThat(replayed).allMatch(e -> e.getBoolean("replayed", false));
+        assertThat(replayed.stream().map(e -> e.getInteger("seq")).toList())
+            .isEqualTo(placed.stream().map(e -> e.getInteger("seq")).toList());
+        assertThat(replayed.get(0).getString("type")).isEqualTo("job.queued");
+        assertThat(replayed.get(0).getString("model")).isEqualTo("sd-1.5");
+        assertThat(replayed.get(1).getString("type")).isEqualTo("job.dispatched");
+        assertThat(replayed.get(1).containsKey("preceded_by")).isFalse();
+      }
     }
   }
 

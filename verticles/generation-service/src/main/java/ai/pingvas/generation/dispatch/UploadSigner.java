@@ -51,7 +51,8 @@ public final class UploadSigner implements AutoCloseable {
   /** The secret and day the cached signing key was derived for. */
   private String keySecret;
   private String keyDate;
-  private byte[] signingKey;
+  /** Initialised with the cached signing key (doFinal leaves it ready for the next URL). */
+  private final Mac signer;
 
   public UploadSigner(Config config) {
     this(config, Clock.systemUTC(), credentials(config));
@@ -78,6 +79,7 @@ public final class UploadSigner implements AutoCloseable {
     try {
       this.mac = Mac.getInstance("HmacSHA256");
       this.sha256 = MessageDigest.getInstance("SHA-256");
+      this.signer = Mac.getInstance("HmacSHA256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("this JVM lacks HmacSHA256 / SHA-256", e);
     }
@@ -136,22 +138,30 @@ public final class UploadSigner implements AutoCloseable {
         + "\n\ncontent-type;host\nUNSIGNED-PAYLOAD";
     String stringToSign = "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n"
         + HEX.formatHex(sha256.digest(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
-    String signature = HEX.formatHex(hmac(signingKey(identity, date), stringToSign));
+    String signature = HEX.formatHex(signer(identity, date).doFinal(stringToSign.getBytes(StandardCharsets.UTF_8)));
     return urlPrefix + path + "?" + query + "&X-Amz-Signature=" + signature;
   }
 
-  /** The day's key for these credentials (HMAC chain over date, region, service), derived once a day. */
-  private byte[] signingKey(AwsCredentialsIdentity identity, String date) {
+  /**
+   * A MAC keyed with the day's signing key for these credentials (HMAC chain over date, region,
+   * service), derived and initialised once a day instead of once per URL.
+   */
+  private Mac signer(AwsCredentialsIdentity identity, String date) {
     String secret = identity.secretAccessKey();
     if (!secret.equals(keySecret) || !date.equals(keyDate)) {
       byte[] k = hmac(("AWS4" + secret).getBytes(StandardCharsets.UTF_8), date);
       k = hmac(k, region);
       k = hmac(k, "s3");
-      signingKey = hmac(k, "aws4_request");
+      k = hmac(k, "aws4_request");
+      try {
+        signer.init(new SecretKeySpec(k, "HmacSHA256"));
+      } catch (InvalidKeyException e) {
+        throw new IllegalStateException(e);
+      }
       keySecret = secret;
       keyDate = date;
     }
-    return signingKey;
+    return signer;
   }
 
   private byte[] hmac(byte[] key, String data) {

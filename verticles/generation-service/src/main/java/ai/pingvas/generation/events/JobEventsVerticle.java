@@ -109,6 +109,18 @@ public final class JobEventsVerticle extends VerticleBase {
     if (route.jobId() == null || route.seq() == null) {
       return; // not a job event this replica can place
     }
+    String preceding = header(record.record().headers(), OutboxRelayVerticle.HEADER_PRECEDED);
+    if (preceding != null && route.userId() != null) {
+      // the job.queued committed with this job.dispatched (placed at admission), published with it:
+      // streams and resumes get it first, as its own event; the dispatcher needs only the dispatch
+      buffer.add(route.jobId(), route.userId(), route.seq() - 1, preceding);
+      if (hub.connected(route.userId())) {
+        JsonObject queued = parse(preceding, record);
+        if (queued != null) {
+          deliver(route.userId(), queued);
+        }
+      }
+    }
     if (changesQueue(route.type())) {
       vertx.eventBus().send(DispatcherVerticle.EVENT, new QueueEvent(route.jobId(), route.seq(), record.value()));
     }
@@ -143,8 +155,12 @@ public final class JobEventsVerticle extends VerticleBase {
   }
 
   private static JsonObject parse(KafkaConsumerRecord<String, String> record) {
+    return parse(record.value(), record);
+  }
+
+  private static JsonObject parse(String json, KafkaConsumerRecord<String, String> record) {
     try {
-      return new JsonObject(record.value());
+      return new JsonObject(json);
     } catch (RuntimeException e) {
       LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
       return null;

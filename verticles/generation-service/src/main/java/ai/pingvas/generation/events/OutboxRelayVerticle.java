@@ -1,5 +1,6 @@
 package ai.pingvas.generation.events;
 
+import ai.pingvas.generation.domain.JobEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -40,6 +41,15 @@ public final class OutboxRelayVerticle extends VerticleBase {
   public static final String HEADER_TYPE = "type";
   public static final String HEADER_USER = "user_id";
   public static final String HEADER_SEQ = "seq";
+  /**
+   * On a {@code job.dispatched} of a job placed on a worker at admission: the job's {@code job.queued}
+   * event (seq one less) as JSON text. Both were committed together, and publishing them as one record
+   * saves a third of the events of most jobs (an outbox row, a record to produce, store and read on
+   * every replica). Replicas expand it before a stream or a resume sees it.
+   */
+  public static final String HEADER_PRECEDED = "preceded_by";
+  /** The outbox data key under which the insert puts that preceding event's data. */
+  static final String PRECEDED_KEY = "preceded_by";
 
   private static final Logger LOG = LoggerFactory.getLogger(OutboxRelayVerticle.class);
   static final long LOCK_KEY = 0x70696e6776617301L;
@@ -130,7 +140,8 @@ public final class OutboxRelayVerticle extends VerticleBase {
   }
 
   private Future<Integer> relayBatch() {
-    return pool.preparedQuery("SELECT id, job_id, user_id, seq, type, data::text AS data, created_at FROM outbox ORDER BY id LIMIT $1")
+    return pool.preparedQuery("SELECT id, job_id, user_id, seq, type, (data - '" + PRECEDED_KEY + "')::text AS data, "
+            + "(data -> '" + PRECEDED_KEY + "')::text AS preceded, created_at FROM outbox ORDER BY id LIMIT $1")
         .execute(Tuple.of(BATCH))
         .compose(rows -> {
           if (rows.size() == 0) {
@@ -146,8 +157,8 @@ public final class OutboxRelayVerticle extends VerticleBase {
             String userId = row.getUUID("user_id").toString();
             String type = row.getString("type");
             int seq = row.getInteger("seq");
-            records.add(new ProducerRecord<>(topic, null, jobId, event(row.getString("data"), type, jobId, userId, seq,
-                row.getOffsetDateTime("created_at").toInstant().toString()), headers(type, userId, seq)));
+            records.add(record(topic, jobId, userId, type, seq, row.getOffsetDateTime("created_at").toInstant().toString(),
+                row.getString("data"), row.getString("preceded")));
           }
           return sendAll(records)
               .compose(done -> pool.preparedQuery("DELETE FROM outbox WHERE id = ANY($1)")
@@ -169,17 +180,59 @@ public final class OutboxRelayVerticle extends VerticleBase {
    * (the last of duplicate keys wins when the event is read), as it was when built as an object.
    */
   static String event(String data, String type, String jobId, String userId, int seq, String ts) {
-    String object = data == null ? "{}" : data.strip();
-    if (object.length() < 2 || object.charAt(0) != '{' || object.charAt(object.length() - 1) != '}') {
+    String object = data == null ? "{}" : data;
+    int start = 0;
+    int end = object.length();
+    while (start < end && Character.isWhitespace(object.charAt(start))) {
+      start++;
+    }
+    while (end > start && Character.isWhitespace(object.charAt(end - 1))) {
+      end--;
+    }
+    if (end - start < 2 || object.charAt(start) != '{' || object.charAt(end - 1) != '}') {
       throw new IllegalArgumentException("outbox data is not a JSON object: " + object);
     }
-    StringBuilder event = new StringBuilder(object.length() + 160).append(object, 0, object.length() - 1);
-    if (!object.substring(1, object.length() - 1).isBlank()) {
-      event.append(',');
+    StringBuilder event = new StringBuilder(end - start + 180).append(object, start, end - 1);
+    for (int i = start + 1; i < end - 1; i++) {
+      if (!Character.isWhitespace(object.charAt(i))) {
+        event.append(',');
+        break;
+      }
     }
-    return event.append("\"type\":").append(Json.encode(type)).append(",\"job_id\":\"").append(jobId)
+    event.append("\"type\":");
+    if (plain(type)) {
+      event.append('"').append(type).append('"');
+    } else {
+      event.append(Json.encode(type));
+    }
+    return event.append(",\"job_id\":\"").append(jobId)
         .append("\",\"user_id\":\"").append(userId).append("\",\"seq\":").append(seq)
         .append(",\"ts\":\"").append(ts).append("\"}").toString();
+  }
+
+  /** A type JSON needs no escaping for (every type we write): quoted as is, without a JSON encoder per event. */
+  private static boolean plain(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The record of an outbox row: the event as its value, its envelope in headers, and the event it
+   * was committed with, if any ({@code preceded}: that event's data; its seq is one less).
+   */
+  static ProducerRecord<String, String> record(String topic, String jobId, String userId, String type, int seq,
+      String ts, String data, String preceded) {
+    Headers headers = headers(type, userId, seq);
+    if (preceded != null) {
+      headers.add(HEADER_PRECEDED, event(preceded, JobEvent.QUEUED, jobId, userId, seq - 1, ts)
+          .getBytes(StandardCharsets.UTF_8));
+    }
+    return new ProducerRecord<>(topic, null, jobId, event(data, type, jobId, userId, seq, ts), headers);
   }
 
   /**

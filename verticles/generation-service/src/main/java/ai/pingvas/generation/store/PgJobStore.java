@@ -52,8 +52,10 @@ public final class PgJobStore implements JobStore {
 
   /**
    * Stores submissions: queued, or dispatched straight away when the dispatcher placed them at
-   * admission (worker and router set), with their {@code job.queued} (seq 1) and, if placed,
-   * {@code job.dispatched} (seq 2) events in id order.
+   * admission (worker and router set), with their {@code job.queued} event (seq 1) or, if placed, one
+   * outbox row for both events: {@code job.dispatched} (seq 2) carrying its {@code job.queued} under
+   * {@code preceded_by}, which the relay publishes as one record (see {@link
+   * ai.pingvas.generation.events.OutboxRelayVerticle#HEADER_PRECEDED}).
    */
   private static final String INSERT = named("""
       WITH input AS (
@@ -74,15 +76,16 @@ public final class PgJobStore implements JobStore {
         RETURNING {columns}
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
-        SELECT e.job_id, e.user_id, e.seq, e.type, e.data FROM (
-          SELECT x.id AS job_id, x.user_id, 1 AS seq, 'job.queued' AS type, %s AS data
-          FROM (SELECT id, user_id, tier, model, priority, params, 0 AS attempt, queued_at, NULL::timestamptz
-                  AS not_before, created_at FROM ins) x
-          UNION ALL
-          SELECT x.id, x.user_id, 2, 'job.dispatched', jsonb_build_object('status', 'dispatched',
-            'attempt', x.attempt, 'worker_id', x.worker_id, 'router_id', x.router_id, 'model', x.model)
-          FROM ins x WHERE x.status = 'dispatched'
-        ) e ORDER BY e.job_id, e.seq
+        SELECT x.id, x.user_id, CASE WHEN x.status = 'queued' THEN 1 ELSE 2 END,
+          CASE WHEN x.status = 'queued' THEN 'job.queued' ELSE 'job.dispatched' END,
+          CASE WHEN x.status = 'queued' THEN x.queued ELSE jsonb_build_object('status', 'dispatched',
+            'attempt', x.dispatched_attempt, 'worker_id', x.worker_id, 'router_id', x.router_id, 'model', x.model,
+            'tier', x.tier, 'preceded_by', x.queued) END
+        FROM (SELECT x.*, %s AS queued
+              FROM (SELECT id, user_id, tier, status, model, priority, params, 0 AS attempt, attempt AS
+                      dispatched_attempt, worker_id, router_id, queued_at, NULL::timestamptz AS not_before,
+                      created_at FROM ins) x) x
+        ORDER BY x.id
       )
       SELECT id, status, attempt, worker_id, router_id, progress_total, event_seq, created_at, queued_at FROM ins"""
       .formatted(QUEUED_DATA));
@@ -114,7 +117,7 @@ public final class PgJobStore implements JobStore {
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT id, user_id, event_seq, 'job.dispatched', jsonb_build_object('status', 'dispatched',
-          'attempt', attempt, 'worker_id', worker_id, 'router_id', router_id, 'model', model)
+          'attempt', attempt, 'worker_id', worker_id, 'router_id', router_id, 'model', model, 'tier', tier)
         FROM upd
       )
       SELECT * FROM upd""");

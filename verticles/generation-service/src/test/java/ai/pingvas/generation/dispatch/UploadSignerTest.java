@@ -93,6 +93,47 @@ class UploadSignerTest {
     assertThat(withToken).contains("X-Amz-Security-Token=IQoJb3JpZ2luX2VjE%2B%2Ftoken%3D%3D");
   }
 
+  /**
+   * One signer keeps its derived key across URLs: it must derive it again when the day turns and
+   * when the credentials rotate, or every URL after midnight or a rotation would be refused by S3.
+   */
+  @Test
+  void oneSignerSignsAsTheSdkAcrossMidnightAndACredentialRotation() {
+    Instant[] now = {Instant.parse("2026-11-27T23:59:58Z")};
+    Clock clock = new Clock() {
+      @Override
+      public ZoneOffset getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return now[0];
+      }
+    };
+    AwsCredentialsProvider[] current = {BASIC};
+    AwsCredentialsProvider rotating = () -> current[0].resolveCredentials();
+    UploadSigner signer = new UploadSigner(config("http://127.0.0.1:9000", true), clock, rotating);
+    String[] steps = {"before midnight", "after midnight", "rotated"};
+    for (String step : steps) {
+      if (step.equals("after midnight")) {
+        now[0] = Instant.parse("2026-11-28T00:00:01Z");
+      } else if (step.equals("rotated")) {
+        current[0] = SESSION;
+      }
+      Clock fixed = Clock.fixed(now[0], ZoneOffset.UTC);
+      for (UploadSlot slot : signer.slots("u-1", "job-1", 1, 2)) {
+        URI sdk = sdkPresign(current[0], URI.create("http://127.0.0.1:9000"), true, slot.key(), fixed).getUri();
+        assertThat(query(URI.create(slot.putUrl()))).as(step).isEqualTo(query(sdk));
+      }
+    }
+  }
+
   private static Map<String, String> query(URI uri) {
     Map<String, String> params = new TreeMap<>();
     for (String pair : uri.getRawQuery().split("&")) {

@@ -48,4 +48,43 @@ class OutboxEventTest {
     assertThatThrownBy(() -> OutboxRelayVerticle.event("[1]", "job.queued", JOB, USER, 1, TS))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void paddedDataAndAnEmptyObjectWithSpacesSpliceToValidJson() {
+    JsonObject padded = new JsonObject(OutboxRelayVerticle.event("  {\"status\": \"queued\"} \n", "job.queued", JOB,
+        USER, 1, TS));
+    assertThat(padded.getString("status")).isEqualTo("queued");
+    assertThat(padded.getString("ts")).isEqualTo(TS);
+    JsonObject spaces = new JsonObject(OutboxRelayVerticle.event("{ \n }", "job.canceled", JOB, USER, 2, TS));
+    assertThat(spaces.fieldNames()).containsExactlyInAnyOrder("type", "job_id", "user_id", "seq", "ts");
+  }
+
+  @Test
+  void aTypeThatNeedsEscapingIsEncoded() {
+    JsonObject event = new JsonObject(OutboxRelayVerticle.event("{}", "job.\"odd\\type", JOB, USER, 1, TS));
+    assertThat(event.getString("type")).isEqualTo("job.\"odd\\type");
+  }
+
+  @Test
+  void aPlacedJobsQueuedEventTravelsInItsDispatchedRecord() {
+    var record = OutboxRelayVerticle.record("generation.events", JOB, USER, "job.dispatched", 2, TS,
+        "{\"status\": \"dispatched\", \"attempt\": 1, \"tier\": \"pro\"}",
+        "{\"status\": \"queued\", \"attempt\": 0, \"model\": \"sd-1.5\"}");
+    assertThat(record.key()).isEqualTo(JOB);
+    JsonObject dispatched = new JsonObject(record.value());
+    assertThat(dispatched.getString("type")).isEqualTo("job.dispatched");
+    assertThat(dispatched.getInteger("seq")).isEqualTo(2);
+    assertThat(dispatched.containsKey("preceded_by")).isFalse();
+    JsonObject queued = new JsonObject(new String(record.headers().lastHeader(OutboxRelayVerticle.HEADER_PRECEDED)
+        .value(), java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(queued.getString("type")).isEqualTo("job.queued");
+    assertThat(queued.getInteger("seq")).isEqualTo(1);
+    assertThat(queued.getInteger("attempt")).isZero();
+    assertThat(queued.getString("model")).isEqualTo("sd-1.5");
+    assertThat(queued.getString("job_id")).isEqualTo(JOB);
+    assertThat(queued.getString("user_id")).isEqualTo(USER);
+    assertThat(queued.getString("ts")).isEqualTo(TS);
+    assertThat(OutboxRelayVerticle.record("t", JOB, USER, "job.succeeded", 5, TS, "{}", null).headers()
+        .lastHeader(OutboxRelayVerticle.HEADER_PRECEDED)).isNull();
+  }
 }
