@@ -137,7 +137,10 @@ class JobApiIT {
     for (int i = 0; i < 5; i++) {
       created.add(api.post("/v1/generations", key, BODY).json().getString("id"));
     }
+    // canceled jobs between queued ones: the full listing merges one ordered scan per status, and its
+    // pages must interleave them by age across page boundaries
     api.post("/v1/generations/" + created.get(0) + "/cancel", key, "");
+    api.post("/v1/generations/" + created.get(3) + "/cancel", key, "");
 
     List<String> seen = new ArrayList<>();
     String cursor = null;
@@ -158,7 +161,11 @@ class JobApiIT {
     Set<String> canceled = new HashSet<>();
     api.get("/v1/generations?status=canceled", key).json().getJsonArray("items")
         .forEach(item -> canceled.add(((JsonObject) item).getString("id")));
-    assertThat(canceled).containsExactly(created.get(0));
+    assertThat(canceled).containsExactlyInAnyOrder(created.get(0), created.get(3));
+    List<String> queued = new ArrayList<>();
+    api.get("/v1/generations?status=queued&limit=2", key).json().getJsonArray("items")
+        .forEach(item -> queued.add(((JsonObject) item).getString("id")));
+    assertThat(queued).containsExactly(created.get(4), created.get(2));
   }
 
   @Test
