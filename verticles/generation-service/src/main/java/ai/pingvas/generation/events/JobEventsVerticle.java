@@ -84,7 +84,7 @@ public final class JobEventsVerticle extends VerticleBase {
   }
 
   /** What routing an event needs: its job (the record key), owner, sequence and type. */
-  private record Route(String jobId, String userId, Integer seq, String type) {
+  record Route(String jobId, String userId, Integer seq, String type) {
   }
 
   /**
@@ -139,19 +139,52 @@ public final class JobEventsVerticle extends VerticleBase {
   }
 
   /** The route from the record's key and headers, or null when one is missing. */
-  private static Route fromHeaders(KafkaConsumerRecord<String, String> record) {
-    Headers headers = record.record().headers();
-    String type = header(headers, OutboxRelayVerticle.HEADER_TYPE);
+  static Route fromHeaders(KafkaConsumerRecord<String, String> record) {
+    return fromHeaders(record.key(), record.record().headers());
+  }
+
+  /** Read from the header bytes: a known type is its constant and the seq is parsed in place (every replica reads every event). */
+  static Route fromHeaders(String key, Headers headers) {
+    String type = type(headers.lastHeader(OutboxRelayVerticle.HEADER_TYPE));
     String userId = header(headers, OutboxRelayVerticle.HEADER_USER);
-    String seq = header(headers, OutboxRelayVerticle.HEADER_SEQ);
-    if (type == null || userId == null || seq == null || record.key() == null) {
+    int seq = number(headers.lastHeader(OutboxRelayVerticle.HEADER_SEQ));
+    if (type == null || userId == null || seq < 0 || key == null) {
       return null;
     }
-    try {
-      return new Route(record.key(), userId, Integer.parseInt(seq), type);
-    } catch (NumberFormatException e) {
+    return new Route(key, userId, seq, type);
+  }
+
+  private static final String[] TYPES = {JobEvent.QUEUED, JobEvent.DISPATCHED, JobEvent.STARTED, JobEvent.PROGRESS,
+      JobEvent.SUCCEEDED, JobEvent.FAILED, JobEvent.CANCELED};
+  private static final byte[][] TYPE_BYTES = java.util.Arrays.stream(TYPES)
+      .map(t -> t.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
+
+  private static String type(Header header) {
+    if (header == null || header.value() == null) {
       return null;
     }
+    byte[] value = header.value();
+    for (int i = 0; i < TYPES.length; i++) {
+      if (java.util.Arrays.equals(value, TYPE_BYTES[i])) {
+        return TYPES[i];
+      }
+    }
+    return new String(value, StandardCharsets.UTF_8);
+  }
+
+  /** A non-negative decimal header, or -1 when absent or not one. */
+  private static int number(Header header) {
+    if (header == null || header.value() == null || header.value().length == 0 || header.value().length > 9) {
+      return -1;
+    }
+    int n = 0;
+    for (byte b : header.value()) {
+      if (b < '0' || b > '9') {
+        return -1;
+      }
+      n = n * 10 + (b - '0');
+    }
+    return n;
   }
 
   private static JsonObject parse(KafkaConsumerRecord<String, String> record) {
