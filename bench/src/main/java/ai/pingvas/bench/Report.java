@@ -200,7 +200,7 @@ final class Report {
       md.append("## capacity\n\n| queued | running | workers | router heap after GC | submissions/s |\n")
           .append("|---|---|---|---|---|\n| ").append(c.getValue("queued")).append(" | ").append(c.getValue("running"))
           .append(" | ").append(c.getValue("connected_workers")).append(" | ").append(c.getValue("heap_after_gc_mb"))
-          .append(" MiB (max ").append(c.getValue("max_heap_mb")).append(") | ").append(c.getValue("submission_rate_per_s"))
+          .append(" MiB (target ≤ ").append(c.getValue("max_heap_mb")).append(") | ").append(c.getValue("submission_rate_per_s"))
           .append(" |\n\n");
     }
     md.append("Raw numbers: `report.json`; per-second timelines (accepted/completed jobs, slowest assign per second of "
