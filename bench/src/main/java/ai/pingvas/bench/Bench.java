@@ -593,7 +593,7 @@ public final class Bench {
         .put("java", System.getProperty("java.version")).put("os", System.getProperty("os.name") + " "
             + System.getProperty("os.version"))
         .put("postgres", "embedded 14, fsync on, synchronous_commit on, max_wal_size 4GB, checkpoint_timeout 15min, wal_compression on").put("kafka", "single KRaft broker, acks=all")
-        .put("router_jvm", "-Xms768m -Xmx768m -XX:+UseZGC (the heap k8s/base/generation-service gives it)")
+        .put("router_jvm", String.join(" ", BenchEnv.ROUTER_JVM) + " (the heap k8s/base/generation-service gives it)")
         .put("note", "router, Postgres, Kafka, simulated fleet and load generator all share this machine");
   }
 

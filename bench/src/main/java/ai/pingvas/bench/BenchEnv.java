@@ -29,6 +29,14 @@ import java.util.UUID;
  * embedded Postgres and Kafka, each scenario on a fresh database and topic.
  */
 final class BenchEnv implements AutoCloseable {
+  /**
+   * The router's JVM flags: the heap k8s/base/generation-service gives it (1 GiB limit,
+   * MaxRAMPercentage=75). With 512 MB, JDK 17's single-generation ZGC ran twice as many cycles at
+   * ~3,500 jobs/s (its workers 0.29 cores, 0.13 with 768 MB): its cost is cycles x live set, and
+   * cycles follow allocation over headroom.
+   */
+  static final List<String> ROUTER_JVM = List.of("-Xms768m", "-Xmx768m", "-XX:+UseZGC");
+
   static final String TOKEN = "bench-worker-token";
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -106,11 +114,7 @@ final class BenchEnv implements AutoCloseable {
     env.put("PINGVAS_SHUTDOWN_GRACE", "5s");
     env.put("LOG_LEVEL", "WARN");
     env.putAll(overrides);
-    // the heap k8s/base/generation-service gives the router (1 GiB limit, MaxRAMPercentage=75). With
-    // 512 MB, JDK 17's single-generation ZGC ran twice as many cycles at ~3,500 jobs/s (its workers
-    // 0.29 cores, 0.13 with 768 MB): its cost is cycles x live set, and cycles follow allocation
-    // over headroom
-    List<String> jvm = new ArrayList<>(List.of("-Xms768m", "-Xmx768m", "-XX:+UseZGC"));
+    List<String> jvm = new ArrayList<>(ROUTER_JVM);
     // e.g. -XX:StartFlightRecording=filename=/tmp/router.jfr,settings=profile to profile the router
     String extra = System.getenv("PINGVAS_BENCH_ROUTER_JVM_OPTS");
     if (extra != null && !extra.isBlank()) {

@@ -142,40 +142,38 @@ class WorkerFailureIT {
 
   @Test
   void aWorkerCutOffAbandonsItsJobBeforeItRunsElsewhere() throws Exception {
-    try (TcpProxy link = proxyToRouter()) {
-      Cluster.Router viaProxy = via(link);
-      JavaProcess cutOff = cluster.worker("cut-off", List.of(viaProxy), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
-      String job = submitLongJob(80);
-      awaitEvent(job, "job.started", Duration.ofSeconds(20));
-      JavaProcess other = cluster.worker("other", List.of(router), Map.of());
-      link.block(true);
-      link.dropAll();
-      awaitRetry(job, Duration.ofSeconds(10));
-      JsonObject done = awaitEvent(job, "job.succeeded", Duration.ofSeconds(30));
-      assertThat(done.getInteger("attempt")).isEqualTo(2);
-      link.block(false);
-
-      assertAttemptsOneAndTwoNeverOverlap(job, cutOff, other);
-    }
+    assertCutWorkerAbandonsBeforeItRunsElsewhere("cut-off", "other", 80, TcpProxy::dropAll,
+        Duration.ofSeconds(10), Duration.ofSeconds(30));
   }
 
   @Test
   void aWorkerOnAHalfOpenLinkAbandonsItsJobBeforeItRunsElsewhere() throws Exception {
+    // neither end is told: the router stops hearing heartbeats, the worker stops hearing pongs
+    assertCutWorkerAbandonsBeforeItRunsElsewhere("half-open", "after-half-open", 150, TcpProxy::freezeAll,
+        Duration.ofSeconds(20), Duration.ofSeconds(40));
+  }
+
+  /**
+   * A worker behind a relay runs a long job; another worker joins, the relay is cut as {@code cut}
+   * does and refuses new connections: the job must be retried and succeed as attempt 2 on the other
+   * worker, and the two attempts must never overlap.
+   */
+  private void assertCutWorkerAbandonsBeforeItRunsElsewhere(String cutName, String otherName, int steps,
+      java.util.function.Consumer<TcpProxy> cut, Duration retryWithin, Duration doneWithin) throws Exception {
     try (TcpProxy link = proxyToRouter()) {
       Cluster.Router viaProxy = via(link);
-      JavaProcess silent = cluster.worker("half-open", List.of(viaProxy), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
-      String job = submitLongJob(150);
+      JavaProcess cutOff = cluster.worker(cutName, List.of(viaProxy), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
+      String job = submitLongJob(steps);
       awaitEvent(job, "job.started", Duration.ofSeconds(20));
-      JavaProcess other = cluster.worker("after-half-open", List.of(router), Map.of());
-      // neither end is told: the router stops hearing heartbeats, the worker stops hearing pongs
+      JavaProcess other = cluster.worker(otherName, List.of(router), Map.of());
       link.block(true);
-      link.freezeAll();
-      awaitRetry(job, Duration.ofSeconds(20));
-      JsonObject done = awaitEvent(job, "job.succeeded", Duration.ofSeconds(40));
+      cut.accept(link);
+      awaitRetry(job, retryWithin);
+      JsonObject done = awaitEvent(job, "job.succeeded", doneWithin);
       assertThat(done.getInteger("attempt")).isEqualTo(2);
       link.block(false);
 
-      assertAttemptsOneAndTwoNeverOverlap(job, silent, other);
+      assertAttemptsOneAndTwoNeverOverlap(job, cutOff, other);
     }
   }
 

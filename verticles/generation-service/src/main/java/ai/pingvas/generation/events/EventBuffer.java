@@ -28,7 +28,8 @@ public final class EventBuffer {
   static final int JOB_OVERHEAD = 200;
   private final int maxJobs;
   private final long maxBytes;
-  private final Map<String, Recent> byJob;
+  /** In insertion order: the first entries are the oldest jobs, evicted first. */
+  private final Map<String, Recent> byJob = new LinkedHashMap<>(1024);
   private long bytes;
 
   private record Event(int seq, String json) {
@@ -44,16 +45,6 @@ public final class EventBuffer {
   public EventBuffer(int maxJobs, long maxBytes) {
     this.maxJobs = maxJobs;
     this.maxBytes = maxBytes;
-    this.byJob = new LinkedHashMap<>(1024, 0.75f, false) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Recent> eldest) {
-        if (size() <= EventBuffer.this.maxJobs) {
-          return false;
-        }
-        bytes -= sizeOf(eldest.getValue());
-        return true;
-      }
-    };
   }
 
   /**
@@ -78,10 +69,10 @@ public final class EventBuffer {
       bytes -= events.pollFirst().size();
     }
     Iterator<Recent> oldest = byJob.values().iterator();
-    while (bytes > maxBytes && oldest.hasNext()) {
+    while ((bytes > maxBytes || byJob.size() > maxJobs) && oldest.hasNext()) {
       Recent evicted = oldest.next();
       if (evicted == recent) {
-        break; // the newest job stays, even alone over the bound
+        break; // the newest job stays, even alone over the byte bound
       }
       bytes -= sizeOf(evicted);
       oldest.remove();

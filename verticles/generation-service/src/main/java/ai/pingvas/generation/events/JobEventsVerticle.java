@@ -5,6 +5,7 @@ import ai.pingvas.generation.dispatch.DispatcherVerticle;
 import ai.pingvas.generation.domain.JobEvent;
 import ai.pingvas.platform.kafka.KafkaSettings;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -14,6 +15,7 @@ import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -56,10 +58,10 @@ public final class JobEventsVerticle extends VerticleBase {
     this.unparsed = Counter.builder("pingvas_events_unparsed_total")
         .description("events routed by their headers without parsing them here (owner not streaming from this "
             + "replica; the dispatcher parses only queue changes it did not make itself)").register(registry);
-    io.micrometer.core.instrument.Gauge.builder("pingvas_resume_buffer_bytes", buffer, EventBuffer::bytes)
+    Gauge.builder("pingvas_resume_buffer_bytes", buffer, EventBuffer::bytes)
         .description("approximate heap of the recent job events kept for streams that resume")
         .baseUnit("bytes").register(registry);
-    io.micrometer.core.instrument.Gauge.builder("pingvas_resume_buffer_jobs", buffer, EventBuffer::jobs)
+    Gauge.builder("pingvas_resume_buffer_jobs", buffer, EventBuffer::jobs)
         .description("jobs with recent events kept for streams that resume").register(registry);
   }
 
@@ -156,7 +158,7 @@ public final class JobEventsVerticle extends VerticleBase {
 
   private static final String[] TYPES = {JobEvent.QUEUED, JobEvent.DISPATCHED, JobEvent.STARTED, JobEvent.PROGRESS,
       JobEvent.SUCCEEDED, JobEvent.FAILED, JobEvent.CANCELED};
-  private static final byte[][] TYPE_BYTES = java.util.Arrays.stream(TYPES)
+  private static final byte[][] TYPE_BYTES = Arrays.stream(TYPES)
       .map(t -> t.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
 
   private static String type(Header header) {
@@ -165,7 +167,7 @@ public final class JobEventsVerticle extends VerticleBase {
     }
     byte[] value = header.value();
     for (int i = 0; i < TYPES.length; i++) {
-      if (java.util.Arrays.equals(value, TYPE_BYTES[i])) {
+      if (Arrays.equals(value, TYPE_BYTES[i])) {
         return TYPES[i];
       }
     }

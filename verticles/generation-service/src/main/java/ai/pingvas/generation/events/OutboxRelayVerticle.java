@@ -48,8 +48,6 @@ public final class OutboxRelayVerticle extends VerticleBase {
    * every replica). Replicas expand it before a stream or a resume sees it.
    */
   public static final String HEADER_PRECEDED = "preceded_by";
-  /** The outbox data key under which the insert puts that preceding event's data. */
-  static final String PRECEDED_KEY = "preceded_by";
 
   private static final Logger LOG = LoggerFactory.getLogger(OutboxRelayVerticle.class);
   static final long LOCK_KEY = 0x70696e6776617301L;
@@ -140,8 +138,8 @@ public final class OutboxRelayVerticle extends VerticleBase {
   }
 
   private Future<Integer> relayBatch() {
-    return pool.preparedQuery("SELECT id, job_id, user_id, seq, type, (data - '" + PRECEDED_KEY + "')::text AS data, "
-            + "(data -> '" + PRECEDED_KEY + "')::text AS preceded, created_at FROM outbox ORDER BY id LIMIT $1")
+    return pool.preparedQuery("SELECT id, job_id, user_id, seq, type, data::text AS data, preceded::text AS preceded, "
+            + "created_at FROM outbox ORDER BY id LIMIT $1")
         .execute(Tuple.of(BATCH))
         .compose(rows -> {
           if (rows.size() == 0) {

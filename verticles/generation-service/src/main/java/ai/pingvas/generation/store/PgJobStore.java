@@ -53,8 +53,8 @@ public final class PgJobStore implements JobStore {
   /**
    * Stores submissions: queued, or dispatched straight away when the dispatcher placed them at
    * admission (worker and router set), with their {@code job.queued} event (seq 1) or, if placed, one
-   * outbox row for both events: {@code job.dispatched} (seq 2) carrying its {@code job.queued} under
-   * {@code preceded_by}, which the relay publishes as one record (see {@link
+   * outbox row for both events: {@code job.dispatched} (seq 2) with its {@code job.queued} data in the
+   * row's {@code preceded} column, which the relay publishes as one record (see {@link
    * ai.pingvas.generation.events.OutboxRelayVerticle#HEADER_PRECEDED}).
    */
   private static final String INSERT = named("""
@@ -75,17 +75,18 @@ public final class PgJobStore implements JobStore {
         ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING {columns}
       ), ev AS (
-        INSERT INTO outbox (job_id, user_id, seq, type, data)
-        SELECT x.id, x.user_id, CASE WHEN x.status = 'queued' THEN 1 ELSE 2 END,
-          CASE WHEN x.status = 'queued' THEN 'job.queued' ELSE 'job.dispatched' END,
-          CASE WHEN x.status = 'queued' THEN x.queued ELSE jsonb_build_object('status', 'dispatched',
-            'attempt', x.dispatched_attempt, 'worker_id', x.worker_id, 'router_id', x.router_id, 'model', x.model,
-            'tier', x.tier, 'preceded_by', x.queued) END
+        INSERT INTO outbox (job_id, user_id, seq, type, data, preceded)
+        SELECT q.id, q.user_id, CASE WHEN q.status = 'queued' THEN 1 ELSE 2 END,
+          CASE WHEN q.status = 'queued' THEN 'job.queued' ELSE 'job.dispatched' END,
+          CASE WHEN q.status = 'queued' THEN q.queued ELSE jsonb_build_object('status', 'dispatched',
+            'attempt', q.dispatched_attempt, 'worker_id', q.worker_id, 'router_id', q.router_id, 'model', q.model,
+            'tier', q.tier) END,
+          CASE WHEN q.status = 'queued' THEN NULL ELSE q.queued END
         FROM (SELECT x.*, %s AS queued
               FROM (SELECT id, user_id, tier, status, model, priority, params, 0 AS attempt, attempt AS
                       dispatched_attempt, worker_id, router_id, queued_at, NULL::timestamptz AS not_before,
-                      created_at FROM ins) x) x
-        ORDER BY x.id
+                      created_at FROM ins) x) q
+        ORDER BY q.id
       )
       SELECT id, status, attempt, worker_id, router_id, progress_total, event_seq, created_at, queued_at FROM ins"""
       .formatted(QUEUED_DATA));
