@@ -48,6 +48,23 @@ public final class Bench {
     Files.createDirectories(out);
     Path data = Files.createTempDirectory("pingvas-bench");
     System.out.println("benchmark data in " + data + ", reports in " + out);
+    try {
+      measure(scenarios, out, data);
+    } finally {
+      // the durable Postgres keeps up to max_wal_size (4 GB) of WAL: a run leaves 2-3 GB, and repeated
+      // runs filled this machine's disk; the logs and reports are in PINGVAS_BENCH_OUT
+      if ("true".equals(System.getenv("PINGVAS_BENCH_KEEP_DATA"))) {
+        System.out.println("benchmark data kept in " + data);
+      } else {
+        deleteTree(data);
+      }
+    }
+    System.out.println("report: " + out.resolve("report.md"));
+    System.exit(0);
+  }
+
+  /** Runs the scenarios on infrastructure started in {@code data}; writes the report after each. */
+  private static void measure(List<String> scenarios, Path out, Path data) throws Exception {
     try (LocalInfra infra = LocalInfra.start(new LocalInfra.Options(data, 0, 0, 0, true, true, true, false,
         List.of()))) {
       Bench bench = new Bench(infra, out);
@@ -80,8 +97,6 @@ public final class Bench {
         Report.write(out, bench.results, bench.timelines);
       }
     }
-    System.out.println("report: " + out.resolve("report.md"));
-    System.exit(0);
   }
 
   private JsonObject run(String scenario) throws Exception {
@@ -586,6 +601,14 @@ public final class Bench {
 
   static double round(double v) {
     return Math.round(v * 1000) / 1000.0;
+  }
+
+  private static void deleteTree(Path root) throws java.io.IOException {
+    try (var paths = Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   static JsonObject environment() {
