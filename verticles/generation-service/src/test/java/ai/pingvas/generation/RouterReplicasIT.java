@@ -159,6 +159,48 @@ class RouterReplicasIT {
   }
 
   @Test
+  void aTerminatedReplicaHandsBackAJobWaitingInAWorkersQueueWithoutUsingAnAttempt() {
+    // an exact step estimate and a 4 s claim-ahead: a busy worker's next job waits ~4 s in its queue,
+    // and router-a's dispatcher stops ~1 s after its SIGTERM (its shutdown grace), while it waits
+    Map<String, String> ahead = Map.of("PINGVAS_SCHEDULER_STEP_ESTIMATE", "100ms",
+        "PINGVAS_SCHEDULER_CLAIM_AHEAD", "4s");
+    Map<String, String> aheadAndQuickStop = new HashMap<>(ahead);
+    aheadAndQuickStop.put("PINGVAS_SHUTDOWN_GRACE", "1s");
+    Cluster.Router a = cluster.router("router-a", aheadAndQuickStop);
+    key = cluster.createUser("studio");
+    Cluster.Router b = cluster.router("router-b", ahead);
+    cluster.worker("w1", List.of(a, b), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
+    ApiClient apiA = new ApiClient(a.url());
+    String running = apiA.post("/v1/generations", key, body(80)).json().getString("id");
+    events.await(all -> all.stream().anyMatch(e -> running.equals(e.getString("job_id"))
+        && "job.started".equals(e.getString("type"))), Duration.ofSeconds(20), "start");
+    String next = apiA.post("/v1/generations", key, body(3)).json().getString("id");
+    events.await(all -> all.stream().anyMatch(e -> next.equals(e.getString("job_id"))
+        && "job.dispatched".equals(e.getString("type"))), Duration.ofSeconds(20), "next job sent ahead");
+    JsonObject sent = events.of(next).stream().filter(e -> "job.dispatched".equals(e.getString("type")))
+        .findFirst().orElseThrow();
+    assertThat(sent.getString("router_id")).as("sent by the replica about to stop").startsWith("router-a");
+    assertThat(apiA.get("/v1/generations/" + running, key).json().getString("status"))
+        .as("the job ahead of it still runs, so it waits in the worker's queue").isEqualTo("running");
+
+    a.process().terminate();
+    int exit = a.process().waitFor(Duration.ofSeconds(15));
+    assertThat(exit).as("replica exits after SIGTERM within the grace").isIn(0, 143);
+    events.await(all -> all.stream().anyMatch(e -> next.equals(e.getString("job_id"))
+        && "job.succeeded".equals(e.getString("type"))), Duration.ofSeconds(30), "next job's success");
+    // handed back by the worker and re-queued unused (not left to router-a's lease, then re-queued
+    // as a retry with an attempt counted)
+    List<JsonObject> history = events.of(next);
+    assertThat(history).filteredOn(e -> "job.queued".equals(e.getString("type"))
+        && e.getInteger("seq") > sent.getInteger("seq")).hasSize(1);
+    assertThat(history).noneMatch(e -> e.getBoolean("retry", false));
+    assertThat(new ApiClient(b.url()).get("/v1/generations/" + next, key).json().getString("status"))
+        .isEqualTo("succeeded");
+    assertThat(new ApiClient(b.url()).get("/v1/generations/" + running, key).json().getInteger("attempt"))
+        .as("the running job was adopted, not retried").isEqualTo(1);
+  }
+
+  @Test
   void aTerminatedWorkerFinishesItsJobTakesNoNewOneAndExits() {
     Cluster.Router a = firstRouter();
     JavaProcess worker = cluster.worker("draining", List.of(a), Map.of("PINGVAS_ENGINE_STEP_TIME", "50ms"));

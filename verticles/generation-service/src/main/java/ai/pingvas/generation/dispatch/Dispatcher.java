@@ -50,6 +50,9 @@ import org.slf4j.LoggerFactory;
 final class Dispatcher {
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
   private static final int SEEN_MAX = 300_000;
+  /** Longest a stopping replica waits for a worker to hand back the jobs revoked from its queue. */
+  private static final long REVOKE_WAIT_MS = 2_000;
+  private static final String RESTARTING = "router restarting; reconnect to another replica";
   private static final int POSITIONS_PER_USER = 50;
   /** Failure codes of a worker handing back an attempt it never started. */
   private static final Set<String> HANDED_BACK = Set.of("revoked", "worker_draining");
@@ -110,6 +113,8 @@ final class Dispatcher {
     boolean connected = true;
     /** Jobs the worker takes beyond its slots (hello's queue): a next job is sent to it at once. */
     int queue;
+    /** The server shuts down: close once the worker handed back the jobs revoked from its queue. */
+    boolean closeWhenHandedBack;
 
     Link(WorkerSession session, WorkerView view, long now) {
       this.session = session;
@@ -135,6 +140,8 @@ final class Dispatcher {
     boolean sentAhead;
     /** Sent ahead into the worker's queue: revoked if still not its turn when this fires (-1: none). */
     long aheadTimer = -1;
+    /** Revoked because this replica stops: its stop waits for the worker to hand it back. */
+    boolean revokedOnStop;
     /** The attempt's model: its load time is learned from the worker's result when it had to load it. */
     final String model;
     /** The policy sent this attempt to a worker it believed lacked the model. */
@@ -195,9 +202,6 @@ final class Dispatcher {
   // ---- admission and submissions -------------------------------------------------------------
 
   Admission admit(String userId, String tierName, int count, QueuedJob candidate) {
-    if (stopping) {
-      return Admission.refused("shutting_down", "this replica is shutting down", 1);
-    }
     Tier tier = queue.tier(tierName);
     int mine = queue.queued(userId) + pending.getOrDefault(userId, 0);
     if (mine + count > tier.maxQueued()) {
@@ -463,6 +467,10 @@ final class Dispatcher {
       unclaim(claimed);
       return;
     }
+    if (stopping) {
+      unclaim(claimed); // its claim round ended after the stop began: the queue is the other replicas' now
+      return;
+    }
     if (claimed.jobId().equals(link.view.nextJob())) {
       metrics.claimedAhead();
       if (link.queue > 0) {
@@ -617,6 +625,10 @@ final class Dispatcher {
     }
     Link link = session.workerId() == null ? null : links.get(session.workerId());
     if (link == null || link.session != session) {
+      if (stopping) {
+        session.close(1012, RESTARTING);
+        return;
+      }
       session.close(1008, "send hello first");
       return;
     }
@@ -639,6 +651,10 @@ final class Dispatcher {
   }
 
   private void onHello(WorkerSession session, WorkerMessage.Hello hello) {
+    if (stopping) {
+      session.close(1012, RESTARTING); // a worker redialing this replica while it stops: try another
+      return;
+    }
     if (hello.version() != WorkerMessage.PROTOCOL_VERSION) {
       session.close(1002, "protocol version " + hello.version() + " is not supported");
       return;
@@ -857,6 +873,7 @@ final class Dispatcher {
       // the worker never started it (queued behind an overrunning job, or it drains): back to the
       // queue without using up one of the job's attempts, as a held job would go
       handBackUnused(f);
+      closeIfHandedBack(link);
       schedule();
       return;
     }
@@ -1180,19 +1197,80 @@ final class Dispatcher {
     metrics.snapshot(queue, fleet, inflight.size());
   }
 
+  /**
+   * Stops dispatching: held jobs go back to the queue, and a job sent into a worker's queue that it
+   * has not started is revoked, so the worker hands it back ({@code failure{code=revoked}}, back to
+   * the queue without using an attempt, see {@link #onFailure}) before its connection closes.
+   * Closing first would make the worker drop it while the database still has it dispatched here: it
+   * would wait for this replica's lease to lapse (8 s) and be re-queued with an attempt counted. A
+   * worker that had just started it runs it on, and the replica it reconnects to adopts it.
+   * Submissions still in flight are stored queued, for the other replicas. Safe to call again.
+   */
   void stop() {
+    if (stopping) {
+      return;
+    }
     for (Link link : links.values()) {
       returnHeld(link.view.id());
     }
     stopping = true;
-    for (Link link : links.values()) {
-      link.session.close(1012, "router restarting; reconnect to another replica");
+    for (Inflight f : inflight.values()) {
+      Link link = links.get(f.workerId);
+      if (queuedUnstarted(f) && link != null && link.connected) {
+        cancelAheadTimer(f);
+        f.revokedOnStop = true;
+        link.session.send(new RouterMessage.Revoke(f.jobId, f.attempt, "the router is shutting down"));
+      }
     }
   }
 
-  boolean idle() {
-    return claiming == 0 && placing.isEmpty() && unclaiming == 0;
+  /**
+   * The HTTP server is shutting down and will close this worker's socket: stop dispatching, and
+   * close it as soon as the worker has handed back what waited in its queue (at most
+   * {@code REVOKE_WAIT_MS}), so the worker reconnects to another replica at once.
+   */
+  void onServerShutdown(WorkerSession session) {
+    stop();
+    String workerId = session.workerId();
+    Link link = workerId == null ? null : links.get(workerId);
+    if (link == null || link.session != session || !awaitingRevoked(workerId)) {
+      session.close(1012, RESTARTING);
+      return;
+    }
+    link.closeWhenHandedBack = true;
+    vertx.setTimer(REVOKE_WAIT_MS, id -> session.close(1012, RESTARTING));
   }
+
+  private void closeIfHandedBack(Link link) {
+    if (link.closeWhenHandedBack && !awaitingRevoked(link.view.id())) {
+      link.session.close(1012, RESTARTING);
+    }
+  }
+
+  /** Closes the worker connections still open (after {@link #stop}): they reconnect to another replica. */
+  void closeWorkers() {
+    for (Link link : links.values()) {
+      link.session.close(1012, RESTARTING);
+    }
+  }
+
+  /** Nothing in flight that stopping should wait for: claim rounds, inserts, unclaims, revoked jobs. */
+  boolean idle() {
+    return claiming == 0 && placing.isEmpty() && unclaiming == 0 && !awaitingRevoked(null);
+  }
+
+  /** A job revoked on stop that its still connected worker (any, if null) has neither handed back nor started. */
+  private boolean awaitingRevoked(String workerId) {
+    for (Inflight f : inflight.values()) {
+      Link link = links.get(f.workerId);
+      if (f.revokedOnStop && queuedUnstarted(f) && (workerId == null || workerId.equals(f.workerId))
+          && link != null && link.connected) {
+        return true;
+      }
+    }
+    return false;
+  }
+
 
   private long expectedMs(JobParams p) {
     return (long) p.steps() * p.count() * settings.policy().stepMs();

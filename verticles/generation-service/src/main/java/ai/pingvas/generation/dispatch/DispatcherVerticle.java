@@ -35,6 +35,8 @@ public final class DispatcherVerticle extends VerticleBase {
   public static final String SNAPSHOT = "generation.dispatch.snapshot";
   public static final String WORKER_FRAME = "generation.dispatch.worker.frame";
   public static final String WORKER_CLOSED = "generation.dispatch.worker.closed";
+  /** The HTTP server is shutting down and will close this worker's socket. */
+  public static final String WORKER_SHUTDOWN = "generation.dispatch.worker.shutdown";
   public static final String EVENT = "generation.dispatch.event";
 
   private final DispatchSettings settings;
@@ -85,6 +87,7 @@ public final class DispatcherVerticle extends VerticleBase {
     bus.<WorkerSession.Frame>localConsumer(WORKER_FRAME, msg -> dispatcher.onFrame(msg.body().session(),
         msg.body().message()));
     bus.<WorkerSession.Closed>localConsumer(WORKER_CLOSED, msg -> dispatcher.onClosed(msg.body().session()));
+    bus.<WorkerSession.Closed>localConsumer(WORKER_SHUTDOWN, msg -> dispatcher.onServerShutdown(msg.body().session()));
     bus.<QueueEvent>localConsumer(EVENT, msg -> dispatcher.onQueueEvent(msg.body()));
     heartbeatTimer = vertx.setPeriodic(500, id -> dispatcher.checkHeartbeats());
     positionTimer = vertx.setPeriodic(1000, id -> dispatcher.refreshPositions());
@@ -96,11 +99,12 @@ public final class DispatcherVerticle extends VerticleBase {
     vertx.cancelTimer(heartbeatTimer);
     vertx.cancelTimer(positionTimer);
     dispatcher.stop();
-    // Let an in-flight claim round finish so every won job reaches its worker before we exit.
+    // Let in-flight claim rounds and inserts settle and revoked jobs come back from the workers'
+    // queues, then close the worker connections (they reconnect to another replica).
     Promise<Void> settled = Promise.promise();
     long deadline = System.currentTimeMillis() + 5_000;
     waitIdle(settled, deadline);
-    return settled.future();
+    return settled.future().onComplete(v -> dispatcher.closeWorkers());
   }
 
   private void waitIdle(Promise<Void> settled, long deadline) {

@@ -55,6 +55,10 @@ final class WorkerGateway {
     });
     socket.closeHandler(v -> vertx.eventBus().send(DispatcherVerticle.WORKER_CLOSED,
         new WorkerSession.Closed(session)));
+    // the server shuts down (this replica stops): the dispatcher gets back what waits in the
+    // worker's queue, then closes the socket itself, within the shutdown grace
+    socket.shutdownHandler(v -> vertx.eventBus().send(DispatcherVerticle.WORKER_SHUTDOWN,
+        new WorkerSession.Closed(session)));
     socket.exceptionHandler(err -> LOG.debug("worker socket error: {}", err.toString()));
   }
 }
