@@ -109,7 +109,7 @@ public final class Bench {
           + "load 8 s, job 2 s, 10,000 jobs; batch = all at t=0, poisson_90pct = arrivals at 90% of capacity")
           // the live fleet scenario's exact scale, without the system: what the policy alone achieves there
           .put("like_live_fleet", FleetModel.likeLive(
-              new ai.pingvas.generation.domain.SchedulerSettings(2_000, 800, 10, 2), 32, 3_000, 800, 200, 30)
+              new ai.pingvas.generation.domain.SchedulerSettings(2_000, 800, 10, 2), 32, 3_000, 800, 200, 30, 700)
               .put("setup", "as the fleet scenario: its 3,000 jobs at t=0, users in rotation, load 800 ms, "
                   + "job 200 ms, affinity max wait 2 s"));
       case "fairness" -> fairness();

@@ -127,14 +127,25 @@ final class FleetModel {
   /**
    * The live fleet scenario's exact arrivals (3,000 jobs at t=0, users in rotation, models Zipf(1.1)
    * with the live run's seed) and the same over {@code seeds} other model sequences: what the
-   * policy alone achieves there, and how much that varies with the draw of models.
+   * policy alone achieves there, and how much that varies with the draw of models. Then the same
+   * jobs submitted evenly over {@code rampMs} (as the live run submits them, at the rate the router
+   * accepts), where the first loads are chosen from the first jobs to arrive rather than the queue.
    */
-  static JsonObject likeLive(SchedulerSettings settings, int gpus, int jobs, long loadMs, long jobMs, int seeds) {
-    JsonObject live = run(DispatchPolicy.affinity(settings), new Setup(gpus, 2, loadMs, jobMs, rotation(jobs, 42)));
+  static JsonObject likeLive(SchedulerSettings settings, int gpus, int jobs, long loadMs, long jobMs, int seeds,
+      long rampMs) {
+    return summary(settings, gpus, jobs, loadMs, jobMs, seeds, 0)
+        .put("ramp", summary(settings, gpus, jobs, loadMs, jobMs, seeds, rampMs).put("ms", rampMs));
+  }
+
+  private static JsonObject summary(SchedulerSettings settings, int gpus, int jobs, long loadMs, long jobMs,
+      int seeds, long rampMs) {
+    JsonObject live = run(DispatchPolicy.affinity(settings),
+        new Setup(gpus, 2, loadMs, jobMs, rotation(jobs, 42, rampMs)));
     double[] busy = new double[seeds];
     long loads = 0;
     for (int seed = 0; seed < seeds; seed++) {
-      JsonObject r = run(DispatchPolicy.affinity(settings), new Setup(gpus, 2, loadMs, jobMs, rotation(jobs, seed)));
+      JsonObject r = run(DispatchPolicy.affinity(settings),
+          new Setup(gpus, 2, loadMs, jobMs, rotation(jobs, seed, rampMs)));
       busy[seed] = r.getDouble("busy_over_cold_start_ideal");
       loads += r.getLong("model_loads");
     }
@@ -144,12 +155,12 @@ final class FleetModel {
         .put("seeds_model_loads_mean", Bench.round(loads / (double) seeds));
   }
 
-  /** All jobs at t=0, user {@code i % 20}, models as the live scenario draws them. */
-  private static List<Arrival> rotation(int jobs, long seed) {
+  /** Job {@code i} by user {@code i % 20} at {@code i * rampMs / jobs}, models as the live scenario draws them. */
+  private static List<Arrival> rotation(int jobs, long seed, long rampMs) {
     List<String> models = Bench.zipfModels(jobs, 12, 1.1, seed);
     List<Arrival> out = new ArrayList<>(jobs);
     for (int i = 0; i < jobs; i++) {
-      out.add(new Arrival(0, "u" + (i % 20), models.get(i)));
+      out.add(new Arrival(i * rampMs / jobs, "u" + (i % 20), models.get(i)));
     }
     return out;
   }

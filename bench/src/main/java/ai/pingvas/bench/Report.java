@@ -87,7 +87,20 @@ final class Report {
             .append(live.getValue("seeds_busy_over_ideal_mean")).append(" of the ideal's on average (")
             .append(live.getValue("seeds_busy_over_ideal_min")).append("–")
             .append(live.getValue("seeds_busy_over_ideal_max"))
-            .append("), ").append(live.getValue("seeds_model_loads_mean")).append(" loads.\n");
+            .append("), ").append(live.getValue("seeds_model_loads_mean")).append(" loads.");
+        JsonObject ramp = live.getJsonObject("ramp");
+        if (ramp != null) {
+          md.append(" Submitted evenly over ").append(ramp.getValue("ms"))
+              .append(" ms instead (~4,300 jobs/s, about what the throughput scenario accepts; the live run ")
+              .append("submits them as fast as the router takes them), so the first loads follow the first jobs ")
+              .append("to arrive: busy ").append(ramp.getValue("busy_over_cold_start_ideal"))
+              .append(" of the ideal's, ").append(ramp.getValue("model_loads")).append(" loads; over the other draws ")
+              .append(ramp.getValue("seeds_busy_over_ideal_mean")).append(" (")
+              .append(ramp.getValue("seeds_busy_over_ideal_min")).append("–")
+              .append(ramp.getValue("seeds_busy_over_ideal_max")).append("), ")
+              .append(ramp.getValue("seeds_model_loads_mean")).append(" loads.");
+        }
+        md.append("\n");
       }
       md.append("\n");
     }
