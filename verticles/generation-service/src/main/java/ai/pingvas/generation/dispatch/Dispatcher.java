@@ -1271,7 +1271,6 @@ final class Dispatcher {
     return false;
   }
 
-
   private long expectedMs(JobParams p) {
     return (long) p.steps() * p.count() * settings.policy().stepMs();
   }
