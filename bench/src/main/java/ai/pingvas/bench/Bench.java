@@ -56,7 +56,7 @@ public final class Bench {
       if ("true".equals(System.getenv("PINGVAS_BENCH_KEEP_DATA"))) {
         System.out.println("benchmark data kept in " + data);
       } else {
-        deleteTree(data);
+        ai.pingvas.embedded.TempDirs.deleteTree(data);
       }
     }
     System.out.println("report: " + out.resolve("report.md"));
@@ -609,14 +609,6 @@ public final class Bench {
 
   static double round(double v) {
     return Math.round(v * 1000) / 1000.0;
-  }
-
-  private static void deleteTree(Path root) throws java.io.IOException {
-    try (var paths = Files.walk(root)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 
   static JsonObject environment() {

@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 /**
  * One Postgres, Kafka and S3 per test JVM, started on first use and shared by every test class;
@@ -48,11 +46,7 @@ public final class SharedInfra {
       infra.close();
     }
     if (dir != null) {
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException e) {
-        // best effort: it is a temp directory
-      }
+      TempDirs.deleteTree(dir);
     }
   }
 }

@@ -113,8 +113,6 @@ final class Dispatcher {
     boolean connected = true;
     /** Jobs the worker takes beyond its slots (hello's queue): a next job is sent to it at once. */
     int queue;
-    /** The server shuts down: close once the worker handed back the jobs revoked from its queue. */
-    boolean closeWhenHandedBack;
 
     Link(WorkerSession session, WorkerView view, long now) {
       this.session = session;
@@ -140,8 +138,6 @@ final class Dispatcher {
     boolean sentAhead;
     /** Sent ahead into the worker's queue: revoked if still not its turn when this fires (-1: none). */
     long aheadTimer = -1;
-    /** Revoked because this replica stops: its stop waits for the worker to hand it back. */
-    boolean revokedOnStop;
     /** The attempt's model: its load time is learned from the worker's result when it had to load it. */
     final String model;
     /** The policy sent this attempt to a worker it believed lacked the model. */
@@ -1218,7 +1214,6 @@ final class Dispatcher {
       Link link = links.get(f.workerId);
       if (queuedUnstarted(f) && link != null && link.connected) {
         cancelAheadTimer(f);
-        f.revokedOnStop = true;
         link.session.send(new RouterMessage.Revoke(f.jobId, f.attempt, "the router is shutting down"));
       }
     }
@@ -1237,12 +1232,12 @@ final class Dispatcher {
       session.close(1012, RESTARTING);
       return;
     }
-    link.closeWhenHandedBack = true;
     vertx.setTimer(REVOKE_WAIT_MS, id -> session.close(1012, RESTARTING));
   }
 
+  /** A stopping replica closes a worker's socket once it handed back what was revoked from its queue. */
   private void closeIfHandedBack(Link link) {
-    if (link.closeWhenHandedBack && !awaitingRevoked(link.view.id())) {
+    if (stopping && !awaitingRevoked(link.view.id())) {
       link.session.close(1012, RESTARTING);
     }
   }
@@ -1259,12 +1254,18 @@ final class Dispatcher {
     return claiming == 0 && placing.isEmpty() && unclaiming == 0 && !awaitingRevoked(null);
   }
 
-  /** A job revoked on stop that its still connected worker (any, if null) has neither handed back nor started. */
+  /**
+   * A job revoked on stop that its still connected worker (any, if null) has neither handed back nor
+   * started: once stopping, every job in a connected worker's queue was revoked ({@link #stop}; no
+   * job is sent ahead after it, and no worker connects).
+   */
   private boolean awaitingRevoked(String workerId) {
+    if (!stopping) {
+      return false;
+    }
     for (Inflight f : inflight.values()) {
       Link link = links.get(f.workerId);
-      if (f.revokedOnStop && queuedUnstarted(f) && (workerId == null || workerId.equals(f.workerId))
-          && link != null && link.connected) {
+      if (queuedUnstarted(f) && (workerId == null || workerId.equals(f.workerId)) && link != null && link.connected) {
         return true;
       }
     }

@@ -101,7 +101,7 @@ public final class JobEventsVerticle extends VerticleBase {
     Route route = fromHeaders(record);
     JsonObject event = null;
     if (route == null) {
-      event = parse(record);
+      event = parse(record.value(), record);
       if (event == null) {
         return;
       }
@@ -115,29 +115,31 @@ public final class JobEventsVerticle extends VerticleBase {
     if (preceding != null && route.userId() != null) {
       // the job.queued committed with this job.dispatched (placed at admission), published with it:
       // streams and resumes get it first, as its own event; the dispatcher needs only the dispatch
-      buffer.add(route.jobId(), route.userId(), route.seq() - 1, preceding);
-      if (hub.connected(route.userId())) {
-        JsonObject queued = parse(preceding, record);
-        if (queued != null) {
-          deliver(route.userId(), queued);
-        }
-      }
+      keep(route, route.seq() - 1, preceding, null, record);
     }
     if (changesQueue(route.type())) {
       vertx.eventBus().send(DispatcherVerticle.EVENT, new QueueEvent(route.jobId(), route.seq(), record.value()));
     }
-    if (route.userId() == null) {
-      return;
-    }
-    buffer.add(route.jobId(), route.userId(), route.seq(), record.value());
-    if (!hub.connected(route.userId())) {
+    if (route.userId() != null && !keep(route, route.seq(), record.value(), event, record)) {
       unparsed.increment();
-      return;
     }
-    event = event != null ? event : parse(record);
+  }
+
+  /**
+   * Keeps an event of the route's job for resumes and, when its owner streams from this replica,
+   * delivers it there ({@code parsed} if it was already, else parsed now); false when no stream of
+   * the owner is here, so it was never parsed.
+   */
+  private boolean keep(Route route, int seq, String json, JsonObject parsed, KafkaConsumerRecord<String, String> record) {
+    buffer.add(route.jobId(), route.userId(), seq, json);
+    if (!hub.connected(route.userId())) {
+      return false;
+    }
+    JsonObject event = parsed != null ? parsed : parse(json, record);
     if (event != null) {
       deliver(route.userId(), event);
     }
+    return true;
   }
 
   /** The route from the record's key and headers, or null when one is missing. */
@@ -187,10 +189,6 @@ public final class JobEventsVerticle extends VerticleBase {
       n = n * 10 + (b - '0');
     }
     return n;
-  }
-
-  private static JsonObject parse(KafkaConsumerRecord<String, String> record) {
-    return parse(record.value(), record);
   }
 
   private static JsonObject parse(String json, KafkaConsumerRecord<String, String> record) {

@@ -16,9 +16,10 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
-import java.time.OffsetDateTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.Callback;
@@ -146,27 +147,29 @@ public final class OutboxRelayVerticle extends VerticleBase {
             return Future.succeededFuture(0);
           }
           List<ProducerRecord<String, String>> records = new ArrayList<>(rows.size());
-          List<Long> ids = new ArrayList<>(rows.size());
-          List<OffsetDateTime> committed = new ArrayList<>(rows.size());
+          Long[] ids = new Long[rows.size()];
+          long[] committedMs = new long[rows.size()];
+          int i = 0;
           for (Row row : rows) {
-            ids.add(row.getLong("id"));
-            committed.add(row.getOffsetDateTime("created_at"));
+            ids[i] = row.getLong("id");
+            Instant committed = row.getOffsetDateTime("created_at").toInstant();
+            committedMs[i++] = committed.toEpochMilli();
             String jobId = row.getUUID("job_id").toString();
             String userId = row.getUUID("user_id").toString();
             String type = row.getString("type");
             int seq = row.getInteger("seq");
-            records.add(record(topic, jobId, userId, type, seq, row.getOffsetDateTime("created_at").toInstant().toString(),
-                row.getString("data"), row.getString("preceded")));
+            records.add(record(topic, jobId, userId, type, seq, committed.toString(), row.getString("data"),
+                row.getString("preceded")));
           }
           return sendAll(records)
-              .compose(done -> pool.preparedQuery("DELETE FROM outbox WHERE id = ANY($1)")
-                  .execute(Tuple.of(ids.toArray(Long[]::new))))
+              .compose(done -> pool.preparedQuery("DELETE FROM outbox WHERE id = ANY($1)").execute(Tuple.of(ids)))
               .map(deleted -> {
                 long now = System.currentTimeMillis();
-                committed.forEach(t -> lag.record(java.time.Duration.ofMillis(Math.max(0,
-                    now - t.toInstant().toEpochMilli()))));
-                published.increment(ids.size());
-                return ids.size();
+                for (long t : committedMs) {
+                  lag.record(Math.max(0, now - t), TimeUnit.MILLISECONDS);
+                }
+                published.increment(ids.length);
+                return ids.length;
               });
         });
   }
