@@ -75,7 +75,9 @@ public final class GenerationService {
           producer.exceptionHandler(err -> LOG.debug("kafka send failed: {}", err.toString()));
           runtime.onClose(producer::close);
 
-          PgJobStore store = new PgJobStore(pool);
+          OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, foundation.database().connectOptions(), producer,
+              topic, runtime.registry());
+          PgJobStore store = new PgJobStore(pool, relay::written);
           // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
           Authenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
           UploadSigner signer = new UploadSigner(config);
@@ -126,8 +128,7 @@ public final class GenerationService {
               .compose(id -> vertx.deployVerticle(new JanitorVerticle(store, settings.janitor())))
               .compose(id -> vertx.deployVerticle(new WorkerStateVerticle(kafka, producer,
                   config.string("models.worker-topic"), settings.routerId(), config.duration("models.publish-interval"))))
-              .compose(id -> vertx.deployVerticle(new OutboxRelayVerticle(pool, foundation.database().connectOptions(), producer,
-                  topic, runtime.registry())))
+              .compose(id -> vertx.deployVerticle(relay))
               .compose(id -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,
                   hub, buffer, loaded, submitChecks, settings.routerId()),
                   new DeploymentOptions().setInstances(config.integer("http.instances"))));

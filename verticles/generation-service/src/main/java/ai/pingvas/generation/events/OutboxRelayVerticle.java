@@ -4,6 +4,7 @@ import ai.pingvas.generation.domain.JobEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -20,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.Callback;
@@ -35,7 +37,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes the outbox to Kafka in id order, then deletes what the broker acknowledged. One
  * replica relays at a time (a session advisory lock), which keeps each job's events in seq order.
- * Wakes on the outbox's NOTIFY and polls as a fallback; while Kafka is down rows simply wait.
+ * While Kafka is down rows simply wait.
+ *
+ * <p>Wake-ups: the job store tells {@link #written()} after each statement that committed outbox
+ * rows. On the relaying replica that pokes the relay in process; any other replica sends one
+ * {@code NOTIFY pingvas_outbox} in a statement of its own (at most one in flight, coalescing the
+ * commits meanwhile), which the relaying replica LISTENs to. A poll every 200 ms covers rows from
+ * elsewhere. There is no NOTIFY trigger on the outbox: Postgres serialises the commits of
+ * transactions that notify on one lock held through their commit's WAL flush, and with one on
+ * every outbox insert no two job writes shared an fsync.
  */
 public final class OutboxRelayVerticle extends VerticleBase {
   /** Record headers carrying the event's envelope (see {@link #headers}). */
@@ -52,8 +62,9 @@ public final class OutboxRelayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(OutboxRelayVerticle.class);
   static final long LOCK_KEY = 0x70696e6776617301L;
+  static final String CHANNEL = "pingvas_outbox";
   private static final int BATCH = 2000;
-  private static final long POLL_MS = 200;
+  static final long POLL_MS = 200;
 
   private final Pool pool;
   private final PgConnectOptions connectOptions;
@@ -61,6 +72,11 @@ public final class OutboxRelayVerticle extends VerticleBase {
   private final String topic;
   private final Counter published;
   private final Timer lag;
+  private final long pollMs;
+  private final AtomicBoolean wakeScheduled = new AtomicBoolean();
+  private volatile Context relayContext;
+  private boolean notifying;
+  private boolean notifyAgain;
   private SqlConnection lockConnection;
   private PgSubscriber subscriber;
   private boolean leader;
@@ -71,6 +87,13 @@ public final class OutboxRelayVerticle extends VerticleBase {
 
   public OutboxRelayVerticle(Pool pool, PgConnectOptions connectOptions, KafkaProducer<String, String> producer,
       String topic, MeterRegistry registry) {
+    this(pool, connectOptions, producer, topic, registry, POLL_MS);
+  }
+
+  /** With the fallback poll every {@code pollMs} (tests lengthen it to see that wake-ups alone relay). */
+  OutboxRelayVerticle(Pool pool, PgConnectOptions connectOptions, KafkaProducer<String, String> producer,
+      String topic, MeterRegistry registry, long pollMs) {
+    this.pollMs = pollMs;
     this.pool = pool;
     this.connectOptions = connectOptions;
     this.producer = producer;
@@ -86,10 +109,52 @@ public final class OutboxRelayVerticle extends VerticleBase {
   public Future<?> start() {
     subscriber = PgSubscriber.subscriber(vertx, connectOptions)
         .reconnectPolicy(retries -> 500L);
-    subscriber.channel("pingvas_outbox").handler(payload -> poke());
-    timer = vertx.setPeriodic(POLL_MS, id -> poke());
+    subscriber.channel(CHANNEL).handler(payload -> poke());
+    timer = vertx.setPeriodic(pollMs, id -> poke());
     subscriber.connect().onFailure(err -> LOG.warn("outbox LISTEN unavailable, polling only: {}", err.getMessage()));
+    relayContext = context;
     return Future.succeededFuture();
+  }
+
+  /**
+   * This replica committed outbox rows (from any thread, after the commit): relays them now if it
+   * is the relaying replica, else tells that one. Coalesced: one task on the relay's context serves
+   * every call made before it runs. Before the relay starts, its first poll finds them.
+   */
+  public void written() {
+    Context relay = relayContext;
+    if (relay != null && wakeScheduled.compareAndSet(false, true)) {
+      relay.runOnContext(v -> {
+        wakeScheduled.set(false);
+        if (stopped) {
+          return;
+        }
+        if (leader) {
+          poke();
+        } else {
+          notifyRelay();
+        }
+      });
+    }
+  }
+
+  /** NOTIFY in a statement of its own: no transaction id, so nothing is flushed while it holds the notify lock. */
+  private void notifyRelay() {
+    if (notifying) {
+      notifyAgain = true;
+      return;
+    }
+    notifying = true;
+    pool.query("SELECT pg_notify('" + CHANNEL + "', '')").execute().onComplete(ar -> {
+      notifying = false;
+      if (ar.failed()) {
+        LOG.debug("outbox NOTIFY failed (the relay's poll finds the rows): {}", ar.cause().toString());
+      }
+      if (notifyAgain) {
+        notifyAgain = false;
+        notifyRelay();
+      }
+    });
   }
 
   /** Relays now (coalesces concurrent wake-ups). */
@@ -114,6 +179,13 @@ public final class OutboxRelayVerticle extends VerticleBase {
             vertx.runOnContext(v -> poke());
           }
         });
+  }
+
+  /** Whether this replica relays now (answered on the relay's context). */
+  Future<Boolean> leads() {
+    Promise<Boolean> answer = Promise.promise();
+    context.runOnContext(v -> answer.complete(leader && lockConnection != null));
+    return answer.future();
   }
 
   Future<Boolean> ensureLeader() {

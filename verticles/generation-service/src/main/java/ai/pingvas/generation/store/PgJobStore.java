@@ -271,9 +271,24 @@ public final class PgJobStore implements JobStore {
       SELECT * FROM upd""".formatted(QUEUED_DATA));
 
   private final Pool pool;
+  private final Runnable outboxWritten;
 
-  public PgJobStore(Pool pool) {
+  /**
+   * @param outboxWritten told (on the caller's context) after each statement that committed outbox
+   *     rows: it wakes the relay, which no trigger does (see V7__outbox_wakeup_in_process.sql)
+   */
+  public PgJobStore(Pool pool, Runnable outboxWritten) {
     this.pool = pool;
+    this.outboxWritten = outboxWritten;
+  }
+
+  /** Runs a statement that writes an outbox row for each job it returns, and wakes the relay if it returned any. */
+  private Future<RowSet<Row>> writes(String sql, Tuple args) {
+    return pool.preparedQuery(sql).execute(args).onSuccess(rows -> {
+      if (rows.size() > 0) {
+        outboxWritten.run();
+      }
+    });
   }
 
   @Override
@@ -306,8 +321,7 @@ public final class PgJobStore implements JobStore {
       workers[i] = job.workerId();
       routers[i] = job.routerId();
     }
-    return pool.preparedQuery(INSERT)
-        .execute(Tuple.of(ids, users, tiers, models, prompts, params).addArrayOfInteger(priorities)
+    return writes(INSERT, Tuple.of(ids, users, tiers, models, prompts, params).addArrayOfInteger(priorities)
             .addArrayOfString(keys).addArrayOfBuffer(hashes).addArrayOfInteger(maxAttempts)
             .addArrayOfString(workers).addArrayOfString(routers))
         .map(rows -> {
@@ -396,7 +410,7 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<Transition> cancel(String userId, String jobId) {
-    return pool.preparedQuery(CANCEL).execute(Tuple.of(UUID.fromString(jobId), UUID.fromString(userId)))
+    return writes(CANCEL, Tuple.of(UUID.fromString(jobId), UUID.fromString(userId)))
         .map(rows -> {
           Row row = rows.iterator().next();
           if (row.getString("found") == null) {
@@ -413,23 +427,20 @@ public final class PgJobStore implements JobStore {
   @Override
   public Future<List<Claimed>> claim(String routerId, List<String> jobIds, List<String> workerIds) {
     UUID[] ids = jobIds.stream().map(UUID::fromString).toArray(UUID[]::new);
-    return pool.preparedQuery(CLAIM)
-        .execute(Tuple.of(routerId, ids, workerIds.toArray(String[]::new)))
+    return writes(CLAIM, Tuple.of(routerId, ids, workerIds.toArray(String[]::new)))
         .map(PgJobStore::claims);
   }
 
   @Override
   public Future<List<Transition>> unclaim(List<String> jobIds, List<Integer> attempts) {
     UUID[] ids = jobIds.stream().map(UUID::fromString).toArray(UUID[]::new);
-    return pool.preparedQuery(UNCLAIM)
-        .execute(Tuple.of(ids).addArrayOfInteger(attempts.toArray(Integer[]::new)))
+    return writes(UNCLAIM, Tuple.of(ids).addArrayOfInteger(attempts.toArray(Integer[]::new)))
         .map(PgJobStore::transitions);
   }
 
   @Override
   public Future<Transition> progress(String jobId, int attempt, int step, int total, String preview) {
-    return pool.preparedQuery(PROGRESS)
-        .execute(Tuple.of(UUID.fromString(jobId), attempt, step, total, preview))
+    return writes(PROGRESS, Tuple.of(UUID.fromString(jobId), attempt, step, total, preview))
         .map(rows -> {
           if (rows.size() == 0) {
             return Transition.refused(jobId);
@@ -450,7 +461,7 @@ public final class PgJobStore implements JobStore {
       attempts[i] = results.get(i).attempt();
       images[i] = results.get(i).images().encode();
     }
-    return pool.preparedQuery(SUCCEED).execute(Tuple.of(ids).addArrayOfInteger(attempts).addArrayOfString(images))
+    return writes(SUCCEED, Tuple.of(ids).addArrayOfInteger(attempts).addArrayOfString(images))
         .map(rows -> {
           java.util.Map<String, Transition> applied = new java.util.HashMap<>();
           transitions(rows).forEach(t -> applied.put(t.jobId(), t));
@@ -466,7 +477,7 @@ public final class PgJobStore implements JobStore {
     String sql = END_ATTEMPTS.formatted(FAIL_ONE_TARGET, ACTIVE, QUEUED_DATA);
     Tuple args = endArgs(code, message, backoff).addUUID(UUID.fromString(jobId)).addInteger(attempt)
         .addBoolean(retryable);
-    return pool.preparedQuery(sql).execute(args)
+    return writes(sql, args)
         .map(rows -> rows.size() == 0 ? Transition.refused(jobId) : transitions(rows).get(0));
   }
 
@@ -474,7 +485,7 @@ public final class PgJobStore implements JobStore {
   public Future<List<Transition>> releaseWorker(String routerId, String workerId, String code, String message,
       Duration backoff) {
     String sql = END_ATTEMPTS.formatted(WORKER_TARGET, ACTIVE, QUEUED_DATA);
-    return pool.preparedQuery(sql).execute(endArgs(code, message, backoff).addString(routerId).addString(workerId))
+    return writes(sql, endArgs(code, message, backoff).addString(routerId).addString(workerId))
         .map(PgJobStore::transitions);
   }
 
@@ -529,7 +540,7 @@ public final class PgJobStore implements JobStore {
   @Override
   public Future<List<String>> requeueFailed(List<String> jobIds, int attempts) {
     UUID[] ids = jobIds.stream().filter(PgJobStore::isUuid).map(UUID::fromString).toArray(UUID[]::new);
-    return pool.preparedQuery(REQUEUE_FAILED).execute(Tuple.of(ids, attempts)).map(rows -> {
+    return writes(REQUEUE_FAILED, Tuple.of(ids, attempts)).map(rows -> {
       List<String> out = new ArrayList<>();
       for (Row row : rows) {
         out.add(row.getUUID("id").toString());
@@ -541,14 +552,13 @@ public final class PgJobStore implements JobStore {
   @Override
   public Future<List<Transition>> reapLapsedRouters(String self, Duration backoff) {
     String sql = END_ATTEMPTS.formatted(LAPSED_TARGET, ACTIVE, QUEUED_DATA);
-    return pool.preparedQuery(sql)
-        .execute(endArgs("router_lost", "the router replica holding the job stopped", backoff).addString(self))
+    return writes(sql, endArgs("router_lost", "the router replica holding the job stopped", backoff).addString(self))
         .map(PgJobStore::transitions);
   }
 
   @Override
   public Future<List<Transition>> expireQueued(Duration ttl) {
-    return pool.preparedQuery(EXPIRE_QUEUED).execute(Tuple.of(ttl.toMillis())).map(PgJobStore::transitions);
+    return writes(EXPIRE_QUEUED, Tuple.of(ttl.toMillis())).map(PgJobStore::transitions);
   }
 
   @Override
@@ -556,7 +566,7 @@ public final class PgJobStore implements JobStore {
     String sql = END_ATTEMPTS.formatted(OVERTIME_TARGET, ACTIVE, QUEUED_DATA);
     Tuple args = endArgs("execution_timeout", "the attempt ran longer than the execution timeout", backoff)
         .addString(routerId).addLong(timeout.toMillis());
-    return pool.preparedQuery(sql).execute(args).map(PgJobStore::transitions);
+    return writes(sql, args).map(PgJobStore::transitions);
   }
 
   @Override

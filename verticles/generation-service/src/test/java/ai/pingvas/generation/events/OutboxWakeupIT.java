@@ -1,0 +1,176 @@
+package ai.pingvas.generation.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.pingvas.embedded.PostgresServer;
+import ai.pingvas.embedded.SharedInfra;
+import ai.pingvas.generation.domain.JobParams;
+import ai.pingvas.generation.store.NewJob;
+import ai.pingvas.generation.store.PgJobStore;
+import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.db.Database;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.sqlclient.Pool;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The outbox has no NOTIFY trigger: the replica that commits outbox rows wakes the relay itself.
+ * Both relays here poll once an hour, so an event reaches Kafka only through a wake-up: in process
+ * on the relaying replica, by the other replica's own NOTIFY otherwise.
+ */
+class OutboxWakeupIT {
+  private final List<Vertx> replicas = new ArrayList<>();
+  private final List<Pool> pools = new ArrayList<>();
+  private final List<KafkaProducer<String, String>> producers = new ArrayList<>();
+
+  @AfterEach
+  void close() throws Exception {
+    for (KafkaProducer<String, String> producer : producers) {
+      join(producer.close());
+    }
+    for (Pool pool : pools) {
+      join(pool.close());
+    }
+    for (Vertx vertx : replicas) {
+      join(vertx.close());
+    }
+  }
+
+  @Test
+  void eachReplicasCommitsReachKafkaWithoutATriggerOrAPoll() throws Exception {
+    String url = SharedInfra.newDatabase("wakeup");
+    String topic = "generation.events.wakeup" + System.nanoTime();
+    Database database = Database.fromConfig(Config.of(Map.of("pg.url", url, "pg.user", PostgresServer.USER,
+        "pg.password", PostgresServer.PASSWORD, "pg.schema", "generation", "pg.pool-size", 4,
+        "pg.plan-cache-mode", "force_generic_plan", "pg.statement-timeout", "30s")));
+    database.migrateBlocking("db/generation");
+    try (Connection jdbc = DriverManager.getConnection(database.jdbcUrl(), PostgresServer.USER,
+        PostgresServer.PASSWORD); Statement sql = jdbc.createStatement();
+        ResultSet triggers = sql.executeQuery("SELECT count(*) FROM pg_trigger "
+            + "WHERE tgrelid = 'generation.outbox'::regclass AND NOT tgisinternal")) {
+      triggers.next();
+      assertThat(triggers.getInt(1)).as("triggers on the outbox").isZero();
+    }
+
+    try (Events events = new Events(SharedInfra.get().kafka().bootstrap(), topic)) {
+      Replica a = replica(database, topic);
+      NewJob first = job();
+      join(a.store.insert(List.of(first)));
+      events.await(first.id(), "the relaying replica's own commit");
+      assertThat(join(a.relay.leads())).as("replica A relays").isTrue();
+
+      Replica b = replica(database, topic);
+      NewJob second = job();
+      join(b.store.insert(List.of(second)));
+      events.await(second.id(), "the other replica's commit, relayed by A after B's NOTIFY");
+      assertThat(join(b.relay.leads())).as("replica B while A relays").isFalse();
+
+      // and a later state change of the first job, committed by B, goes the same way
+      join(b.store.claim("router-b", List.of(first.id()), List.of("worker-1")));
+      events.awaitType(first.id(), "job.dispatched", "B's claim of A's job");
+    }
+  }
+
+  private record Replica(PgJobStore store, OutboxRelayVerticle relay) {
+  }
+
+  private Replica replica(Database database, String topic) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    replicas.add(vertx);
+    Pool pool = database.pool(vertx);
+    pools.add(pool);
+    KafkaProducer<String, String> producer = KafkaProducer.create(vertx, Map.of(
+        "bootstrap.servers", SharedInfra.get().kafka().bootstrap(),
+        "key.serializer", "org.apache.kafka.common.serialization.StringSerializer",
+        "value.serializer", "org.apache.kafka.common.serialization.StringSerializer",
+        "acks", "all"));
+    producers.add(producer);
+    OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, database.connectOptions(), producer, topic,
+        new SimpleMeterRegistry(), TimeUnit.HOURS.toMillis(1));
+    join(vertx.deployVerticle(relay));
+    return new Replica(new PgJobStore(pool, relay::written), relay);
+  }
+
+  private static NewJob job() {
+    JobParams params = new JobParams("sdxl-base", "a lighthouse", null, 512, 512, 4, 7.0, 1L, "euler", List.of(), 1,
+        0);
+    return new NewJob(UUID.randomUUID().toString(), UUID.randomUUID().toString(), "pro", params, null, null, 3);
+  }
+
+  /** The topic's events by job id and type, read from the beginning with a plain consumer. */
+  private static final class Events implements AutoCloseable {
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    private final Thread reader;
+    private volatile boolean running = true;
+
+    Events(String bootstrap, String topic) {
+      Properties props = new Properties();
+      props.put("bootstrap.servers", bootstrap);
+      props.put("group.id", "wakeup-" + System.nanoTime());
+      props.put("auto.offset.reset", "earliest");
+      props.put("key.deserializer", StringDeserializer.class.getName());
+      props.put("value.deserializer", StringDeserializer.class.getName());
+      reader = new Thread(() -> {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+          consumer.subscribe(List.of(topic));
+          while (running) {
+            for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(100))) {
+              JsonObject event = new JsonObject(record.value());
+              seen.add(event.getString("job_id"));
+              seen.add(event.getString("job_id") + " " + event.getString("type"));
+            }
+          }
+        }
+      }, "wakeup-events");
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    void await(String jobId, String what) throws InterruptedException {
+      awaitKey(jobId, what);
+    }
+
+    void awaitType(String jobId, String type, String what) throws InterruptedException {
+      awaitKey(jobId + " " + type, what);
+    }
+
+    private void awaitKey(String key, String what) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!seen.contains(key)) {
+        assertThat(System.nanoTime()).as("an event of " + what + " on Kafka within 30 s").isLessThan(deadline);
+        Thread.sleep(20);
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running = false;
+      reader.join(5_000);
+    }
+  }
+
+  private static <T> T join(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+}
