@@ -60,8 +60,8 @@ public final class PgJobStore implements JobStore {
   private static final String INSERT = named("""
       WITH input AS (
         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-                             $8::text[], $9::bytea[], $10::int[], $11::text[], $12::text[])
-          AS t(id, user_id, tier, model, prompt, params, priority, idem, hash, max_attempts, worker, router)
+                             $8::text[], $9::bytea[], $10::int[], $11::text[], $12::text[], $13::int[])
+          AS t(id, user_id, tier, model, prompt, params, priority, idem, hash, max_attempts, worker, router, steps)
       ), ins AS (
         INSERT INTO jobs (id, user_id, tier, status, model, prompt, params, priority, idempotency_key,
                           request_hash, max_attempts, event_seq, attempt, worker_id, router_id, dispatched_at,
@@ -70,7 +70,7 @@ public final class PgJobStore implements JobStore {
                params::jsonb, priority, idem, hash, max_attempts, CASE WHEN worker IS NULL THEN 1 ELSE 2 END,
                CASE WHEN worker IS NULL THEN 0 ELSE 1 END, worker, CASE WHEN worker IS NULL THEN NULL ELSE router END,
                CASE WHEN worker IS NULL THEN NULL ELSE now() END,
-               CASE WHEN worker IS NULL THEN 0 ELSE (params::jsonb->>'steps')::int END
+               CASE WHEN worker IS NULL THEN 0 ELSE steps END
         FROM input
         ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING {columns}
@@ -301,6 +301,7 @@ public final class PgJobStore implements JobStore {
     String[] prompts = new String[n];
     String[] params = new String[n];
     Integer[] priorities = new Integer[n];
+    Integer[] steps = new Integer[n];
     String[] keys = new String[n];
     Buffer[] hashes = new Buffer[n];
     Integer[] maxAttempts = new Integer[n];
@@ -315,6 +316,7 @@ public final class PgJobStore implements JobStore {
       prompts[i] = job.params().prompt();
       params[i] = job.params().toJson().encode();
       priorities[i] = job.params().priority();
+      steps[i] = job.params().steps();
       keys[i] = job.idempotencyKey();
       hashes[i] = job.requestHash() == null ? null : Buffer.buffer(job.requestHash());
       maxAttempts[i] = job.maxAttempts();
@@ -323,7 +325,7 @@ public final class PgJobStore implements JobStore {
     }
     return writes(INSERT, Tuple.of(ids, users, tiers, models, prompts, params).addArrayOfInteger(priorities)
             .addArrayOfString(keys).addArrayOfBuffer(hashes).addArrayOfInteger(maxAttempts)
-            .addArrayOfString(workers).addArrayOfString(routers))
+            .addArrayOfString(workers).addArrayOfString(routers).addArrayOfInteger(steps))
         .map(rows -> {
           List<Inserted> out = new ArrayList<>(n);
           java.util.Map<UUID, Row> byId = new java.util.HashMap<>();
