@@ -12,12 +12,12 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** Everything published on a job-events topic, read with a plain Kafka consumer from the beginning. */
-final class EventLog implements AutoCloseable {
+public final class EventLog implements AutoCloseable {
   private final List<JsonObject> events = new CopyOnWriteArrayList<>();
   private final Thread reader;
   private volatile boolean running = true;
 
-  EventLog(String bootstrap, String topic) {
+  public EventLog(String bootstrap, String topic) {
     Properties props = new Properties();
     props.put("bootstrap.servers", bootstrap);
     props.put("group.id", "test-eventlog-" + System.nanoTime());
@@ -55,7 +55,7 @@ final class EventLog implements AutoCloseable {
   }
 
   /** Waits until {@code condition} holds over the events seen so far. */
-  void await(Predicate<List<JsonObject>> condition, Duration timeout, String what) {
+  public void await(Predicate<List<JsonObject>> condition, Duration timeout, String what) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.test(events())) {
       if (System.nanoTime() > deadline) {

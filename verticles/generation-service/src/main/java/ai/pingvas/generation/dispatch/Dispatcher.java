@@ -1211,10 +1211,9 @@ final class Dispatcher {
     }
     stopping = true;
     for (Inflight f : inflight.values()) {
-      Link link = links.get(f.workerId);
-      if (queuedUnstarted(f) && link != null && link.connected) {
+      if (waitsInConnectedQueue(f)) {
         cancelAheadTimer(f);
-        link.session.send(new RouterMessage.Revoke(f.jobId, f.attempt, "the router is shutting down"));
+        links.get(f.workerId).session.send(new RouterMessage.Revoke(f.jobId, f.attempt, "the router is shutting down"));
       }
     }
   }
@@ -1264,12 +1263,17 @@ final class Dispatcher {
       return false;
     }
     for (Inflight f : inflight.values()) {
-      Link link = links.get(f.workerId);
-      if (queuedUnstarted(f) && (workerId == null || workerId.equals(f.workerId)) && link != null && link.connected) {
+      if ((workerId == null || workerId.equals(f.workerId)) && waitsInConnectedQueue(f)) {
         return true;
       }
     }
     return false;
+  }
+
+  /** A job sent into the queue of a worker still connected here, not started yet. */
+  private boolean waitsInConnectedQueue(Inflight f) {
+    Link link = links.get(f.workerId);
+    return queuedUnstarted(f) && link != null && link.connected;
   }
 
   private long expectedMs(JobParams p) {

@@ -64,7 +64,7 @@ public final class OutboxRelayVerticle extends VerticleBase {
   static final long LOCK_KEY = 0x70696e6776617301L;
   static final String CHANNEL = "pingvas_outbox";
   private static final int BATCH = 2000;
-  static final long POLL_MS = 200;
+  private static final long POLL_MS = 200;
 
   private final Pool pool;
   private final PgConnectOptions connectOptions;
@@ -74,6 +74,7 @@ public final class OutboxRelayVerticle extends VerticleBase {
   private final Timer lag;
   private final long pollMs;
   private final AtomicBoolean wakeScheduled = new AtomicBoolean();
+  /** The verticle's context, published for {@link #written()}'s callers on other threads (null before start). */
   private volatile Context relayContext;
   private boolean notifying;
   private boolean notifyAgain;

@@ -282,7 +282,10 @@ public final class PgJobStore implements JobStore {
     this.outboxWritten = outboxWritten;
   }
 
-  /** Runs a statement that writes an outbox row for each job it returns, and wakes the relay if it returned any. */
+  /**
+   * Runs a statement that writes an outbox row for each job it returns, and wakes the relay if it
+   * returned any (a cancel always returns its one row: a refused one costs one empty outbox read).
+   */
   private Future<RowSet<Row>> writes(String sql, Tuple args) {
     return pool.preparedQuery(sql).execute(args).onSuccess(rows -> {
       if (rows.size() > 0) {

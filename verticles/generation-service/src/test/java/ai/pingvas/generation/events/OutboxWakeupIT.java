@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.pingvas.embedded.PostgresServer;
 import ai.pingvas.embedded.SharedInfra;
+import ai.pingvas.generation.EventLog;
 import ai.pingvas.generation.domain.JobParams;
 import ai.pingvas.generation.store.NewJob;
 import ai.pingvas.generation.store.PgJobStore;
@@ -12,7 +13,6 @@ import ai.pingvas.platform.db.Database;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.sqlclient.Pool;
 import java.sql.Connection;
@@ -23,14 +23,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -73,22 +67,22 @@ class OutboxWakeupIT {
       assertThat(triggers.getInt(1)).as("triggers on the outbox").isZero();
     }
 
-    try (Events events = new Events(SharedInfra.get().kafka().bootstrap(), topic)) {
+    try (EventLog events = new EventLog(SharedInfra.get().kafka().bootstrap(), topic)) {
       Replica a = replica(database, topic);
       NewJob first = job();
       join(a.store.insert(List.of(first)));
-      events.await(first.id(), "the relaying replica's own commit");
+      await(events, first.id(), null, "the relaying replica's own commit");
       assertThat(join(a.relay.leads())).as("replica A relays").isTrue();
 
       Replica b = replica(database, topic);
       NewJob second = job();
       join(b.store.insert(List.of(second)));
-      events.await(second.id(), "the other replica's commit, relayed by A after B's NOTIFY");
+      await(events, second.id(), null, "the other replica's commit, relayed by A after B's NOTIFY");
       assertThat(join(b.relay.leads())).as("replica B while A relays").isFalse();
 
       // and a later state change of the first job, committed by B, goes the same way
       join(b.store.claim("router-b", List.of(first.id()), List.of("worker-1")));
-      events.awaitType(first.id(), "job.dispatched", "B's claim of A's job");
+      await(events, first.id(), "job.dispatched", "B's claim of A's job");
     }
   }
 
@@ -118,56 +112,10 @@ class OutboxWakeupIT {
     return new NewJob(UUID.randomUUID().toString(), UUID.randomUUID().toString(), "pro", params, null, null, 3);
   }
 
-  /** The topic's events by job id and type, read from the beginning with a plain consumer. */
-  private static final class Events implements AutoCloseable {
-    private final Set<String> seen = ConcurrentHashMap.newKeySet();
-    private final Thread reader;
-    private volatile boolean running = true;
-
-    Events(String bootstrap, String topic) {
-      Properties props = new Properties();
-      props.put("bootstrap.servers", bootstrap);
-      props.put("group.id", "wakeup-" + System.nanoTime());
-      props.put("auto.offset.reset", "earliest");
-      props.put("key.deserializer", StringDeserializer.class.getName());
-      props.put("value.deserializer", StringDeserializer.class.getName());
-      reader = new Thread(() -> {
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
-          consumer.subscribe(List.of(topic));
-          while (running) {
-            for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(100))) {
-              JsonObject event = new JsonObject(record.value());
-              seen.add(event.getString("job_id"));
-              seen.add(event.getString("job_id") + " " + event.getString("type"));
-            }
-          }
-        }
-      }, "wakeup-events");
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    void await(String jobId, String what) throws InterruptedException {
-      awaitKey(jobId, what);
-    }
-
-    void awaitType(String jobId, String type, String what) throws InterruptedException {
-      awaitKey(jobId + " " + type, what);
-    }
-
-    private void awaitKey(String key, String what) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!seen.contains(key)) {
-        assertThat(System.nanoTime()).as("an event of " + what + " on Kafka within 30 s").isLessThan(deadline);
-        Thread.sleep(20);
-      }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      running = false;
-      reader.join(5_000);
-    }
+  /** Waits up to 30 s for an event of {@code jobId} (of {@code type}, unless null) on the topic. */
+  private static void await(EventLog events, String jobId, String type, String what) {
+    events.await(seen -> seen.stream().anyMatch(e -> jobId.equals(e.getString("job_id"))
+        && (type == null || type.equals(e.getString("type")))), Duration.ofSeconds(30), "an event of " + what);
   }
 
   private static <T> T join(Future<T> future) throws Exception {
