@@ -94,7 +94,7 @@ public final class Bench {
             .put("measured_at", Instant.now().toString());
         bench.results.put(scenario.trim(), result);
         System.out.println(result.encodePrettily());
-        Report.write(out, bench.results, bench.timelines);
+        Report.write(out, bench.environment(), bench.results, bench.timelines);
       }
     }
   }
@@ -611,11 +611,18 @@ public final class Bench {
     return Math.round(v * 1000) / 1000.0;
   }
 
-  static JsonObject environment() {
+  /** The settings of the durable Postgres the report states, as the running server reports them. */
+  private static final List<String> POSTGRES_SETTINGS = List.of("server_version", "fsync", "synchronous_commit",
+      "full_page_writes", "wal_sync_method", "max_wal_size", "checkpoint_timeout", "wal_compression");
+
+  JsonObject environment() {
+    Map<String, String> settings = new LinkedHashMap<>(infra.postgres().settings(POSTGRES_SETTINGS));
+    String postgres = "embedded Postgres " + settings.remove("server_version").replaceAll(" .*", "") + ": "
+        + String.join(", ", settings.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList());
     return new JsonObject().put("date", Instant.now().toString()).put("cpus", Runtime.getRuntime().availableProcessors())
         .put("java", System.getProperty("java.version")).put("os", System.getProperty("os.name") + " "
             + System.getProperty("os.version"))
-        .put("postgres", "embedded 14, fsync on, synchronous_commit on, max_wal_size 4GB, checkpoint_timeout 15min, wal_compression on").put("kafka", "single KRaft broker, acks=all")
+        .put("postgres", postgres).put("kafka", "single KRaft broker, acks=all")
         .put("router_jvm", String.join(" ", BenchEnv.ROUTER_JVM) + " (the heap k8s/base/generation-service gives it)")
         .put("note", "router, Postgres, Kafka, simulated fleet and load generator all share this machine");
   }

@@ -19,8 +19,9 @@ final class Report {
   private Report() {
   }
 
-  static void write(Path dir, JsonObject results, Map<String, List<long[]>> timelines) throws IOException {
-    JsonObject json = new JsonObject().put("environment", Bench.environment()).put("results", results.copy());
+  static void write(Path dir, JsonObject environment, JsonObject results, Map<String, List<long[]>> timelines)
+      throws IOException {
+    JsonObject json = new JsonObject().put("environment", environment).put("results", results.copy());
     JsonObject series = new JsonObject();
     timelines.forEach((name, rows) -> series.put(name, Bench.toArray(rows)));
     json.put("timelines", series);

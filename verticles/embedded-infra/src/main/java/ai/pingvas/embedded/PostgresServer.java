@@ -11,7 +11,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +76,10 @@ public final class PostgresServer implements AutoCloseable {
         builder.setServerConfig("shared_preload_libraries", "pg_stat_statements")
             .setServerConfig("pg_stat_statements.track_planning", "on");
       }
-      if (!durable) {
+      if (durable) {
+        // zonky starts the postmaster with -F (fsync off); a later -c setting overrides it
+        builder.setServerConfig("fsync", "on").setServerConfig("full_page_writes", "on");
+      } else {
         builder.setServerConfig("fsync", "off").setServerConfig("full_page_writes", "off");
       }
       postgres = builder.start();
@@ -113,6 +118,25 @@ public final class PostgresServer implements AutoCloseable {
       throw new IllegalStateException("cannot create database " + name + ": " + e.getMessage(), e);
     }
     return url(name);
+  }
+
+  /** The running server's values of the named settings ({@code SHOW}), in the order asked. */
+  public Map<String, String> settings(List<String> names) {
+    Map<String, String> values = new LinkedHashMap<>();
+    try (Connection c = admin(); Statement s = c.createStatement()) {
+      for (String name : names) {
+        if (!name.matches("[a-z_]+")) {
+          throw new IllegalArgumentException("not a setting name: " + name);
+        }
+        try (ResultSet rs = s.executeQuery("SHOW " + name)) {
+          rs.next();
+          values.put(name, rs.getString(1));
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read settings: " + e.getMessage(), e);
+    }
+    return values;
   }
 
   /** Runs SQL as the superuser against a database (test set-up and inspection). */
