@@ -11,6 +11,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.json.Json;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -68,6 +69,7 @@ public final class OutboxRelayVerticle extends VerticleBase {
 
   private final Pool pool;
   private final PgConnectOptions connectOptions;
+  private final PgConnectOptions relayConnectOptions;
   private final KafkaProducer<String, String> producer;
   private final String topic;
   private final Counter published;
@@ -97,6 +99,10 @@ public final class OutboxRelayVerticle extends VerticleBase {
     this.pollMs = pollMs;
     this.pool = pool;
     this.connectOptions = connectOptions;
+    // The relay holds its lock, reads and deletes on a connection of its own. Its deletes need not
+    // wait for their WAL flush: lost in a Postgres crash, their rows are published again, as after a
+    // relay crash between send and delete (consumers take events at least once, by job and seq).
+    this.relayConnectOptions = new PgConnectOptions(connectOptions).addProperty("synchronous_commit", "off");
     this.producer = producer;
     this.topic = topic;
     this.published = Counter.builder("pingvas_outbox_published_total")
@@ -189,30 +195,49 @@ public final class OutboxRelayVerticle extends VerticleBase {
     return answer.future();
   }
 
+  /** A setting of the relay's own connection as it runs (tests), or null while it has none. */
+  Future<String> connectionSetting(String name) {
+    Promise<String> answer = Promise.promise();
+    context.runOnContext(v -> {
+      SqlConnection c = lockConnection;
+      if (c == null) {
+        answer.complete(null);
+      } else {
+        c.query("SELECT current_setting('" + name.replaceAll("[^a-z_]", "") + "')").execute()
+            .map(rows -> rows.iterator().next().getString(0)).onComplete(answer);
+      }
+    });
+    return answer.future();
+  }
+
   Future<Boolean> ensureLeader() {
     if (leader && lockConnection != null) {
       return Future.succeededFuture(true);
     }
     Future<SqlConnection> connection = lockConnection != null ? Future.succeededFuture(lockConnection)
-        : pool.getConnection().onSuccess(c -> {
+        : PgConnection.connect(vertx, relayConnectOptions).map(SqlConnection.class::cast).onSuccess(c -> {
           lockConnection = c;
           c.closeHandler(v -> {
             lockConnection = null;
             leader = false;
           });
         });
-    return connection.compose(c -> c.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(LOCK_KEY)))
+    return connection.compose(c -> c.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(LOCK_KEY))
         .map(rows -> {
           leader = rows.iterator().next().getBoolean(0);
           if (leader) {
             LOG.info("this replica now relays the outbox");
           }
           return leader;
-        });
+        }));
   }
 
   private Future<Integer> relayBatch() {
-    return pool.preparedQuery("SELECT id, job_id, user_id, seq, type, data::text AS data, preceded::text AS preceded, "
+    SqlConnection c = lockConnection;
+    if (c == null) {
+      return Future.failedFuture(new IllegalStateException("the relay's connection closed"));
+    }
+    return c.preparedQuery("SELECT id, job_id, user_id, seq, type, data::text AS data, preceded::text AS preceded, "
             + "created_at FROM outbox ORDER BY id LIMIT $1")
         .execute(Tuple.of(BATCH))
         .compose(rows -> {
@@ -235,7 +260,7 @@ public final class OutboxRelayVerticle extends VerticleBase {
                 row.getString("preceded")));
           }
           return sendAll(records)
-              .compose(done -> pool.preparedQuery("DELETE FROM outbox WHERE id = ANY($1)").execute(Tuple.of(ids)))
+              .compose(done -> c.preparedQuery("DELETE FROM outbox WHERE id = ANY($1)").execute(Tuple.of(ids)))
               .map(deleted -> {
                 long now = System.currentTimeMillis();
                 for (long t : committedMs) {

@@ -80,13 +80,19 @@ class OutboxWakeupIT {
       await(events, second.id(), null, "the other replica's commit, relayed by A after B's NOTIFY");
       assertThat(join(b.relay.leads())).as("replica B while A relays").isFalse();
 
+      // the relay deletes published rows without waiting for their flush, on a connection of its
+      // own: the pool's connections, which commit the jobs, still wait for theirs
+      assertThat(join(a.relay.connectionSetting("synchronous_commit"))).isEqualTo("off");
+      assertThat(join(a.pool.query("SHOW synchronous_commit").execute()).iterator().next().getString(0))
+          .as("a pool connection").isEqualTo("on");
+
       // and a later state change of the first job, committed by B, goes the same way
       join(b.store.claim("router-b", List.of(first.id()), List.of("worker-1")));
       await(events, first.id(), "job.dispatched", "B's claim of A's job");
     }
   }
 
-  private record Replica(PgJobStore store, OutboxRelayVerticle relay) {
+  private record Replica(PgJobStore store, OutboxRelayVerticle relay, Pool pool) {
   }
 
   private Replica replica(Database database, String topic) throws Exception {
@@ -103,7 +109,7 @@ class OutboxWakeupIT {
     OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, database.connectOptions(), producer, topic,
         new SimpleMeterRegistry(), TimeUnit.HOURS.toMillis(1));
     join(vertx.deployVerticle(relay));
-    return new Replica(new PgJobStore(pool, relay::written), relay);
+    return new Replica(new PgJobStore(pool, relay::written), relay, pool);
   }
 
   private static NewJob job() {

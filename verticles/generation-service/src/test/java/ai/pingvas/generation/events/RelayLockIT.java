@@ -19,9 +19,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The outbox relay's leadership is a session-level advisory lock on a pooled connection. Giving it
- * up (after a Kafka failure) must release the lock, not just hand the connection back to the pool
- * whose session keeps it: otherwise no replica relays again and the outbox stops draining.
+ * The outbox relay's leadership is a session-level advisory lock on a connection of its own. Giving
+ * it up (after a Kafka failure) must release the lock: otherwise no replica relays again and the
+ * outbox stops draining.
  */
 class RelayLockIT {
   @Test
@@ -33,14 +33,17 @@ class RelayLockIT {
         .setPassword(PostgresServer.PASSWORD);
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(connect).using(vertx).build();
     try (Connection other = DriverManager.getConnection(SharedInfra.get().postgres().jdbcUrl(db), "postgres", "")) {
-      OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, connect, null, "unused", new SimpleMeterRegistry());
+      // deployed for its Vert.x instance; it polls once an hour, so only the calls below take the lock
+      OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, connect, null, "unused", new SimpleMeterRegistry(),
+          TimeUnit.HOURS.toMillis(1));
+      join(vertx.deployVerticle(relay));
       assertThat(join(relay.ensureLeader())).isTrue();
       assertThat(tryLock(other)).as("another replica while this one relays").isFalse();
 
       join(relay.dropLock());
       assertThat(tryLock(other)).as("another replica after this one gave the relay up").isTrue();
       unlock(other);
-      // and this replica can lead again later, on whichever pooled connection it gets
+      // and this replica can lead again later, on a new connection
       assertThat(join(relay.ensureLeader())).isTrue();
       join(relay.dropLock());
     } finally {
