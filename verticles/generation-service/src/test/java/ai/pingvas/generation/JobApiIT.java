@@ -44,6 +44,21 @@ class JobApiIT {
   }
 
   @Test
+  void analyzeSkipsThePayloadColumnsNoQueryFiltersOn() {
+    String key = harness.createUser("pro");
+    for (int i = 0; i < 3; i++) {
+      assertThat(api.post("/v1/generations", key, BODY).status()).isEqualTo(202);
+    }
+    harness.exec("ANALYZE generation.jobs");
+    String columns = "SELECT count(*) FROM pg_stats WHERE schemaname = 'generation' AND tablename = 'jobs' "
+        + "AND attname IN ";
+    // the planner's columns keep their statistics ...
+    assertThat(harness.count(columns + "('user_id', 'status', 'model', 'created_at')")).isEqualTo(4);
+    // ... and ANALYZE no longer samples prompts, parameters, images or error text
+    assertThat(harness.count(columns + "('prompt', 'params', 'images', 'error_message', 'request_hash')")).isZero();
+  }
+
+  @Test
   void sameIdempotencyKeyAndBodyReturnsTheSameJob() {
     String key = harness.createUser("pro");
     ApiClient.Response first = api.post("/v1/generations", key, BODY, "Idempotency-Key", "order-1");
