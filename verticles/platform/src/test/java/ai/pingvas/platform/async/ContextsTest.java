@@ -2,14 +2,10 @@ package ai.pingvas.platform.async;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.pingvas.platform.db.GroupCommit;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -77,57 +73,5 @@ class ContextsTest {
     assertThat(flight.inProgress()).as("cleared once done").isNull();
     assertThat(on(b, () -> flight.join(fetch)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS))
         .as("a later join starts a new fetch").isEqualTo(2);
-  }
-
-  @Test
-  void aWriterThatThrowsFailsItsBatchAndFreesTheSlotForTheNext() throws Exception {
-    Context owner = vertx.getOrCreateContext();
-    List<List<Integer>> batches = new CopyOnWriteArrayList<>();
-    GroupCommit<Integer, Integer> commit = on(owner, () -> new GroupCommit<Integer, Integer>(items -> {
-      batches.add(items);
-      if (batches.size() == 1) {
-        throw new IllegalArgumentException("bad item " + items.get(0));
-      }
-      return Future.succeededFuture(items);
-    }, 16, 1, null));
-    Future<Integer> failed = on(owner, () -> commit.submit(1));
-    assertThat(failed.toCompletionStage().toCompletableFuture().handle((v, err) -> err)
-        .get(10, TimeUnit.SECONDS)).hasMessageContaining("bad item 1");
-    // with one batch in flight allowed, a leaked slot would leave this one waiting for 15 more items
-    Integer next = on(owner, () -> commit.submit(2)).toCompletionStage().toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
-    assertThat(next).isEqualTo(2);
-  }
-
-  @Test
-  void aGroupCommitSubmittedFromAnotherLoopWritesOnItsOwnerAndAnswersTheCaller() throws Exception {
-    Context owner = vertx.getOrCreateContext();
-    Context other = vertx.getOrCreateContext();
-    List<Context> writers = new CopyOnWriteArrayList<>();
-    Promise<List<Integer>> firstWrite = Promise.promise();
-    GroupCommit<Integer, Integer> commit = on(owner, () -> new GroupCommit<Integer, Integer>(items -> {
-      writers.add(Vertx.currentContext());
-      // the first batch stays in flight so later items queue behind it in the owner's lists
-      return writers.size() == 1 ? firstWrite.future() : Future.succeededFuture(items.stream().map(i -> i * 10).toList());
-    }, 16, 1, null));
-
-    Future<Integer> first = on(owner, () -> commit.submit(1));
-    CompletableFuture<Context> answeredOn = new CompletableFuture<>();
-    CompletableFuture<Integer> answer = new CompletableFuture<>();
-    for (int i = 2; i <= 50; i++) {
-      int item = i;
-      Context from = item % 2 == 0 ? other : owner;
-      on(from, () -> commit.submit(item).onSuccess(r -> {
-        if (item == 50) {
-          answer.complete(r);
-          answeredOn.complete(Vertx.currentContext());
-        }
-      }));
-    }
-    on(owner, () -> firstWrite.tryComplete(List.of(10)));
-    assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo(500);
-    assertThat(answeredOn.get(10, TimeUnit.SECONDS)).isSameAs(other);
-    assertThat(first.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo(10);
-    assertThat(writers).as("every batch written from the owner's loop").isNotEmpty().allMatch(c -> c == owner);
   }
 }

@@ -8,9 +8,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,20 +34,14 @@ class GroupCommitTest {
     return promise.future();
   }
 
-  private <T> T on(Callable<T> action) throws Exception {
+  private static <T> T on(Context context, Supplier<T> action) throws Exception {
     CompletableFuture<T> out = new CompletableFuture<>();
-    loop.runOnContext(v -> {
-      try {
-        out.complete(action.call());
-      } catch (Exception e) {
-        out.completeExceptionally(e);
-      }
-    });
+    context.runOnContext(v -> out.complete(action.get()));
     return out.get(10, TimeUnit.SECONDS);
   }
 
   private void finish(int write, String... outcomes) throws Exception {
-    on(() -> writes.get(write).tryComplete(List.of(outcomes)));
+    on(loop, () -> writes.get(write).tryComplete(List.of(outcomes)));
   }
 
   private static Future<List<String>> outcomes(List<Integer> batch) {
@@ -55,8 +50,8 @@ class GroupCommitTest {
 
   @Test
   void theFirstItemGoesAtOnceAndThoseArrivingMeanwhileShareTheNextWrite() throws Exception {
-    GroupCommit<Integer, String> commit = on(() -> new GroupCommit<>(this::write, 100, 1, null));
-    List<Future<String>> results = on(() -> {
+    GroupCommit<Integer, String> commit = on(loop, () -> new GroupCommit<>(this::write, 100, 1, null));
+    List<Future<String>> results = on(loop, () -> {
       List<Future<String>> out = new ArrayList<>();
       for (int i = 1; i <= 4; i++) {
         out.add(commit.submit(i));
@@ -76,8 +71,8 @@ class GroupCommitTest {
 
   @Test
   void respectsTheBatchSizeAndTheWritesInFlight() throws Exception {
-    GroupCommit<Integer, String> commit = on(() -> new GroupCommit<>(this::write, 3, 2, null));
-    on(() -> {
+    GroupCommit<Integer, String> commit = on(loop, () -> new GroupCommit<>(this::write, 3, 2, null));
+    on(loop, () -> {
       for (int i = 1; i <= 9; i++) {
         commit.submit(i);
       }
@@ -90,35 +85,64 @@ class GroupCommitTest {
   }
 
   @Test
-  void aFailedOrThrowingWriterFailsItsBatchAndFreesTheSlot() throws Exception {
-    int[] calls = {0};
-    GroupCommit<Integer, String> commit = on(() -> new GroupCommit<Integer, String>(batch -> {
-      calls[0]++;
-      if (calls[0] == 1) {
-        throw new IllegalStateException("pool closed");
-      }
-      if (calls[0] == 2) {
-        return Future.succeededFuture(List.of()); // too few outcomes
-      }
-      return outcomes(batch);
-    }, 100, 1, null));
-    Future<String> thrown = on(() -> commit.submit(1));
-    assertThat(thrown.cause()).hasMessage("pool closed");
-    Future<String> short1 = on(() -> commit.submit(2));
+  void aWriterReturningTooFewOutcomesFailsItsBatchAndFreesTheSlot() throws Exception {
+    GroupCommit<Integer, String> commit = on(loop, () -> new GroupCommit<Integer, String>(
+        batch -> batch.get(0) == 1 ? Future.succeededFuture(List.of()) : outcomes(batch), 100, 1, null));
+    Future<String> short1 = on(loop, () -> commit.submit(1));
     assertThat(short1.cause()).hasMessageContaining("0 outcomes for 1");
-    Future<String> fine = on(() -> commit.submit(3));
-    assertThat(fine.result()).isEqualTo("ok3");
+    Future<String> fine = on(loop, () -> commit.submit(2));
+    assertThat(fine.result()).isEqualTo("ok2");
   }
 
   @Test
-  void itemsFromAnotherThreadAreBatchedOnTheOwnersLoop() throws Exception {
-    GroupCommit<Integer, String> commit = on(() -> new GroupCommit<>(GroupCommitTest::outcomes, 100, 1, null));
+  void aWriterThatThrowsFailsItsBatchAndFreesTheSlotForTheNext() throws Exception {
+    Context owner = vertx.getOrCreateContext();
+    List<List<Integer>> given = new CopyOnWriteArrayList<>();
+    GroupCommit<Integer, Integer> commit = on(owner, () -> new GroupCommit<Integer, Integer>(items -> {
+      given.add(items);
+      if (given.size() == 1) {
+        throw new IllegalArgumentException("bad item " + items.get(0));
+      }
+      return Future.succeededFuture(items);
+    }, 16, 1, null));
+    Future<Integer> failed = on(owner, () -> commit.submit(1));
+    assertThat(failed.toCompletionStage().toCompletableFuture().handle((v, err) -> err)
+        .get(10, TimeUnit.SECONDS)).hasMessageContaining("bad item 1");
+    // with one batch in flight allowed, a leaked slot would leave this one waiting for 15 more items
+    Integer next = on(owner, () -> commit.submit(2)).toCompletionStage().toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    assertThat(next).isEqualTo(2);
+  }
+
+  @Test
+  void aGroupCommitSubmittedFromAnotherLoopWritesOnItsOwnerAndAnswersTheCaller() throws Exception {
+    Context owner = vertx.getOrCreateContext();
     Context other = vertx.getOrCreateContext();
-    CompletableFuture<Object[]> seen = new CompletableFuture<>();
-    other.runOnContext(v -> commit.submit(5).onComplete(ar -> seen.complete(
-        new Object[] {ar.result(), Vertx.currentContext()})));
-    Object[] outcome = seen.get(10, TimeUnit.SECONDS);
-    assertThat(outcome[0]).isEqualTo("ok5");
-    assertThat(outcome[1]).as("the outcome comes back on the caller's loop").isSameAs(other);
+    List<Context> writers = new CopyOnWriteArrayList<>();
+    Promise<List<Integer>> firstWrite = Promise.promise();
+    GroupCommit<Integer, Integer> commit = on(owner, () -> new GroupCommit<Integer, Integer>(items -> {
+      writers.add(Vertx.currentContext());
+      // the first batch stays in flight so later items queue behind it in the owner's lists
+      return writers.size() == 1 ? firstWrite.future() : Future.succeededFuture(items.stream().map(i -> i * 10).toList());
+    }, 16, 1, null));
+
+    Future<Integer> first = on(owner, () -> commit.submit(1));
+    CompletableFuture<Context> answeredOn = new CompletableFuture<>();
+    CompletableFuture<Integer> answer = new CompletableFuture<>();
+    for (int i = 2; i <= 50; i++) {
+      int item = i;
+      Context from = item % 2 == 0 ? other : owner;
+      on(from, () -> commit.submit(item).onSuccess(r -> {
+        if (item == 50) {
+          answer.complete(r);
+          answeredOn.complete(Vertx.currentContext());
+        }
+      }));
+    }
+    on(owner, () -> firstWrite.tryComplete(List.of(10)));
+    assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo(500);
+    assertThat(answeredOn.get(10, TimeUnit.SECONDS)).isSameAs(other);
+    assertThat(first.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo(10);
+    assertThat(writers).as("every batch written from the owner's loop").isNotEmpty().allMatch(c -> c == owner);
   }
 }
