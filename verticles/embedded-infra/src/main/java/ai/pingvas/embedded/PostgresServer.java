@@ -76,6 +76,7 @@ public final class PostgresServer implements AutoCloseable {
         builder.setServerConfig("shared_preload_libraries", "pg_stat_statements")
             .setServerConfig("pg_stat_statements.track_planning", "on");
       }
+      extraSettings(System.getenv("PINGVAS_EMBEDDED_PG_SETTINGS")).forEach(builder::setServerConfig);
       if (durable) {
         // zonky starts the postmaster with -F (fsync off); a later -c setting overrides it
         builder.setServerConfig("fsync", "on").setServerConfig("full_page_writes", "on");
@@ -249,5 +250,30 @@ public final class PostgresServer implements AutoCloseable {
         throw new UncheckedIOException(e);
       }
     }
+  }
+
+  /**
+   * Server settings from {@code PINGVAS_EMBEDDED_PG_SETTINGS} ({@code name=value[,name=value...]}), in
+   * order; {@code fsync} and {@code full_page_writes} follow the durable mode and are refused here.
+   */
+  static Map<String, String> extraSettings(String spec) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    if (spec == null || spec.isBlank()) {
+      return settings;
+    }
+    for (String setting : spec.split(",")) {
+      String[] kv = setting.split("=", 2);
+      if (kv.length != 2 || kv[0].isBlank() || kv[1].isBlank()) {
+        throw new IllegalArgumentException(
+            "PINGVAS_EMBEDDED_PG_SETTINGS: expected name=value[,name=value...], got '" + setting + "'");
+      }
+      String name = kv[0].trim();
+      if (name.equals("fsync") || name.equals("full_page_writes")) {
+        throw new IllegalArgumentException(
+            "PINGVAS_EMBEDDED_PG_SETTINGS: " + name + " follows the durable mode and cannot be set here");
+      }
+      settings.put(name, kv[1].trim());
+    }
+    return settings;
   }
 }
