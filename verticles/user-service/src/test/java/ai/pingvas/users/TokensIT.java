@@ -112,23 +112,65 @@ class TokensIT {
     // published at once, signing only after the publish-ahead
     assertThat(http.get("/.well-known/jwks.json", null).body()).contains(oldKid).contains(newKid);
 
-    JsonObject login = new JsonObject().put("grant_type", "password").put("email", signUp.getString("email"))
-        .put("password", "correct horse battery");
-    String after = null;
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (System.nanoTime() < deadline) {
-      String token = http.post("/v1/auth/token", null, login).json().getString("access_token");
-      if (segment(token, 0).getString("kid").equals(newKid)) {
-        after = token;
-        break;
-      }
-      Thread.sleep(100);
-    }
+    String after = tokenSignedWith(signUp, newKid);
     assertThat(after).as("a token signed with the new key").isNotNull();
     // the verifier learns the new kid on first sight; the old key still verifies its tokens
     assertThat(verify(after).userId()).isEqualTo(verify(before).userId());
     assertThat(http.get("/v1/me", before).status()).isEqualTo(200);
     assertThat(http.get("/v1/me", after).status()).isEqualTo(200);
+  }
+
+  @Test
+  void retiresAKeyAtOnceButNeverTheOneThatSigns() throws Exception {
+    JsonObject signUp = users.signUp();
+    String old = UserHarness.accessToken(signUp);
+    String oldKid = segment(old, 0).getString("kid");
+    String path = "/v1/auth/signing-keys/" + oldKid;
+
+    assertThat(http.send("DELETE", path, old, null).status()).as("not an admin").isEqualTo(403);
+    assertThat(http.send("DELETE", "/v1/auth/signing-keys/k-no-such-key", UserHarness.ADMIN_KEY, null).status())
+        .isEqualTo(404);
+    Http.Response signing = http.send("DELETE", path, UserHarness.ADMIN_KEY, null);
+    assertThat(signing.status()).as("the signer").isEqualTo(409);
+    assertThat(signing.headers().firstValue("Content-Type")).hasValueSatisfying(
+        type -> assertThat(type).startsWith("application/problem+json"));
+    assertThat(signing.body()).contains("key_signing").contains(oldKid);
+    assertThat(http.get("/v1/me", old).status()).as("refused retirement changes nothing").isEqualTo(200);
+
+    String newKid = http.post("/v1/auth/signing-keys", UserHarness.ADMIN_KEY).json().getString("kid");
+    String fresh = tokenSignedWith(signUp, newKid);
+    assertThat(fresh).as("a token signed with the new key").isNotNull();
+    assertThat(http.send("DELETE", path, UserHarness.ADMIN_KEY, null).status()).isEqualTo(204);
+
+    assertThat(http.get("/.well-known/jwks.json", null).body()).doesNotContain(oldKid).contains(newKid);
+    int status = 0;
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < deadline && (status = http.get("/v1/me", old).status()) != 401) {
+      Thread.sleep(100);
+    }
+    assertThat(status).as("a token of the retired key at user-service").isEqualTo(401);
+    JwtAuthenticator otherService = new JwtAuthenticator(vertx,
+        JwksSource.http(vertx, users.baseUrl() + "/.well-known/jwks.json"), "pingvas-user-service", "pingvas-api",
+        Duration.ofMinutes(5));
+    assertThat(otherService.authenticate(old).toCompletionStage().toCompletableFuture()
+        .handle((p, err) -> err).get(10, TimeUnit.SECONDS)).as("a verifier that fetches the key set").isNotNull();
+    assertThat(http.get("/v1/me", fresh).status()).isEqualTo(200);
+    assertThat(http.send("DELETE", path, UserHarness.ADMIN_KEY, null).status()).as("already gone").isEqualTo(404);
+  }
+
+  /** Logs in until a token comes back signed with {@code kid} (after the publish-ahead), or null. */
+  private static String tokenSignedWith(JsonObject signUp, String kid) throws InterruptedException {
+    JsonObject login = new JsonObject().put("grant_type", "password").put("email", signUp.getString("email"))
+        .put("password", "correct horse battery");
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < deadline) {
+      String token = http.post("/v1/auth/token", null, login).json().getString("access_token");
+      if (segment(token, 0).getString("kid").equals(kid)) {
+        return token;
+      }
+      Thread.sleep(100);
+    }
+    return null;
   }
 
   private static JWTOptions options(String kid, String audience, int ttl) {

@@ -87,6 +87,7 @@ public final class UserApiVerticle extends VerticleBase {
     Contracts.route(api, "revokeToken").addHandler(limits::perIp).addHandler(tokens::revoke);
     Contracts.route(api, "getJwks").addHandler(keys::jwks);
     Contracts.route(api, "rotateSigningKey").addHandler(AuthHandler.requireAdmin()).addHandler(keys::rotate);
+    Contracts.route(api, "retireSigningKey").addHandler(AuthHandler.requireAdmin()).addHandler(keys::retire);
     Contracts.route(api, "getMe").addHandler(accounts::me);
     Contracts.route(api, "getUser").addHandler(accounts::get);
     Contracts.route(api, "updateUser").addHandler(AuthHandler.requireAdmin()).addHandler(accounts::update);

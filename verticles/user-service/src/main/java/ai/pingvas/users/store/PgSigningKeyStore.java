@@ -26,6 +26,7 @@ public final class PgSigningKeyStore implements SigningKeyStore {
   private static final String LOCK = "SELECT pg_advisory_xact_lock(hashtext('pingvas.signing_keys'))";
   private static final String INSERT =
       "INSERT INTO signing_keys (kid, public_jwk, private_key, signs_from) VALUES ($1, $2, $3, $4)";
+  private static final String DELETE = "DELETE FROM signing_keys WHERE kid = $1";
 
   private final Pool pool;
   private final KeyCipher cipher;
@@ -58,6 +59,24 @@ public final class PgSigningKeyStore implements SigningKeyStore {
             return Future.succeededFuture((String) null);
           }
           return insert(conn, policy.signsFrom(keys, now));
+        }));
+  }
+
+  @Override
+  public Future<Retirement> retire(KeyPolicy policy, String kid) {
+    // under the rotation's lock: a rotation cannot make the key the signer between the check and the delete
+    return pool.withTransaction(conn -> conn.query(LOCK).execute()
+        .compose(v -> conn.query(LIST).execute())
+        .compose(rows -> {
+          List<SigningKey> keys = new ArrayList<>();
+          rows.forEach(row -> keys.add(toKey(row)));
+          if (keys.stream().noneMatch(k -> k.kid().equals(kid))) {
+            return Future.succeededFuture(Retirement.UNKNOWN);
+          }
+          if (policy.signer(keys, clock.instant()).map(k -> k.kid().equals(kid)).orElse(false)) {
+            return Future.succeededFuture(Retirement.SIGNING);
+          }
+          return conn.preparedQuery(DELETE).execute(Tuple.of(kid)).map(v -> Retirement.RETIRED);
         }));
   }
 

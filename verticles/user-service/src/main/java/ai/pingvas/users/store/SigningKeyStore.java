@@ -12,4 +12,13 @@ public interface SigningKeyStore {
 
   /** Makes a new key when the policy says rotation is due (or {@code force}); returns its kid, or null. */
   Future<String> rotate(KeyPolicy policy, boolean force);
+
+  /** What {@link #retire} did. */
+  enum Retirement { RETIRED, UNKNOWN, SIGNING }
+
+  /**
+   * Deletes a key at once (a compromised one): tokens it signed stop verifying. The key that signs now
+   * is refused ({@link Retirement#SIGNING}): rotate first and retire it once its successor signs.
+   */
+  Future<Retirement> retire(KeyPolicy policy, String kid);
 }
