@@ -165,6 +165,12 @@ class AccountsAcrossServicesIT {
     });
     checks.put("rotateSigningKey", () -> assertThat(api.post("/v1/auth/signing-keys", bob.key()).status())
         .isEqualTo(403));
+    checks.put("retireSigningKey", () -> {
+      String kid = api.get("/.well-known/jwks.json", null).json().getJsonArray("keys").getJsonObject(0)
+          .getString("kid");
+      assertThat(api.send("DELETE", "/v1/auth/signing-keys/" + kid, bob.key(), null).status()).isEqualTo(403);
+      assertThat(api.get("/.well-known/jwks.json", null).body()).contains(kid);
+    });
     checks.put("listApiKeys", () -> assertThat(api.get("/v1/api-keys", bob.key()).body())
         .doesNotContain(aliceKey.getString("id")));
     checks.put("createApiKey", () -> {
