@@ -25,19 +25,19 @@ class PostgresServerSettingsTest {
 
   @Test
   void refusesMalformedPairs() {
-    assertThatThrownBy(() -> PostgresServer.extraSettings("shared_buffers"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'shared_buffers'");
-    assertThatThrownBy(() -> PostgresServer.extraSettings("work_mem=8MB,=1"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'=1'");
-    assertThatThrownBy(() -> PostgresServer.extraSettings("work_mem="))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'work_mem='");
+    assertRefused("shared_buffers", "'shared_buffers'");
+    assertRefused("work_mem=8MB,=1", "'=1'");
+    assertRefused("work_mem=", "'work_mem='");
   }
 
   @Test
   void refusesWhatTheDurableModeDecides() {
-    assertThatThrownBy(() -> PostgresServer.extraSettings("fsync=off"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fsync follows the durable mode");
-    assertThatThrownBy(() -> PostgresServer.extraSettings("full_page_writes=off"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("full_page_writes");
+    assertRefused("fsync=off", "fsync follows the durable mode");
+    assertRefused("full_page_writes=off", "full_page_writes");
+  }
+
+  private static void assertRefused(String spec, String message) {
+    assertThatThrownBy(() -> PostgresServer.extraSettings(spec))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(message);
   }
 }

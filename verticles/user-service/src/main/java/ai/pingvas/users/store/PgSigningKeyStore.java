@@ -9,6 +9,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.security.KeyPair;
@@ -40,44 +41,43 @@ public final class PgSigningKeyStore implements SigningKeyStore {
 
   @Override
   public Future<List<SigningKey>> list() {
-    return pool.query(LIST).execute().map(rows -> {
-      List<SigningKey> keys = new ArrayList<>();
-      rows.forEach(row -> keys.add(toKey(row)));
-      return keys;
-    });
+    return pool.query(LIST).execute().map(this::toKeys);
   }
 
   @Override
   public Future<String> rotate(KeyPolicy policy, boolean force) {
-    return pool.withTransaction(conn -> conn.query(LOCK).execute()
-        .compose(v -> conn.query(LIST).execute())
-        .compose(rows -> {
-          List<SigningKey> keys = new ArrayList<>();
-          rows.forEach(row -> keys.add(toKey(row)));
-          Instant now = clock.instant();
-          if (!force && !policy.rotationDue(keys, now)) {
-            return Future.succeededFuture((String) null);
-          }
-          return insert(conn, policy.signsFrom(keys, now));
-        }));
+    return pool.withTransaction(conn -> lockedKeys(conn).compose(keys -> {
+      Instant now = clock.instant();
+      if (!force && !policy.rotationDue(keys, now)) {
+        return Future.succeededFuture((String) null);
+      }
+      return insert(conn, policy.signsFrom(keys, now));
+    }));
   }
 
   @Override
   public Future<Retirement> retire(KeyPolicy policy, String kid) {
     // under the rotation's lock: a rotation cannot make the key the signer between the check and the delete
-    return pool.withTransaction(conn -> conn.query(LOCK).execute()
-        .compose(v -> conn.query(LIST).execute())
-        .compose(rows -> {
-          List<SigningKey> keys = new ArrayList<>();
-          rows.forEach(row -> keys.add(toKey(row)));
-          if (keys.stream().noneMatch(k -> k.kid().equals(kid))) {
-            return Future.succeededFuture(Retirement.UNKNOWN);
-          }
-          if (policy.signer(keys, clock.instant()).map(k -> k.kid().equals(kid)).orElse(false)) {
-            return Future.succeededFuture(Retirement.SIGNING);
-          }
-          return conn.preparedQuery(DELETE).execute(Tuple.of(kid)).map(v -> Retirement.RETIRED);
-        }));
+    return pool.withTransaction(conn -> lockedKeys(conn).compose(keys -> {
+      if (keys.stream().noneMatch(k -> k.kid().equals(kid))) {
+        return Future.succeededFuture(Retirement.UNKNOWN);
+      }
+      if (policy.signer(keys, clock.instant()).map(k -> k.kid().equals(kid)).orElse(false)) {
+        return Future.succeededFuture(Retirement.SIGNING);
+      }
+      return conn.preparedQuery(DELETE).execute(Tuple.of(kid)).map(v -> Retirement.RETIRED);
+    }));
+  }
+
+  /** Every key, read under the ring's advisory lock (held to the end of {@code conn}'s transaction). */
+  private Future<List<SigningKey>> lockedKeys(SqlConnection conn) {
+    return conn.query(LOCK).execute().compose(v -> conn.query(LIST).execute()).map(this::toKeys);
+  }
+
+  private List<SigningKey> toKeys(RowSet<Row> rows) {
+    List<SigningKey> keys = new ArrayList<>();
+    rows.forEach(row -> keys.add(toKey(row)));
+    return keys;
   }
 
   private Future<String> insert(SqlConnection conn, Instant signsFrom) {
