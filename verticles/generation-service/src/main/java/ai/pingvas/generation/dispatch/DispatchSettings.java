@@ -9,9 +9,11 @@ import java.util.Set;
 /**
  * Settings of the dispatcher, from configuration. {@code claimAhead}: a busy worker's next job is
  * claimed this long before its running job is expected to end, and sent the moment it ends (0 = off).
+ * {@code resultsInFlight}: result updates being written at once; results arriving meanwhile wait and
+ * go in the next one together.
  */
 public record DispatchSettings(String routerId, Map<String, Tier> tiers, SchedulerSettings policy, int maxQueuedGlobal,
     long retryAfterSeconds, Duration executionTimeout, Duration heartbeatInterval, Duration heartbeatTimeout,
     Duration reconnectGrace, Duration progressInterval, Duration backoffBase, Set<String> deterministicCodes,
-    Duration claimAhead) {
+    Duration claimAhead, int resultsInFlight) {
 }

@@ -176,7 +176,7 @@ final class Dispatcher {
     this.metrics = metrics;
     this.policy = policy;
     this.queue = new FairQueue(settings.tiers());
-    this.results = new GroupCommit<>(store::succeed, 256, 2, null);
+    this.results = new GroupCommit<>(store::succeed, 256, settings.resultsInFlight(), null);
   }
 
   // ---- start-up ---------------------------------------------------------------------------
