@@ -40,7 +40,7 @@ public record GenerationSettings(String routerId, DispatchSettings dispatch, Jan
         config.duration("workers.heartbeat-interval"), config.duration("workers.heartbeat-timeout"),
         config.duration("workers.reconnect-grace"), config.duration("progress.min-interval"),
         config.duration("retry.backoff-base"), DETERMINISTIC, config.duration("scheduler.claim-ahead"),
-        atLeastOne(config, "queue.results-in-flight"));
+        config.integer("queue.results-in-flight", 1));
     String advertise = config.optionalString("router.advertise-url");
     if (advertise == null) {
       advertise = "http://" + Host.name("router") + ":" + config.integer("http.port");
@@ -49,13 +49,5 @@ public record GenerationSettings(String routerId, DispatchSettings dispatch, Jan
         config.duration("workers.router-lease"),
         config.duration("queue.ttl"), config.duration("execution.timeout"), config.duration("retry.backoff-base"));
     return new GenerationSettings(routerId, dispatch, janitor);
-  }
-
-  private static int atLeastOne(Config config, String key) {
-    int value = config.integer(key);
-    if (value < 1) {
-      throw new ConfigException(key + " must be at least 1, got " + value);
-    }
-    return value;
   }
 }

@@ -6,7 +6,6 @@ import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.generation.store.NewJob;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Authenticator;
-import ai.pingvas.platform.config.ConfigException;
 import ai.pingvas.platform.db.GroupCommit;
 import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.http.ApiException;
@@ -55,11 +54,7 @@ public final class GenerationApiVerticle extends VerticleBase {
     var config = runtime.config();
     String publicUrl = config.string("http.public-url");
     AuthHandler auth = AuthHandler.create(authenticator);
-    int insertsInFlight = config.integer("queue.inserts-in-flight");
-    if (insertsInFlight < 1) {
-      return Future.failedFuture(new ConfigException("queue.inserts-in-flight must be at least 1, got "
-          + insertsInFlight));
-    }
+    int insertsInFlight = config.integer("queue.inserts-in-flight", 1);
     // Submissions are committed in groups while earlier inserts are in flight (one fsync for many).
     GroupCommit<NewJob, JobStore.Inserted> batcher = new GroupCommit<>(store::insert, 256, insertsInFlight,
         DistributionSummary.builder("pingvas_submit_batch_size").description("submissions committed per INSERT")

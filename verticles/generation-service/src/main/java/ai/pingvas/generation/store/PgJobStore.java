@@ -30,6 +30,8 @@ public final class PgJobStore implements JobStore {
    * {@link #statusIn}).
    */
   private static final String J_ACTIVE = statusIn("j", "dispatched", "running");
+  private static final String JOBS_ACTIVE = statusIn("jobs", "dispatched", "running");
+  private static final String J_QUEUED = statusIn("j", "queued");
 
   /**
    * The row's status is one of {@code statuses}, written as a CASE so that the planner cannot match it
@@ -144,7 +146,7 @@ public final class PgJobStore implements JobStore {
           'attempt', attempt, 'worker_id', worker_id, 'router_id', router_id, 'model', model, 'tier', tier)
         FROM upd
       )
-      SELECT * FROM upd""".formatted(statusIn("j", "queued")));
+      SELECT * FROM upd""".formatted(J_QUEUED));
 
   static final String PROGRESS = """
       WITH cur AS (
@@ -166,7 +168,7 @@ public final class PgJobStore implements JobStore {
             'preview', $5::text, 'started_at', started_at))
         FROM upd
       )
-      SELECT * FROM upd""".formatted(statusIn("jobs", "dispatched", "running"));
+      SELECT * FROM upd""".formatted(JOBS_ACTIVE);
 
   static final String SUCCEED = named("""
       WITH input AS (
@@ -220,7 +222,7 @@ public final class PgJobStore implements JobStore {
 
   private static final String FAIL_ONE_TARGET = """
       SELECT id, ($7::boolean AND attempt < max_attempts) AS requeue FROM jobs
-      WHERE id = $5 AND attempt = $6 AND %s FOR UPDATE""".formatted(statusIn("jobs", "dispatched", "running"));
+      WHERE id = $5 AND attempt = $6 AND %s FOR UPDATE""".formatted(JOBS_ACTIVE);
 
   private static final String WORKER_TARGET = """
       SELECT id, attempt < max_attempts AS requeue FROM jobs
@@ -236,6 +238,15 @@ public final class PgJobStore implements JobStore {
       WHERE router_id = $5 AND status IN ('dispatched', 'running')
         AND dispatched_at < now() - make_interval(secs => $6::bigint / 1000.0)
       FOR UPDATE SKIP LOCKED""";
+
+  /** {@link #END_ATTEMPTS} of one attempt ({@link #failAttempt}); parameters then $5 id, $6 attempt, $7 retryable. */
+  static final String FAIL_ONE = END_ATTEMPTS.formatted(FAIL_ONE_TARGET, J_ACTIVE, QUEUED_DATA);
+  /** ... of a worker's attempts on this router ($5 router, $6 worker). */
+  private static final String RELEASE_WORKER = END_ATTEMPTS.formatted(WORKER_TARGET, J_ACTIVE, QUEUED_DATA);
+  /** ... of the attempts held by routers whose lease lapsed ($5 this router). */
+  private static final String REAP_LAPSED = END_ATTEMPTS.formatted(LAPSED_TARGET, J_ACTIVE, QUEUED_DATA);
+  /** ... of this router's attempts over the execution timeout ($5 router, $6 timeout ms). */
+  private static final String EXPIRE_RUNNING = END_ATTEMPTS.formatted(OVERTIME_TARGET, J_ACTIVE, QUEUED_DATA);
 
   static final String UNCLAIM = named("""
       WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS t(id, attempt)),
@@ -266,7 +277,7 @@ public final class PgJobStore implements JobStore {
           'error', jsonb_build_object('code', error_code, 'message', error_message))
         FROM upd
       )
-      SELECT * FROM upd""".formatted(statusIn("j", "queued")));
+      SELECT * FROM upd""".formatted(J_QUEUED));
 
   static final String ADOPT = named("""
       WITH input AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS t(id, attempt))
@@ -499,26 +510,19 @@ public final class PgJobStore implements JobStore {
         });
   }
 
-  /** The statement of {@link #failAttempt}. */
-  static String failOneSql() {
-    return END_ATTEMPTS.formatted(FAIL_ONE_TARGET, J_ACTIVE, QUEUED_DATA);
-  }
-
   @Override
   public Future<Transition> failAttempt(String jobId, int attempt, String code, String message,
       boolean retryable, Duration backoff) {
-    String sql = failOneSql();
     Tuple args = endArgs(code, message, backoff).addUUID(UUID.fromString(jobId)).addInteger(attempt)
         .addBoolean(retryable);
-    return writes(sql, args)
+    return writes(FAIL_ONE, args)
         .map(rows -> rows.size() == 0 ? Transition.refused(jobId) : transitions(rows).get(0));
   }
 
   @Override
   public Future<List<Transition>> releaseWorker(String routerId, String workerId, String code, String message,
       Duration backoff) {
-    String sql = END_ATTEMPTS.formatted(WORKER_TARGET, J_ACTIVE, QUEUED_DATA);
-    return writes(sql, endArgs(code, message, backoff).addString(routerId).addString(workerId))
+    return writes(RELEASE_WORKER, endArgs(code, message, backoff).addString(routerId).addString(workerId))
         .map(PgJobStore::transitions);
   }
 
@@ -584,8 +588,8 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<List<Transition>> reapLapsedRouters(String self, Duration backoff) {
-    String sql = END_ATTEMPTS.formatted(LAPSED_TARGET, J_ACTIVE, QUEUED_DATA);
-    return writes(sql, endArgs("router_lost", "the router replica holding the job stopped", backoff).addString(self))
+    Tuple args = endArgs("router_lost", "the router replica holding the job stopped", backoff).addString(self);
+    return writes(REAP_LAPSED, args)
         .map(PgJobStore::transitions);
   }
 
@@ -596,10 +600,9 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<List<Transition>> expireRunning(String routerId, Duration timeout, Duration backoff) {
-    String sql = END_ATTEMPTS.formatted(OVERTIME_TARGET, J_ACTIVE, QUEUED_DATA);
     Tuple args = endArgs("execution_timeout", "the attempt ran longer than the execution timeout", backoff)
         .addString(routerId).addLong(timeout.toMillis());
-    return writes(sql, args).map(PgJobStore::transitions);
+    return writes(EXPIRE_RUNNING, args).map(PgJobStore::transitions);
   }
 
   @Override

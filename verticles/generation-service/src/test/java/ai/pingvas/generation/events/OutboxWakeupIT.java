@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.pingvas.embedded.PostgresServer;
 import ai.pingvas.embedded.SharedInfra;
 import ai.pingvas.generation.EventLog;
+import ai.pingvas.generation.GenerationDatabase;
 import ai.pingvas.generation.domain.JobParams;
 import ai.pingvas.generation.store.NewJob;
 import ai.pingvas.generation.store.PgJobStore;
-import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.db.Database;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
@@ -53,12 +53,8 @@ class OutboxWakeupIT {
 
   @Test
   void eachReplicasCommitsReachKafkaWithoutATriggerOrAPoll() throws Exception {
-    String url = SharedInfra.newDatabase("wakeup");
     String topic = "generation.events.wakeup" + System.nanoTime();
-    Database database = Database.fromConfig(Config.of(Map.of("pg.url", url, "pg.user", PostgresServer.USER,
-        "pg.password", PostgresServer.PASSWORD, "pg.schema", "generation", "pg.pool-size", 4,
-        "pg.plan-cache-mode", "force_generic_plan", "pg.statement-timeout", "30s")));
-    database.migrateBlocking("db/generation");
+    Database database = GenerationDatabase.migrated("wakeup", 4);
     try (Connection jdbc = DriverManager.getConnection(database.jdbcUrl(), PostgresServer.USER,
         PostgresServer.PASSWORD); Statement sql = jdbc.createStatement();
         ResultSet triggers = sql.executeQuery("SELECT count(*) FROM pg_trigger "

@@ -3,14 +3,12 @@ package ai.pingvas.generation.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.pingvas.embedded.PostgresServer;
-import ai.pingvas.embedded.SharedInfra;
-import ai.pingvas.platform.config.Config;
+import ai.pingvas.generation.GenerationDatabase;
 import ai.pingvas.platform.db.Database;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,11 +31,7 @@ class JobLookupPlansIT {
 
   @BeforeAll
   static void jobs() throws Exception {
-    String url = SharedInfra.newDatabase("plans");
-    Database database = Database.fromConfig(Config.of(Map.of("pg.url", url, "pg.user", PostgresServer.USER,
-        "pg.password", PostgresServer.PASSWORD, "pg.schema", "generation", "pg.pool-size", 1,
-        "pg.plan-cache-mode", "force_generic_plan", "pg.statement-timeout", "30s")));
-    database.migrateBlocking("db/generation");
+    Database database = GenerationDatabase.migrated("plans", 1);
     jdbc = DriverManager.getConnection(database.jdbcUrl(), PostgresServer.USER, PostgresServer.PASSWORD);
     try (Statement sql = jdbc.createStatement()) {
       sql.execute("SET search_path = generation");
@@ -71,7 +65,7 @@ class JobLookupPlansIT {
 
   @Test
   void failureOfAnAttempt() throws Exception {
-    assertByPrimaryKey("fail_one", "text, text, bigint, bigint, uuid, int, boolean", PgJobStore.failOneSql(),
+    assertByPrimaryKey("fail_one", "text, text, bigint, bigint, uuid, int, boolean", PgJobStore.FAIL_ONE,
         "'worker_error', 'out of memory', 1000, 30000, '%s', 1, true".formatted(dispatched));
   }
 

@@ -75,6 +75,15 @@ public final class Config {
     }
   }
 
+  /** {@link #integer}, refused below {@code min}. */
+  public int integer(String key, int min) {
+    int value = integer(key);
+    if (value < min) {
+      throw new ConfigException(key + " must be at least " + min + ", got " + value);
+    }
+    return value;
+  }
+
   public long longValue(String key) {
     Object value = require(key);
     if (value instanceof Number number) {
