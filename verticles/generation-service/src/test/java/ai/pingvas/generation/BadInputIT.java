@@ -132,6 +132,16 @@ class BadInputIT {
   }
 
   @Test
+  void rejectsTheNulCharacterNamingTheField() {
+    // Postgres text and jsonb cannot hold NUL: stored, it would fail the whole batch of submissions
+    JsonObject p = invalid("{\"model\": \"sd-1.5\", \"prompt\": \"cat\\u0000dog\"}", "/prompt", "NUL");
+    assertThat(p.getString("detail")).isEqualTo("/prompt: must not contain the NUL character (U+0000)");
+    invalid("{\"model\": \"sd-1.5\", \"prompt\": \"cat\", \"negative_prompt\": \"\\u0000\"}",
+        "/negative_prompt", "NUL");
+    assertThat(problem(api.get("/v1/generations?cursor=%00", key), 400).getString("code")).isEqualTo("invalid_uri");
+  }
+
+  @Test
   void rejectsMissingOrWrongApiKeyWith401() {
     String body = "{\"model\": \"sd-1.5\", \"prompt\": \"cat\"}";
     ApiClient.Response missing = api.post("/v1/generations", null, body);

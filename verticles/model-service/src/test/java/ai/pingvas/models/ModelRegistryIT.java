@@ -88,6 +88,13 @@ class ModelRegistryIT {
     assertThat(invalid.json().getString("code")).isEqualTo("validation_failed");
     String badSource = new JsonObject(model("bad", "checkpoint", "sd-1.5")).put("source", "http://x/y").encode();
     assertThat(stack.models("POST", "/v1/models", admin, badSource).status()).isEqualTo(400);
+    // a name pattern ends at the end of the name: a trailing line break is refused, not stored (it
+    // used to pass the check, be stored, and then break the Location header, leaving the request unanswered)
+    String newline = new JsonObject(model("bad", "checkpoint", "sd-1.5")).put("name", "sdxl-nl\n").encode();
+    Response trailing = stack.models("POST", "/v1/models", admin, newline);
+    assertThat(trailing.status()).as(trailing.body()).isEqualTo(400);
+    assertThat(trailing.json().getString("detail")).contains("/name");
+    assertThat(stack.models("GET", "/v1/models/sdxl-nl", admin, null).status()).isEqualTo(404);
   }
 
   @Test

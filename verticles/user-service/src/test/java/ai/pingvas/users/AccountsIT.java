@@ -61,6 +61,34 @@ class AccountsIT {
   }
 
   @Test
+  void refusesTextNoAccountCanHoldWith400NamingTheField() {
+    Http.Response empty = http.post("/v1/users", null, new JsonObject().put("email", "")
+        .put("password", "long enough password"));
+    assertThat(empty.status()).as(empty.body()).isEqualTo(400);
+    assertThat(empty.json().getString("detail")).contains("/email");
+    Http.Response nul = http.post("/v1/users", null, new JsonObject().put("email", "nul@example.com")
+        .put("password", "long enough password").put("name", "Ada\u0000"));
+    assertThat(nul.status()).as(nul.body()).isEqualTo(400);
+    assertThat(nul.json().getString("detail")).isEqualTo("/name: must not contain the NUL character (U+0000)");
+    assertThat(users.query("SELECT count(*) FROM users.users WHERE email IN ('', 'nul@example.com')"))
+        .isEqualTo("0");
+  }
+
+  @Test
+  void aUserIdIsAUuidInEitherCaseAndNothingElse() {
+    JsonObject alice = users.signUp();
+    String token = UserHarness.accessToken(alice);
+    String id = alice.getJsonObject("user").getString("id");
+    Http.Response upper = http.get("/v1/users/" + id.toUpperCase(), token);
+    assertThat(upper.status()).as(upper.body()).isEqualTo(200);
+    assertThat(upper.json().getString("id")).isEqualTo(id);
+    Http.Response urn = http.get("/v1/users/urn:uuid:" + id, token);
+    assertThat(urn.status()).as(urn.body()).isEqualTo(400);
+    assertThat(urn.json().getString("detail")).startsWith("path parameter id:");
+    assertThat(http.send("DELETE", "/v1/api-keys/urn:uuid:" + id, token, null).status()).isEqualTo(400);
+  }
+
+  @Test
   void logsInWithTheRightPasswordOnly() {
     JsonObject created = users.signUp();
     JsonObject login = new JsonObject().put("grant_type", "password").put("email", created.getString("email"));

@@ -5,6 +5,7 @@ import ai.pingvas.gallery.store.ImageStore;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.InternalAuth;
+import ai.pingvas.platform.http.TextCheck;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
 import ai.pingvas.platform.http.ServerOptions;
@@ -55,7 +56,8 @@ public final class GalleryApiVerticle extends VerticleBase {
 
     RouterBuilder api = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler())
         .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
-        .rootHandler(AuthHandler.create(authenticator));
+        .rootHandler(AuthHandler.create(authenticator))
+        .rootHandler(new TextCheck());
     api.getRoutes().forEach(route -> route.setDoSecurity(false));
     api.getRoute("listImages").addHandler(images::list);
     api.getRoute("getImage").addHandler(images::get);

@@ -8,6 +8,7 @@ import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.db.GroupCommit;
 import ai.pingvas.platform.auth.InternalAuth;
+import ai.pingvas.platform.http.TextCheck;
 import ai.pingvas.platform.http.ApiException;
 import ai.pingvas.platform.http.BodyValidation;
 import ai.pingvas.platform.http.Contracts;
@@ -78,7 +79,7 @@ public final class GenerationApiVerticle extends VerticleBase {
     RouterBuilder api = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler())
         .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
         .rootHandler(auth)
-        .rootHandler(new Utf8Check());
+        .rootHandler(new TextCheck());
     api.getRoutes().forEach(route -> route.setDoSecurity(false));
     // The submit body is validated against the same contract schema with a validator built once.
     Contracts.route(api, "submitGeneration").setDoValidation(false)

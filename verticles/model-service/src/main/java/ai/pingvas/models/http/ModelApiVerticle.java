@@ -4,6 +4,7 @@ import ai.pingvas.models.store.ModelStore;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.InternalAuth;
+import ai.pingvas.platform.http.TextCheck;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
 import ai.pingvas.platform.http.ServerOptions;
@@ -48,7 +49,8 @@ public final class ModelApiVerticle extends VerticleBase {
 
     RouterBuilder api = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler())
         .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
-        .rootHandler(AuthHandler.create(authenticator));
+        .rootHandler(AuthHandler.create(authenticator))
+        .rootHandler(new TextCheck());
     api.getRoutes().forEach(route -> route.setDoSecurity(false));
     api.getRoute("listModels").addHandler(models::list);
     api.getRoute("getModel").addHandler(models::get);

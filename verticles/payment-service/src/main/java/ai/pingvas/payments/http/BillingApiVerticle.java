@@ -6,6 +6,7 @@ import ai.pingvas.payments.stripe.StripeGateway;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.InternalAuth;
+import ai.pingvas.platform.http.TextCheck;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
 import ai.pingvas.platform.http.ServerOptions;
@@ -60,7 +61,8 @@ public final class BillingApiVerticle extends VerticleBase {
 
     RouterBuilder api = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler())
         .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
-        .rootHandler(AuthHandler.create(authenticator));
+        .rootHandler(AuthHandler.create(authenticator))
+        .rootHandler(new TextCheck());
     api.getRoutes().forEach(route -> route.setDoSecurity(false));
     Contracts.route(api, "getBalance").addHandler(billing::balance);
     Contracts.route(api, "listLedger").addHandler(billing::ledger);

@@ -8,6 +8,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.validation.SchemaValidationException;
+import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatorException;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +56,11 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       return fromSchema(schema);
     }
     if (failure instanceof ValidatorException validator) {
+      if (validator.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT && validator.getMessage() != null
+          && validator.getMessage().contains("body is not supported")) {
+        // the body's Content-Type is none the operation takes: 415, as the generation API answers it
+        return fromStatus(415, null);
+      }
       return ApiException.validation(validatorDetail(validator), null);
     }
     if (failure instanceof DecodeException) {
@@ -129,11 +135,41 @@ public final class ProblemHandler implements Handler<RoutingContext> {
    * {@code /width: 100 is not a multiple of 8}, {@code /style: unknown field, not allowed}.
    */
   private static ApiException fromSchema(SchemaValidationException e) {
+    java.util.regex.Matcher parameter = e.getMessage() == null ? null : PARAMETER.matcher(e.getMessage());
+    if (parameter != null && parameter.find()) {
+      return fromParameter(parameter.group(1).toLowerCase(java.util.Locale.ROOT), parameter.group(2), e.getOutputUnit());
+    }
     ApiException mapped = fromOutput(e.getOutputUnit());
     if (mapped.errors() == null || mapped.errors().isEmpty()) {
       return ApiException.validation(isMissingBody(e) ? "a JSON request body is required" : e.getMessage(), null);
     }
     return mapped;
+  }
+
+  private static final java.util.regex.Pattern PARAMETER =
+      java.util.regex.Pattern.compile("^The value of (\\w+) parameter (\\S+) is invalid");
+
+  /**
+   * A path, query or header parameter that broke its schema, named as such: {@code path parameter
+   * id: must be a UUID ...}, not {@code /: String does not match pattern}.
+   */
+  private static ApiException fromParameter(String in, String name, OutputUnit output) {
+    List<OutputUnit> leaves = new ArrayList<>();
+    collectLeaves(output, leaves);
+    List<String> reasons = new ArrayList<>();
+    for (OutputUnit unit : leaves) {
+      String message = unit.getError();
+      if (message == null || message.contains("does not match schema")) {
+        continue;
+      }
+      if (!reasons.contains(message)) {
+        reasons.add(message);
+      }
+    }
+    String reason = reasons.isEmpty() ? "is invalid" : String.join("; ", reasons);
+    String pointer = in + " parameter " + name;
+    return ApiException.validation(pointer + ": " + reason,
+        new JsonArray().add(new JsonObject().put("pointer", name).put("in", in).put("detail", reason)));
   }
 
   /** Maps a schema validator's output to one validation problem with an entry per field. */

@@ -3,6 +3,7 @@ package ai.pingvas.users.http;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.InternalAuth;
+import ai.pingvas.platform.http.TextCheck;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.http.OpsRoutes;
 import ai.pingvas.platform.http.ServerOptions;
@@ -80,6 +81,7 @@ public final class UserApiVerticle extends VerticleBase {
 
     RouterBuilder api = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler())
         .rootHandler(BodyHandler.create().setBodyLimit(config.integer("http.body-limit-bytes")))
+        .rootHandler(new TextCheck())
         .rootHandler(unlessPublic(auth));
     api.getRoutes().forEach(route -> route.setDoSecurity(false));
     Contracts.route(api, "signUp").addHandler(limits::perIp).addHandler(accounts::signUp);
