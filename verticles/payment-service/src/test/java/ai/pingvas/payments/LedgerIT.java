@@ -115,6 +115,22 @@ class LedgerIT {
   }
 
   @Test
+  void anAdjustmentCreditsTheUsersAccountWhateverTheCaseOfTheId() {
+    JsonObject user = fundedUser(5);
+    Http.Response upper = h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, new JsonObject()
+        .put("user_id", user.getString("id").toUpperCase()).put("amount", 7).put("reason", "goodwill"));
+    assertThat(upper.status()).as(upper.body()).isEqualTo(201);
+    assertThat(upper.json().getString("user_id")).isEqualTo(user.getString("id"));
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(12);
+    Http.Response urn = h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, new JsonObject()
+        .put("user_id", "urn:uuid:" + user.getString("id")).put("amount", 7).put("reason", "goodwill"));
+    assertThat(urn.status()).as(urn.body()).isEqualTo(400);
+    assertThat(urn.json().getString("detail")).contains("/user_id");
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(12);
+    assertConsistent();
+  }
+
+  @Test
   void theRouterReleasesAReservationWhoseJobWasNotStored() {
     JsonObject user = fundedUser(10);
     String job = UUID.randomUUID().toString();

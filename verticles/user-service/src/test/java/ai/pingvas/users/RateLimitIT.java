@@ -47,6 +47,20 @@ class RateLimitIT {
   }
 
   @Test
+  void spacesAroundTheEmailDoNotBuyMoreGuesses() {
+    JsonObject account = users.signUp();
+    String email = account.getString("email");
+    JsonObject guess = new JsonObject().put("grant_type", "password").put("password", "not the password");
+    String[] spellings = {email, " " + email, email + "\t", "  " + email.toUpperCase() + " "};
+    for (int i = 0; i < 3; i++) {
+      assertThat(login(guess.copy().put("email", spellings[i]), "10.0.4." + i).status()).isEqualTo(401);
+    }
+    Http.Response limited = login(guess.copy().put("email", spellings[3]).put("password", "correct horse battery"),
+        "10.0.4.99");
+    assertThat(limited.status()).as(limited.body()).isEqualTo(429);
+  }
+
+  @Test
   void oneAddressGetsAFixedNumberOfAuthRequestsPerMinute() {
     String ip = "10.0.2." + (UUID.randomUUID().hashCode() & 0x7f);
     JsonObject guess = new JsonObject().put("grant_type", "password").put("password", "whatever it is");

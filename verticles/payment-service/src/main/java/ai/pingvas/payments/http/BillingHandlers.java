@@ -77,8 +77,10 @@ final class BillingHandlers {
   void adjust(RoutingContext ctx) {
     JsonObject body = ctx.body().asJsonObject();
     String ref = "adjustment:" + UUID.randomUUID();
-    store.adjust(body.getString("user_id"), body.getLong("amount"), body.getString("reason"), ref)
-        .onSuccess(v -> ok(ctx, 201, new JsonObject().put("user_id", body.getString("user_id"))
+    // accounts are named by the id's canonical (lower-case) text: an upper-case id must credit the same one
+    String userId = UUID.fromString(body.getString("user_id")).toString();
+    store.adjust(userId, body.getLong("amount"), body.getString("reason"), ref)
+        .onSuccess(v -> ok(ctx, 201, new JsonObject().put("user_id", userId)
             .put("amount", body.getLong("amount"))))
         .onFailure(ctx::fail);
   }

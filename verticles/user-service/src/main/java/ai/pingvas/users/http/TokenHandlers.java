@@ -56,12 +56,14 @@ final class TokenHandlers {
     if (email == null || password == null) {
       return Future.failedFuture(ApiException.badRequest("invalid_request", "email and password are required"));
     }
+    // one form for the per-account limit and the lookup: " a@x.com" must not be a fresh budget for a@x.com
+    String account = email.trim();
     try {
-      limits.loginAttempt(email);
+      limits.loginAttempt(account);
     } catch (ApiException e) {
       return Future.failedFuture(e);
     }
-    return users.byEmail(email.trim()).compose(user -> vertx.executeBlocking(
+    return users.byEmail(account).compose(user -> vertx.executeBlocking(
             () -> hasher.verify(password, user == null ? decoy : user.passwordHash()) && user != null, false)
         .compose(matches -> matches ? issue(user, UUID.randomUUID().toString()) : Future.failedFuture(
             ApiException.unauthorized("wrong e-mail or password"))));
