@@ -10,8 +10,9 @@ public record ImageOutput(int index, String key, int width, int height, long see
   }
 
   public static ImageOutput fromJson(JsonObject json) {
-    return new ImageOutput((int) Json.num(json, "index"), Json.str(json, "key"), (int) Json.num(json, "width"),
+    // an S3 key is at most 1,024 bytes; neither may hold NUL, which the job's row cannot store
+    return new ImageOutput((int) Json.num(json, "index"), Json.name(json, "key", 1024), (int) Json.num(json, "width"),
         (int) Json.num(json, "height"), Json.num(json, "seed"), Json.num(json, "size_bytes"),
-        Json.str(json, "sha256"));
+        Json.name(json, "sha256", 128));
   }
 }

@@ -29,6 +29,29 @@ final class Json {
     return text;
   }
 
+  /**
+   * Free text a worker reports (an error code or message), as the router can store it: without NUL
+   * characters, which Postgres text and jsonb cannot hold (a statement carrying one fails, and with
+   * it every job's write batched into it), and cut to {@code max} characters, so that no report
+   * outgrows the job event it is copied into. Null stays null.
+   */
+  static String storable(String text, int max) {
+    if (text == null) {
+      return null;
+    }
+    String clean = text.indexOf('\0') >= 0 ? text.replace("\0", "") : text;
+    return clean.length() <= max ? clean : clean.substring(0, max - 1) + "\u2026";
+  }
+
+  /** A string field that names something (a storage key, a digest): refused if it holds NUL or is longer than {@code max}. */
+  static String name(JsonObject json, String field, int max) {
+    String text = str(json, field);
+    if (text.indexOf('\0') >= 0 || text.length() > max) {
+      throw new ProtocolException("field '" + field + "' must be at most " + max + " characters, without NUL");
+    }
+    return text;
+  }
+
   static String optStr(JsonObject json, String field) {
     Object value = json.getValue(field);
     if (value == null) {

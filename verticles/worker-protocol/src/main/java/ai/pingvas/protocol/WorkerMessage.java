@@ -145,14 +145,19 @@ public sealed interface WorkerMessage {
    */
   record Failure(String jobId, int attempt, String code, String message, boolean retryable)
       implements WorkerMessage {
+    /** Longest error code and message kept of a report (longer ones are cut; NUL characters dropped). */
+    public static final int MAX_CODE = 64;
+    public static final int MAX_MESSAGE = 2000;
+
     public JsonObject toJson() {
       return new JsonObject().put("type", "failure").put("job_id", jobId).put("attempt", attempt)
           .put("code", code).put("message", message).put("retryable", retryable);
     }
 
     static Failure fromJson(JsonObject json) {
-      return new Failure(Json.str(json, "job_id"), (int) Json.num(json, "attempt"), Json.str(json, "code"),
-          Json.optStr(json, "message"), Json.optBool(json, "retryable", true));
+      return new Failure(Json.str(json, "job_id"), (int) Json.num(json, "attempt"),
+          Json.storable(Json.str(json, "code"), MAX_CODE), Json.storable(Json.optStr(json, "message"), MAX_MESSAGE),
+          Json.optBool(json, "retryable", true));
     }
   }
 }

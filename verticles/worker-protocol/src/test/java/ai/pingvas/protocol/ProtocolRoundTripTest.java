@@ -56,6 +56,28 @@ class ProtocolRoundTripTest {
   }
 
   @Test
+  void aFailureReportIsKeptAsTheRouterCanStoreIt() {
+    String frame = new WorkerMessage.Failure(JOB.jobId(), 2, "engine\u0000_error", "CUDA\u0000 out of memory "
+        + "x".repeat(5000), true).toJson().encode();
+    WorkerMessage.Failure parsed = (WorkerMessage.Failure) WorkerMessage.parse(frame);
+    assertThat(parsed.code()).isEqualTo("engine_error");
+    assertThat(parsed.message()).startsWith("CUDA out of memory xxx").doesNotContain("\u0000")
+        .hasSize(WorkerMessage.Failure.MAX_MESSAGE).endsWith("\u2026");
+    assertThat(((WorkerMessage.Failure) WorkerMessage.parse(new WorkerMessage.Failure(JOB.jobId(), 2, "x".repeat(100),
+        null, true).toJson().encode())).code()).hasSize(WorkerMessage.Failure.MAX_CODE);
+  }
+
+  @Test
+  void refusesImageKeysThatCannotBeStored() {
+    for (String key : List.of("images/u/j/2-0\u0000.png", "k".repeat(1025))) {
+      String frame = new WorkerMessage.Result(JOB.jobId(), 2, List.of(new ImageOutput(0, key, 64, 64, 1, 1,
+          "ab".repeat(32))), null, 10).toJson().encode();
+      assertThatThrownBy(() -> WorkerMessage.parse(frame)).isInstanceOf(ProtocolException.class)
+          .hasMessageContaining("'key'");
+    }
+  }
+
+  @Test
   void aWorkerWithoutAQueueSaysNothingOfIt() {
     String old = "{\"type\":\"hello\",\"worker_id\":\"w\",\"gpu\":\"g\",\"vram_mb\":1,\"slots\":1}";
     assertThat(((WorkerMessage.Hello) WorkerMessage.parse(old)).queue()).isZero();
