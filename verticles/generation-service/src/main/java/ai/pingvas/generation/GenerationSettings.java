@@ -4,6 +4,7 @@ import ai.pingvas.generation.dispatch.DispatchSettings;
 import ai.pingvas.generation.dispatch.JanitorVerticle;
 import ai.pingvas.generation.domain.SchedulerSettings;
 import ai.pingvas.generation.domain.Tier;
+import ai.pingvas.generation.store.Backoff;
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.config.Host;
 import ai.pingvas.platform.config.ConfigException;
@@ -35,11 +36,12 @@ public record GenerationSettings(String routerId, DispatchSettings dispatch, Jan
     SchedulerSettings policy = new SchedulerSettings(config.duration("scheduler.affinity-max-wait").toMillis(),
         config.duration("scheduler.model-load-estimate").toMillis(),
         config.duration("scheduler.step-estimate").toMillis(), config.integer("scheduler.models-per-worker"));
+    Backoff backoff = new Backoff(config.duration("retry.backoff-base"), config.duration("retry.backoff-max"));
     DispatchSettings dispatch = new DispatchSettings(routerId, tiers, policy, config.integer("queue.max-global"),
         config.duration("queue.retry-after").toSeconds(), config.duration("execution.timeout"),
         config.duration("workers.heartbeat-interval"), config.duration("workers.heartbeat-timeout"),
         config.duration("workers.reconnect-grace"), config.duration("progress.min-interval"),
-        config.duration("retry.backoff-base"), DETERMINISTIC, config.duration("scheduler.claim-ahead"),
+        backoff, DETERMINISTIC, config.duration("scheduler.claim-ahead"),
         config.integer("queue.results-in-flight", 1));
     String advertise = config.optionalString("router.advertise-url");
     if (advertise == null) {
@@ -47,7 +49,7 @@ public record GenerationSettings(String routerId, DispatchSettings dispatch, Jan
     }
     JanitorVerticle.Settings janitor = new JanitorVerticle.Settings(routerId, advertise,
         config.duration("workers.router-lease"),
-        config.duration("queue.ttl"), config.duration("execution.timeout"), config.duration("retry.backoff-base"));
+        config.duration("queue.ttl"), config.duration("execution.timeout"), backoff);
     return new GenerationSettings(routerId, dispatch, janitor);
   }
 }

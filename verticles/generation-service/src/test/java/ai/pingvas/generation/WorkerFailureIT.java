@@ -86,6 +86,32 @@ class WorkerFailureIT {
   }
 
   @Test
+  void aJobThatWasItsWorkersTurnUsesAnAttemptWhenTheWorkerDies() {
+    // one slot and a queue of one: the second job (another model, 3 s to load) waits in the worker's
+    // queue and becomes its turn when the first's steps end; the worker dies while loading its model
+    JavaProcess doomed = cluster.worker("doomed-queue", List.of(router), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms",
+        "PINGVAS_ENGINE_MODEL_LOAD_TIME", "3s"));
+    String first = submitLongJob(20);
+    awaitEvent(first, "job.started", Duration.ofSeconds(20));
+    ApiClient.Response r = api.post("/v1/generations", key, "{\"model\": \"sdxl\", \"prompt\": \"its turn next\", "
+        + "\"steps\": 5, \"width\": 64, \"height\": 64}");
+    assertThat(r.status()).isEqualTo(202);
+    String second = r.json().getString("id");
+    awaitEvent(second, "job.dispatched", Duration.ofSeconds(20));
+    awaitEvent(first, "job.succeeded", Duration.ofSeconds(20));
+    assertThat(events.of(second)).extracting(e -> e.getString("type")).doesNotContain("job.started");
+    doomed.kill();
+
+    // lost with its worker as a running job: re-queued as a retry (an attempt used), not handed back
+    // unused as a job still waiting in the worker's queue would be (a plain job.queued, no retry)
+    JsonObject retry = awaitRetry(second, Duration.ofSeconds(15));
+    assertThat(retry.getJsonObject("error").getString("code")).isEqualTo("worker_lost");
+    cluster.worker("survivor-queue", List.of(router), Map.of());
+    JsonObject done = awaitEvent(second, "job.succeeded", Duration.ofSeconds(30));
+    assertThat(done.getInteger("attempt")).isEqualTo(2);
+  }
+
+  @Test
   void aSilentWorkerLosesItsJobAndItsLateResultIsRefused() throws Exception {
     ProtocolProbe silent = ProtocolProbe.connect(router.url(), Cluster.WORKER_TOKEN);
     silent.send(new WorkerMessage.Hello(1, "silent", "probe", 1000, 1000, 1, List.of("sd-1.5"), "probe", List.of()));

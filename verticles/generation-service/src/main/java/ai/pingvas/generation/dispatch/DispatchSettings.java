@@ -2,6 +2,7 @@ package ai.pingvas.generation.dispatch;
 
 import ai.pingvas.generation.domain.SchedulerSettings;
 import ai.pingvas.generation.domain.Tier;
+import ai.pingvas.generation.store.Backoff;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -14,6 +15,6 @@ import java.util.Set;
  */
 public record DispatchSettings(String routerId, Map<String, Tier> tiers, SchedulerSettings policy, int maxQueuedGlobal,
     long retryAfterSeconds, Duration executionTimeout, Duration heartbeatInterval, Duration heartbeatTimeout,
-    Duration reconnectGrace, Duration progressInterval, Duration backoffBase, Set<String> deterministicCodes,
+    Duration reconnectGrace, Duration progressInterval, Backoff backoff, Set<String> deterministicCodes,
     Duration claimAhead, int resultsInFlight) {
 }

@@ -439,7 +439,12 @@ final class Dispatcher {
     String promoted = view.takePromoted();
     Inflight ahead = promoted == null ? null : inflight.get(promoted);
     if (ahead != null) {
-      cancelAheadTimer(ahead); // it was sent into the worker's queue and is its turn now
+      // it was sent into the worker's queue and is its turn now: the worker runs it (loading its model
+      // first, maybe), so it is no longer one the worker drops with its connection, and a worker lost
+      // from here on costs it an attempt like any running job (else a job that kills its worker while
+      // its model loads would be handed back, unused, for ever)
+      cancelAheadTimer(ahead);
+      ahead.sentAhead = false;
       return;
     }
     Held h = promoted == null ? null : held.remove(promoted);
@@ -889,7 +894,7 @@ final class Dispatcher {
   }
 
   private void recordFailure(Inflight f, String code, String message, boolean retryable, int tries) {
-    store.failAttempt(f.jobId, f.attempt, code, message, retryable, settings.backoffBase()).onComplete(ar -> {
+    store.failAttempt(f.jobId, f.attempt, code, message, retryable, settings.backoff()).onComplete(ar -> {
       if (ar.succeeded()) {
         finished(f, ar.result().applied() ? ar.result().status().wire() : "fenced", ar.result());
       } else if (!stopping) {
@@ -900,8 +905,13 @@ final class Dispatcher {
   }
 
   private void finished(Inflight f, String outcome, Transition t) {
-    inflight.remove(f.jobId);
-    freeSlot(fleet.get(f.workerId), f.jobId);
+    // Only while f is still the job's attempt in flight: the late outcome of an earlier attempt (its
+    // write retried through an outage while the janitor re-queued the job and it was claimed again,
+    // perhaps on the same worker) must not take the current attempt out of flight or free its slot.
+    // Whoever replaced f freed f's slot then (stopAttempt, release).
+    if (inflight.remove(f.jobId, f)) {
+      freeSlot(fleet.get(f.workerId), f.jobId);
+    }
     if (t != null && t.applied()) {
       rememberUnlessQueued(t);
       queue.runningEnded(f.jobId);
@@ -967,7 +977,7 @@ final class Dispatcher {
     if (tries > 0 && links.containsKey(workerId)) {
       return; // the worker came back meanwhile and its running attempts were adopted
     }
-    store.releaseWorker(settings.routerId(), workerId, code, message, settings.backoffBase()).onComplete(ar -> {
+    store.releaseWorker(settings.routerId(), workerId, code, message, settings.backoff()).onComplete(ar -> {
       if (ar.failed()) {
         if (!stopping) {
           if (tries % 10 == 0) {
@@ -983,7 +993,7 @@ final class Dispatcher {
         queue.runningEnded(t.jobId());
         metrics.outcome(t.status().wire());
       }
-      lost.forEach(f -> inflight.remove(f.jobId));
+      lost.forEach(f -> inflight.remove(f.jobId, f));
       LOG.atWarn().addKeyValue("worker_id", workerId).addKeyValue("jobs", ar.result().size())
           .addKeyValue("reason", code).log("worker lost; its jobs were re-queued");
       schedule();

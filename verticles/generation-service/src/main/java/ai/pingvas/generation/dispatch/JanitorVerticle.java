@@ -1,5 +1,6 @@
 package ai.pingvas.generation.dispatch;
 
+import ai.pingvas.generation.store.Backoff;
 import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.generation.store.Transition;
 import io.vertx.core.Future;
@@ -21,7 +22,7 @@ public final class JanitorVerticle extends VerticleBase {
 
   /** What the janitor needs from configuration. */
   public record Settings(String routerId, String advertiseUrl, Duration routerLease, Duration queueTtl,
-      Duration executionTimeout, Duration backoffBase) {
+      Duration executionTimeout, Backoff backoff) {
   }
 
   private final JobStore store;
@@ -73,11 +74,11 @@ public final class JanitorVerticle extends VerticleBase {
       return;
     }
     sweeping = true;
-    run("lapsed routers", () -> mayReap() ? store.reapLapsedRouters(settings.routerId(), settings.backoffBase())
+    run("lapsed routers", () -> mayReap() ? store.reapLapsedRouters(settings.routerId(), settings.backoff())
         : Future.succeededFuture(List.<Transition>of()))
         .compose(v -> run("queue ttl", () -> store.expireQueued(settings.queueTtl())))
         .compose(v -> run("execution timeout", () -> store.expireRunning(settings.routerId(),
-            settings.executionTimeout(), settings.backoffBase())))
+            settings.executionTimeout(), settings.backoff())))
         .onComplete(ar -> sweeping = false);
   }
 

@@ -218,8 +218,12 @@ public final class OutboxRelayVerticle extends VerticleBase {
         : PgConnection.connect(vertx, relayConnectOptions).map(SqlConnection.class::cast).onSuccess(c -> {
           lockConnection = c;
           c.closeHandler(v -> {
-            lockConnection = null;
-            leader = false;
+            // only if it is still the relay's: dropLock() closes a connection it has already let go,
+            // and a newer one may hold the lock by then
+            if (lockConnection == c) {
+              lockConnection = null;
+              leader = false;
+            }
           });
         });
     return connection.compose(c -> c.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(LOCK_KEY))

@@ -56,11 +56,11 @@ public interface JobStore {
 
   /** Ends an attempt in failure: re-queued after {@code backoff} if retryable and attempts remain. */
   Future<Transition> failAttempt(String jobId, int attempt, String code, String message, boolean retryable,
-      Duration backoff);
+      Backoff backoff);
 
   /** A worker is gone: each of its active jobs on this replica is re-queued or failed. */
   Future<List<Transition>> releaseWorker(String routerId, String workerId, String code, String message,
-      Duration backoff);
+      Backoff backoff);
 
   /** A reconnecting worker's running attempts that this replica takes over (others must stop). */
   Future<List<Claimed>> adopt(String routerId, String workerId, List<RunningJob> running);
@@ -83,13 +83,13 @@ public interface JobStore {
   Future<List<String>> requeueFailed(List<String> jobIds, int attempts);
 
   /** Re-queues (or fails) jobs held by other replicas whose lease lapsed. */
-  Future<List<Transition>> reapLapsedRouters(String self, Duration backoff);
+  Future<List<Transition>> reapLapsedRouters(String self, Backoff backoff);
 
   /** Fails jobs queued longer than the TTL with {@code queue_timeout}. */
   Future<List<Transition>> expireQueued(Duration ttl);
 
   /** Ends attempts of this replica running longer than the execution timeout. */
-  Future<List<Transition>> expireRunning(String routerId, Duration timeout, Duration backoff);
+  Future<List<Transition>> expireRunning(String routerId, Duration timeout, Backoff backoff);
 
   Future<List<QueuedJob>> loadQueued();
 

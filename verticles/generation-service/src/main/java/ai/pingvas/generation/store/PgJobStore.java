@@ -200,7 +200,7 @@ public final class PgJobStore implements JobStore {
           status = CASE WHEN t.requeue THEN 'queued' ELSE 'failed' END,
           router_id = NULL,
           not_before = CASE WHEN t.requeue THEN now() + make_interval(secs =>
-            least($4::bigint, $3::bigint * power(2, greatest(j.attempt - 1, 0))) * (0.5 + random() / 2) / 1000.0)
+            least($4::bigint, $3::bigint * power(2, least(greatest(j.attempt - 1, 0), 40))) * (0.5 + random() / 2) / 1000.0)
             END,
           queued_at = CASE WHEN t.requeue THEN now() ELSE j.queued_at END,
           finished_at = CASE WHEN t.requeue THEN NULL ELSE now() END,
@@ -512,7 +512,7 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<Transition> failAttempt(String jobId, int attempt, String code, String message,
-      boolean retryable, Duration backoff) {
+      boolean retryable, Backoff backoff) {
     Tuple args = endArgs(code, message, backoff).addUUID(UUID.fromString(jobId)).addInteger(attempt)
         .addBoolean(retryable);
     return writes(FAIL_ONE, args)
@@ -521,7 +521,7 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<List<Transition>> releaseWorker(String routerId, String workerId, String code, String message,
-      Duration backoff) {
+      Backoff backoff) {
     return writes(RELEASE_WORKER, endArgs(code, message, backoff).addString(routerId).addString(workerId))
         .map(PgJobStore::transitions);
   }
@@ -587,7 +587,7 @@ public final class PgJobStore implements JobStore {
   }
 
   @Override
-  public Future<List<Transition>> reapLapsedRouters(String self, Duration backoff) {
+  public Future<List<Transition>> reapLapsedRouters(String self, Backoff backoff) {
     Tuple args = endArgs("router_lost", "the router replica holding the job stopped", backoff).addString(self);
     return writes(REAP_LAPSED, args)
         .map(PgJobStore::transitions);
@@ -599,7 +599,7 @@ public final class PgJobStore implements JobStore {
   }
 
   @Override
-  public Future<List<Transition>> expireRunning(String routerId, Duration timeout, Duration backoff) {
+  public Future<List<Transition>> expireRunning(String routerId, Duration timeout, Backoff backoff) {
     Tuple args = endArgs("execution_timeout", "the attempt ran longer than the execution timeout", backoff)
         .addString(routerId).addLong(timeout.toMillis());
     return writes(EXPIRE_RUNNING, args).map(PgJobStore::transitions);
@@ -637,9 +637,8 @@ public final class PgJobStore implements JobStore {
     return out;
   }
 
-  private static Tuple endArgs(String code, String message, Duration backoffBase) {
-    long base = backoffBase.toMillis();
-    return Tuple.of(code, message, base, Math.max(base, base * 30));
+  private static Tuple endArgs(String code, String message, Backoff backoff) {
+    return Tuple.of(code, message, backoff.base().toMillis(), backoff.max().toMillis());
   }
 
   private static List<Transition> transitions(RowSet<Row> rows) {
