@@ -2,9 +2,11 @@ package ai.pingvas.generation.domain;
 
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -30,6 +32,16 @@ public final class FairQueue {
   private final TreeSet<QueuedJob> delayed = new TreeSet<>(DUE_ORDER);
   private final Map<String, Integer> demand = new HashMap<>();
   private final Map<String, String> active = new HashMap<>();
+  /**
+   * Users with nothing queued or running who are remembered only for their start credit (served
+   * ahead of the virtual time): forgotten once the virtual time passes it, looked at every {@link
+   * #SWEEP_EVERY} serves. Without this a user served while the virtual time stood still (every new
+   * user starts at it, so a stream of one-job users never moves it) stayed in {@link #users} for
+   * the life of the process: one entry per distinct user.
+   */
+  private final Set<String> idleUsers = new HashSet<>();
+  private static final int SWEEP_EVERY = 1024;
+  private long served;
   private double virtualTime;
 
   public FairQueue(Map<String, Tier> tiers) {
@@ -105,6 +117,21 @@ public final class FairQueue {
     if (!user.jobs().isEmpty()) {
       backlogged.add(user);
     }
+    if (++served % SWEEP_EVERY == 0) {
+      for (String idle : List.copyOf(idleUsers)) {
+        UserQueue remembered = users.get(idle);
+        if (remembered == null || !remembered.jobs().isEmpty() || remembered.running > 0) {
+          idleUsers.remove(idle); // forgotten already, or busy again (it comes back here when idle)
+        } else {
+          forgetIfIdle(remembered);
+        }
+      }
+    }
+  }
+
+  /** Users remembered (queued, running, or holding start credit): bounded by the users with work plus the recently idle. */
+  public int rememberedUsers() {
+    return users.size();
   }
 
   /** Moves jobs whose retry backoff has passed into their user's queue. */
@@ -283,9 +310,20 @@ public final class FairQueue {
     return user;
   }
 
+  /**
+   * Forgets a user with nothing queued or running unless their start credit still matters: it is
+   * ahead of the virtual time while others wait (with nobody waiting, a returning user starts at the
+   * virtual time anyway, give or take the one job they were last served).
+   */
   private void forgetIfIdle(UserQueue user) {
-    if (user.jobs().isEmpty() && user.running == 0 && user.nextStart <= virtualTime) {
+    if (!user.jobs().isEmpty() || user.running != 0) {
+      return;
+    }
+    if (user.nextStart <= virtualTime || backlogged.isEmpty()) {
       users.remove(user.userId());
+      idleUsers.remove(user.userId());
+    } else {
+      idleUsers.add(user.userId());
     }
   }
 }

@@ -83,6 +83,43 @@ class FairQueueTest {
   }
 
   @Test
+  void usersWhoseJobsHaveEndedAreForgottenInAQuietQueue() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    // a stream of users with one job each: every one starts at the virtual time, which never moves
+    for (int i = 0; i < 5_000; i++) {
+      runToTheEnd(queue, drainOne(queue, job("user-" + i, "m", i)));
+    }
+    assertThat(queue.rememberedUsers()).isZero();
+  }
+
+  @Test
+  void usersWhoseJobsHaveEndedAreForgottenWhileAnotherUsersBurstWaits() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    for (int i = 0; i < 20_000; i++) {
+      queue.add(job("alice", "m", i), 0);
+    }
+    for (int i = 0; i < 5_000; i++) {
+      queue.add(job("user-" + i, "m", 100_000 + i), 0);
+      for (QueuedJob served : drain(queue, 2)) {
+        runToTheEnd(queue, served);
+      }
+    }
+    // alice (still queued) and the idle users of at most one sweep interval
+    assertThat(queue.rememberedUsers()).isBetween(1, 1 + 1024);
+    assertThat(queue.queued("alice")).isGreaterThan(0);
+  }
+
+  private static QueuedJob drainOne(FairQueue queue, QueuedJob job) {
+    queue.add(job, 0);
+    return drain(queue, 1).get(0);
+  }
+
+  private static void runToTheEnd(FairQueue queue, QueuedJob job) {
+    queue.runningStarted(job.jobId(), job.userId(), job.tier());
+    queue.runningEnded(job.jobId());
+  }
+
+  @Test
   void positionsCountJobsThatWillRunFirst() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     List<QueuedJob> alice = new ArrayList<>();
