@@ -65,6 +65,20 @@ public final class OutboxRelayVerticle extends VerticleBase {
   static final long LOCK_KEY = 0x70696e6776617301L;
   static final String CHANNEL = "pingvas_outbox";
   private static final int BATCH = 2000;
+  /**
+   * Event data read per batch, at most (as stored; the first row always goes): progress events carry
+   * previews of up to 256 KiB, and after a Kafka outage 2,000 of them (~500 MB as strings, twice
+   * that as records) would not fit the router's heap.
+   */
+  static final long BATCH_BYTES = 8L * 1024 * 1024;
+  static final String READ_BATCH = """
+      SELECT id, job_id, user_id, seq, type, data::text AS data, preceded::text AS preceded, created_at, head_rows
+      FROM (SELECT h.*, count(*) OVER () AS head_rows,
+                   sum(pg_column_size(h.data) + coalesce(pg_column_size(h.preceded), 0)) OVER (ORDER BY h.id)
+                     - pg_column_size(h.data) - coalesce(pg_column_size(h.preceded), 0) AS before
+            FROM (SELECT * FROM outbox ORDER BY id LIMIT $1) h) o
+      WHERE before < $2
+      ORDER BY id""";
   private static final long POLL_MS = 200;
 
   private final Pool pool;
@@ -102,7 +116,12 @@ public final class OutboxRelayVerticle extends VerticleBase {
     // The relay holds its lock, reads and deletes on a connection of its own. Its deletes need not
     // wait for their WAL flush: lost in a Postgres crash, their rows are published again, as after a
     // relay crash between send and delete (consumers take events at least once, by job and seq).
-    this.relayConnectOptions = new PgConnectOptions(connectOptions).addProperty("synchronous_commit", "off");
+    // It also holds the relay's lock for its session: should this replica vanish without closing the
+    // connection (node lost, partition), Postgres probes the link and ends the session, lock and all,
+    // after ~25 s (10 s idle, 3 probes 5 s apart) rather than the OS default of over two hours.
+    this.relayConnectOptions = new PgConnectOptions(connectOptions).addProperty("synchronous_commit", "off")
+        .addProperty("tcp_keepalives_idle", "10").addProperty("tcp_keepalives_interval", "5")
+        .addProperty("tcp_keepalives_count", "3");
     this.producer = producer;
     this.topic = topic;
     this.published = Counter.builder("pingvas_outbox_published_total")
@@ -175,13 +194,13 @@ public final class OutboxRelayVerticle extends VerticleBase {
     }
     running = true;
     ensureLeader()
-        .compose(isLeader -> isLeader ? relayBatch() : Future.succeededFuture(0))
+        .compose(isLeader -> isLeader ? relayBatch() : Future.succeededFuture(false))
         .onComplete(ar -> {
           running = false;
           if (ar.failed()) {
             LOG.atWarn().addKeyValue("error", ar.cause().toString()).log("outbox relay failed; will retry");
             dropLock();
-          } else if (ar.result() >= BATCH || again) {
+          } else if (ar.result() || again) {
             again = false;
             vertx.runOnContext(v -> poke());
           }
@@ -236,18 +255,20 @@ public final class OutboxRelayVerticle extends VerticleBase {
         }));
   }
 
-  private Future<Integer> relayBatch() {
+  /** Relays the oldest rows; true if more were waiting behind them (a full batch, by rows or by bytes). */
+  private Future<Boolean> relayBatch() {
     SqlConnection c = lockConnection;
     if (c == null) {
       return Future.failedFuture(new IllegalStateException("the relay's connection closed"));
     }
-    return c.preparedQuery("SELECT id, job_id, user_id, seq, type, data::text AS data, preceded::text AS preceded, "
-            + "created_at FROM outbox ORDER BY id LIMIT $1")
-        .execute(Tuple.of(BATCH))
+    return c.preparedQuery(READ_BATCH)
+        .execute(Tuple.of(BATCH, BATCH_BYTES))
         .compose(rows -> {
           if (rows.size() == 0) {
-            return Future.succeededFuture(0);
+            return Future.succeededFuture(false);
           }
+          long headRows = rows.iterator().next().getLong("head_rows");
+          boolean more = headRows >= BATCH || rows.size() < headRows;
           List<ProducerRecord<String, String>> records = new ArrayList<>(rows.size());
           Long[] ids = new Long[rows.size()];
           long[] committedMs = new long[rows.size()];
@@ -271,7 +292,7 @@ public final class OutboxRelayVerticle extends VerticleBase {
                   lag.record(Math.max(0, now - t), TimeUnit.MILLISECONDS);
                 }
                 published.increment(ids.length);
-                return ids.length;
+                return more;
               });
         });
   }
@@ -416,7 +437,15 @@ public final class OutboxRelayVerticle extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     vertx.cancelTimer(timer);
-    Future<Void> drained = running ? vertx.timer(200).mapEmpty() : Future.succeededFuture();
-    return drained.compose(v -> dropLock()).compose(v -> subscriber.close());
+    // let a batch in flight finish (sent and deleted) before giving up the lock: released earlier,
+    // the next relaying replica would publish its rows again
+    return settled(System.currentTimeMillis() + 5_000).compose(v -> dropLock()).compose(v -> subscriber.close());
+  }
+
+  private Future<Void> settled(long deadline) {
+    if (!running || System.currentTimeMillis() > deadline) {
+      return Future.succeededFuture();
+    }
+    return vertx.timer(20).compose(v -> settled(deadline));
   }
 }

@@ -79,6 +79,10 @@ class OutboxWakeupIT {
       // the relay deletes published rows without waiting for their flush, on a connection of its
       // own: the pool's connections, which commit the jobs, still wait for theirs
       assertThat(join(a.relay.connectionSetting("synchronous_commit"))).isEqualTo("off");
+      // and Postgres probes it: a relaying replica that vanishes without closing its connection (node
+      // lost, partition) gives up the relay's lock in ~25 s, not after the OS's two hours
+      assertThat(join(a.relay.connectionSetting("tcp_keepalives_idle"))).startsWith("10");
+      assertThat(join(a.relay.connectionSetting("tcp_keepalives_count"))).isEqualTo("3");
       assertThat(join(a.pool.query("SHOW synchronous_commit").execute()).iterator().next().getString(0))
           .as("a pool connection").isEqualTo("on");
 
