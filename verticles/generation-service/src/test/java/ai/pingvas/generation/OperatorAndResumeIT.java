@@ -143,6 +143,42 @@ class OperatorAndResumeIT {
   }
 
   @Test
+  void aResumeGetsASnapshotOfEachOwnJobNoLongerBufferedAndNothingOfOthers() {
+    String owner = harness.createUser("pro");
+    String stranger = harness.createUser("pro");
+    String mine = api.post("/v1/generations", owner, "{\"model\": \"sd-1.5\", \"prompt\": \"mine\", \"steps\": 2, "
+        + "\"width\": 64, \"height\": 64}").json().getString("id");
+    String theirs = api.post("/v1/generations", stranger, "{\"model\": \"sd-1.5\", \"prompt\": \"theirs\", "
+        + "\"steps\": 2, \"width\": 64, \"height\": 64}").json().getString("id");
+    awaitStatus(owner, mine, "succeeded");
+    awaitStatus(stranger, theirs, "succeeded");
+    // jobs this replica never saw an event of (as after a restart): not in its buffer, so snapshots
+    String old = java.util.UUID.randomUUID().toString();
+    String strangersOld = java.util.UUID.randomUUID().toString();
+    for (String[] copy : new String[][] {{old, mine}, {strangersOld, theirs}}) {
+      harness.exec("INSERT INTO generation.jobs (id, user_id, tier, status, model, prompt, params, max_attempts, "
+          + "attempt, event_seq, finished_at) SELECT '" + copy[0] + "', user_id, tier, 'succeeded', model, prompt, "
+          + "params, max_attempts, 1, 7, now() FROM generation.jobs WHERE id = '" + copy[1] + "'");
+    }
+    JsonObject after = new JsonObject().put(old, 2).put(strangersOld, 0);
+    for (int i = 0; i < 400; i++) {
+      after.put(java.util.UUID.randomUUID().toString(), 0);
+    }
+    try (EventStream stream = api.stream(owner)) {
+      stream.socket.sendText(new JsonObject().put("type", "resume").put("after", after).encode(), true).join();
+      JsonObject snapshot = stream.awaitEvent(e -> "job.snapshot".equals(e.getString("type")), Duration.ofSeconds(10));
+      assertThat(snapshot.getString("job_id")).isEqualTo(old);
+      assertThat(snapshot.getInteger("seq")).isEqualTo(7);
+      assertThat(snapshot.getJsonObject("job").getString("status")).isEqualTo("succeeded");
+      stream.socket.sendText("{\"type\":\"ping\"}", true).join();
+      stream.awaitEvent(e -> "pong".equals(e.getString("type")), Duration.ofSeconds(5));
+      pause(300);
+      assertThat(stream.forJob(strangersOld)).as("another user's job").isEmpty();
+      assertThat(stream.forJob(old)).as("one snapshot").hasSize(1);
+    }
+  }
+
+  @Test
   void aStrangerCannotResumeSomeoneElsesJob() {
     String owner = harness.createUser("pro");
     String stranger = harness.createUser("pro");

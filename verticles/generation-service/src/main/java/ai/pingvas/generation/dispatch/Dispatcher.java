@@ -79,6 +79,8 @@ final class Dispatcher {
   private long lookaheadTimer = -1;
   private long lookaheadAt = Long.MAX_VALUE;
   private int unclaiming;
+  /** Attempts whose outcome (result or failure) is being written, retries included. */
+  private final Set<Inflight> recording = new HashSet<>();
   /** Jobs placed on a worker at admission whose insert has not reported back yet. */
   private final Map<String, Assignment> placing = new HashMap<>();
   private final Map<String, Integer> pending = new HashMap<>();
@@ -188,7 +190,15 @@ final class Dispatcher {
       jobs.forEach(job -> queue.add(job, now));
       return store.loadActive();
     }).map(active -> {
-      active.forEach(a -> queue.runningStarted(a.jobId(), a.userId(), a.tier()));
+      // Events are followed while this loads: one newer than the row read (the job finished, failed
+      // or was canceled meanwhile) was applied already, and counting the job as running after it
+      // would hold one of its user's running slots for good.
+      active.forEach(a -> {
+        Integer applied = seen.get(a.jobId());
+        if (applied == null || applied <= a.seq()) {
+          queue.runningStarted(a.jobId(), a.userId(), a.tier());
+        }
+      });
       LOG.atInfo().addKeyValue("queued", queue.size()).addKeyValue("running", active.size())
           .log("dispatcher loaded the shared queue");
       return null;
@@ -587,7 +597,19 @@ final class Dispatcher {
   private Inflight send(Assignment a, Claimed claimed, Link link) {
     JobParams p = claimed.params();
     long signStarted = System.nanoTime();
-    List<UploadSlot> upload = signer.slots(claimed.userId(), claimed.jobId(), claimed.attempt(), p.count());
+    List<UploadSlot> upload;
+    try {
+      upload = signer.slots(claimed.userId(), claimed.jobId(), claimed.attempt(), p.count());
+    } catch (RuntimeException e) {
+      // no storage credentials (the provider chain can throw): the job could not upload its images.
+      // Not thrown on through the claim round (its other jobs would be left claimed and unsent), and
+      // not handed straight back either (it would be claimed again at once, round after round, while
+      // the credentials stay missing): the attempt fails as retryable, so the job waits its backoff
+      LOG.atWarn().addKeyValue("job_id", claimed.jobId()).addKeyValue("error", e.toString())
+          .log("could not sign the job's upload URLs; the attempt fails and is retried");
+      abandonUnsent(claimed, "storage_unavailable", "the router could not sign upload URLs: " + e.getMessage());
+      return null;
+    }
     metrics.signTime.record(System.nanoTime() - signStarted, java.util.concurrent.TimeUnit.NANOSECONDS);
     JobSpec spec = new JobSpec(claimed.jobId(), claimed.attempt(), p.model(), p.prompt(), p.negativePrompt(),
         p.width(), p.height(), p.steps(), p.cfgScale(), p.seed(), p.scheduler(), p.loras(), p.count(),
@@ -600,6 +622,26 @@ final class Dispatcher {
     inflight.put(claimed.jobId(), f);
     metrics.dispatched(a.coldLoad(), System.currentTimeMillis() - claimed.queuedAtMs());
     return f;
+  }
+
+  /** A claimed job that never reached its worker ends its attempt as a retryable failure. */
+  private void abandonUnsent(Claimed claimed, String code, String message) {
+    freeSlot(fleet.get(claimed.workerId()), claimed.jobId());
+    unclaiming++;
+    store.failAttempt(claimed.jobId(), claimed.attempt(), code, message, true, settings.backoff()).onComplete(ar -> {
+      unclaiming--;
+      queue.runningEnded(claimed.jobId());
+      if (ar.succeeded()) {
+        if (ar.result().applied()) {
+          rememberUnlessQueued(ar.result());
+          metrics.outcome(ar.result().status().wire());
+        }
+      } else {
+        LOG.warn("ending the unsent attempt of {} failed (the execution-timeout reaper will re-queue it): {}",
+            claimed.jobId(), ar.cause().toString());
+      }
+      schedule();
+    });
   }
 
   private Future<Void> unclaim(Claimed claimed) {
@@ -651,6 +693,9 @@ final class Dispatcher {
     }
   }
 
+  /** Lookups of a connecting worker's attempts before it is asked to reconnect (~10 s with backoff). */
+  private static final int ADOPT_TRIES = 6;
+
   private void onHello(WorkerSession session, WorkerMessage.Hello hello) {
     if (stopping) {
       session.close(1012, RESTARTING); // a worker redialing this replica while it stops: try another
@@ -673,8 +718,29 @@ final class Dispatcher {
       fleet.remove(workerId);
     }
     session.identify(workerId);
+    adopt(session, hello, 0);
+  }
+
+  /**
+   * Takes over the attempts a (re)connecting worker says it runs and that are still its own, then
+   * welcomes it. A failed lookup is retried while the worker waits, not read as "none": that would
+   * tell the worker to abandon healthy work and end each attempt as lost. Still failing, the worker
+   * is asked to reconnect later, its attempts left as they are.
+   */
+  private void adopt(WorkerSession session, WorkerMessage.Hello hello, int tries) {
+    String workerId = hello.workerId();
     store.adopt(settings.routerId(), workerId, hello.running()).onComplete(ar -> {
-      List<Claimed> adopted = ar.succeeded() ? ar.result() : List.of();
+      if (ar.failed()) {
+        if (!stopping && !session.isClosed() && tries < ADOPT_TRIES) {
+          vertx.setTimer(backoff(tries), id -> adopt(session, hello, tries + 1));
+        } else {
+          LOG.atWarn().addKeyValue("worker_id", workerId).addKeyValue("error", ar.cause().toString())
+              .log("could not look up a connecting worker's running jobs; asked it to reconnect");
+          session.close(1013, "the router could not check your running jobs; reconnect");
+        }
+        return;
+      }
+      List<Claimed> adopted = ar.result();
       Set<String> adoptedIds = new HashSet<>();
       adopted.forEach(c -> adoptedIds.add(c.jobId()));
       List<RunningJob> abandon = hello.running().stream().filter(r -> !adoptedIds.contains(r.jobId())).toList();
@@ -713,6 +779,12 @@ final class Dispatcher {
           .addKeyValue("adopted", adopted.size()).addKeyValue("abandoned", abandon.size())
           .log("worker connected");
       metrics.workers(links.size(), fleet.totalSlots());
+      if (session.isClosed()) {
+        // it went away while the lookup ran (its close found no link then): as any disconnect, wait
+        // for it to come back before its attempts count as lost
+        onClosed(session);
+        return;
+      }
       schedule();
     });
   }
@@ -836,18 +908,23 @@ final class Dispatcher {
    * ended some other way, which the fenced update reports as not applied).
    */
   private void verifyAndSucceed(Inflight f, List<ImageOutput> images, int tries) {
+    recording.add(f);
     gallery.verify(f.jobId, f.userId, f.attempt, images)
         .compose(stored -> results.submit(new JobStore.Success(f.jobId, f.attempt, stored)))
         .onComplete(ar -> {
           if (ar.succeeded()) {
+            recording.remove(f);
             Transition t = ar.result();
             finished(f, t.applied() ? "succeeded" : "fenced", t);
           } else if (ar.cause() instanceof GalleryClient.InvalidOutput invalid) {
+            recording.remove(f);
             f.finishing = false;
             endAttempt(f, "invalid_output", invalid.getMessage(), true);
           } else if (!stopping) {
             logRetry("result", f, tries, ar.cause());
             vertx.setTimer(backoff(tries), id -> verifyAndSucceed(f, images, tries + 1));
+          } else {
+            recording.remove(f); // stopping: the lease lapses and another replica re-queues the job
           }
         });
   }
@@ -894,12 +971,16 @@ final class Dispatcher {
   }
 
   private void recordFailure(Inflight f, String code, String message, boolean retryable, int tries) {
+    recording.add(f);
     store.failAttempt(f.jobId, f.attempt, code, message, retryable, settings.backoff()).onComplete(ar -> {
       if (ar.succeeded()) {
+        recording.remove(f);
         finished(f, ar.result().applied() ? ar.result().status().wire() : "fenced", ar.result());
       } else if (!stopping) {
         logRetry("failed attempt", f, tries, ar.cause());
         vertx.setTimer(backoff(tries), id -> recordFailure(f, code, message, retryable, tries + 1));
+      } else {
+        recording.remove(f);
       }
     });
   }
@@ -975,7 +1056,14 @@ final class Dispatcher {
   /** Re-queues a lost worker's attempts; retried until Postgres takes it (or we stop). */
   private void release(String workerId, List<Inflight> lost, String code, String message, int tries) {
     if (tries > 0 && links.containsKey(workerId)) {
-      return; // the worker came back meanwhile and its running attempts were adopted
+      // the worker came back meanwhile: what it still runs was adopted (its hello put a new record
+      // in flight); the attempts it no longer runs were left to this release, so end them one by one
+      for (Inflight f : lost) {
+        if (inflight.get(f.jobId) == f) {
+          recordFailure(f, code, message, true, 0);
+        }
+      }
+      return;
     }
     store.releaseWorker(settings.routerId(), workerId, code, message, settings.backoff()).onComplete(ar -> {
       if (ar.failed()) {
@@ -1258,9 +1346,13 @@ final class Dispatcher {
     }
   }
 
-  /** Nothing in flight that stopping should wait for: claim rounds, inserts, unclaims, revoked jobs. */
+  /**
+   * Nothing in flight that stopping should wait for: claim rounds, inserts, unclaims, revoked jobs,
+   * and workers' outcomes being recorded (a worker never reports one twice: dropped here, a finished
+   * job would wait for the lease to lapse and run again).
+   */
   boolean idle() {
-    return claiming == 0 && placing.isEmpty() && unclaiming == 0 && !awaitingRevoked(null);
+    return claiming == 0 && placing.isEmpty() && unclaiming == 0 && recording.isEmpty() && !awaitingRevoked(null);
   }
 
   /**

@@ -40,6 +40,10 @@ public final class WorkerSession {
     return true;
   }
 
+  public boolean isClosed() {
+    return socket.isClosed();
+  }
+
   public void close(int code, String reason) {
     if (!socket.isClosed()) {
       socket.close((short) code, reason);

@@ -1,16 +1,20 @@
 package ai.pingvas.generation.http;
 
+import ai.pingvas.generation.domain.Job;
 import ai.pingvas.generation.events.EventBuffer;
 import ai.pingvas.generation.events.StreamHub;
 import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.Principal;
+import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.json.JsonObject;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code GET /v1/stream}: a client's live events. Authenticated during the handshake with the
@@ -47,6 +51,8 @@ final class StreamGateway {
   }
 
   private void serve(Principal principal, ServerWebSocket socket) {
+    // one resume's snapshot lookup at a time per stream: a client cannot queue up database work
+    boolean[] resuming = {false};
     hub.add(principal.userId(), socket);
     socket.closeHandler(v -> hub.remove(principal.userId(), socket));
     socket.textMessageHandler(text -> {
@@ -59,22 +65,36 @@ final class StreamGateway {
       }
       switch (String.valueOf(message.getValue("type"))) {
         case "ping" -> socket.writeTextMessage(new JsonObject().put("type", "pong").encode());
-        case "resume" -> resume(principal, socket, message.getValue("after"));
+        case "resume" -> {
+          if (resuming[0]) {
+            socket.writeTextMessage(error("resume_in_progress", "the previous resume is still being answered; "
+                + "send the next one after its snapshots"));
+          } else {
+            resuming[0] = true;
+            resume(principal, socket, message.getValue("after")).onComplete(v -> resuming[0] = false);
+          }
+        }
         default -> socket.writeTextMessage(error("bad_message", "unknown message type; send ping or resume"));
       }
     });
     socket.writeTextMessage(new JsonObject().put("type", "stream.open").put("user_id", principal.userId()).encode());
   }
 
-  private void resume(Principal principal, ServerWebSocket socket, Object after) {
+  /**
+   * Replays what the buffer holds and sends a snapshot of each other job that changed since, all
+   * looked up in one query (it was one per job: a frame naming 500 unknown ids cost 500 lookups).
+   * Completes once answered.
+   */
+  private Future<Void> resume(Principal principal, ServerWebSocket socket, Object after) {
     if (!(after instanceof JsonObject seen) || seen.size() > MAX_RESUME_JOBS) {
       socket.writeTextMessage(error("bad_resume", "resume needs after: {job_id: last seq} for at most "
           + MAX_RESUME_JOBS + " jobs"));
-      return;
+      return Future.succeededFuture();
     }
+    Map<String, Integer> unbuffered = new LinkedHashMap<>();
     for (String jobId : seen.fieldNames()) {
       Object seq = seen.getValue(jobId);
-      if (!(seq instanceof Number number) || jobId.length() != 36) {
+      if (!(seq instanceof Number number) || !isUuid(jobId)) {
         continue;
       }
       List<JsonObject> missed = buffer.after(jobId, principal.userId(), number.intValue());
@@ -85,24 +105,37 @@ final class StreamGateway {
           socket.writeTextMessage(view.put("replayed", true).encode());
         });
       } else {
-        snapshot(principal, socket, jobId, number.intValue());
+        unbuffered.put(jobId.toLowerCase(java.util.Locale.ROOT), number.intValue());
       }
     }
+    if (unbuffered.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return store.getAll(principal.userId(), List.copyOf(unbuffered.keySet())).onSuccess(jobs -> {
+      for (Job job : jobs) {
+        Integer seenSeq = unbuffered.get(job.id());
+        if (seenSeq != null && job.eventSeq() > seenSeq) {
+          socket.writeTextMessage(new JsonObject().put("type", "job.snapshot").put("job_id", job.id())
+              .put("seq", job.eventSeq()).put("ts", java.time.Instant.now().toString())
+              .put("job", JobView.of(job, null, publicUrl)).encode());
+        }
+      }
+    }).<Void>mapEmpty().recover(err -> {
+      socket.writeTextMessage(error("resume_failed", "the jobs could not be looked up; resume again shortly"));
+      return Future.succeededFuture();
+    });
   }
 
-  private void snapshot(Principal principal, ServerWebSocket socket, String jobId, int seenSeq) {
-    try {
-      java.util.UUID.fromString(jobId);
-    } catch (IllegalArgumentException e) {
-      return;
+  private static boolean isUuid(String text) {
+    if (text.length() != 36) {
+      return false;
     }
-    store.get(principal.userId(), jobId).onSuccess(job -> {
-      if (job != null && job.eventSeq() > seenSeq) {
-        socket.writeTextMessage(new JsonObject().put("type", "job.snapshot").put("job_id", jobId)
-            .put("seq", job.eventSeq()).put("ts", java.time.Instant.now().toString())
-            .put("job", JobView.of(job, null, publicUrl)).encode());
-      }
-    });
+    try {
+      java.util.UUID.fromString(text);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private static String error(String code, String detail) {

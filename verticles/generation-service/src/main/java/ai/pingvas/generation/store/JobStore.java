@@ -21,7 +21,8 @@ public interface JobStore {
   }
 
   /** A job holding a worker slot, for rebuilding running counts. */
-  record ActiveJob(String jobId, String userId, String tier, String routerId, String workerId) {
+  /** A dispatched or running job as loaded at start; {@code seq} is that of its last event. */
+  record ActiveJob(String jobId, String userId, String tier, String routerId, String workerId, int seq) {
   }
 
   Future<List<Inserted>> insert(List<NewJob> jobs);
@@ -33,6 +34,9 @@ public interface JobStore {
 
   /** The job if it exists and belongs to the user, else null. */
   Future<Job> get(String userId, String jobId);
+
+  /** The user's jobs among {@code jobIds} (unknown ids and other users' jobs left out), in one lookup. */
+  Future<List<Job>> getAll(String userId, List<String> jobIds);
 
   Future<JobPage> list(String userId, JobStatus status, String cursor, int limit);
 

@@ -404,6 +404,18 @@ public final class PgJobStore implements JobStore {
         .map(rows -> rows.size() == 0 ? null : toJob(rows.iterator().next()));
   }
 
+  @Override
+  public Future<List<Job>> getAll(String userId, List<String> jobIds) {
+    UUID[] ids = jobIds.stream().map(UUID::fromString).toArray(UUID[]::new);
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM jobs WHERE id = ANY($1) AND user_id = $2")
+        .execute(Tuple.of(ids, UUID.fromString(userId)))
+        .map(rows -> {
+          List<Job> jobs = new ArrayList<>(rows.size());
+          rows.forEach(row -> jobs.add(toJob(row)));
+          return jobs;
+        });
+  }
+
   /**
    * A page of the user's jobs, newest first. One index serves both the status-filtered and the full
    * listing, (user, status, created_at, id): the full one merges one ordered scan per status (a
@@ -618,12 +630,13 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<List<ActiveJob>> loadActive() {
-    return pool.query("SELECT id, user_id, tier, router_id, worker_id FROM jobs WHERE status IN " + ACTIVE)
+    return pool.query("SELECT id, user_id, tier, router_id, worker_id, event_seq FROM jobs WHERE status IN " + ACTIVE)
         .execute().map(rows -> {
           List<ActiveJob> out = new ArrayList<>(rows.size());
           for (Row row : rows) {
             out.add(new ActiveJob(row.getUUID("id").toString(), row.getUUID("user_id").toString(),
-                row.getString("tier"), row.getString("router_id"), row.getString("worker_id")));
+                row.getString("tier"), row.getString("router_id"), row.getString("worker_id"),
+                row.getInteger("event_seq")));
           }
           return out;
         });
