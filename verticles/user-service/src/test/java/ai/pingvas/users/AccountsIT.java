@@ -144,6 +144,26 @@ class AccountsIT {
   }
 
   @Test
+  void anAccountHoldsAtMostAHundredActiveKeysAndListsABoundedNumber() {
+    String token = UserHarness.accessToken(users.signUp());
+    String first = null;
+    for (int i = 0; i < 100; i++) {
+      Http.Response created = http.post("/v1/api-keys", token, new JsonObject().put("name", "k" + i));
+      assertThat(created.status()).as(created.body()).isEqualTo(201);
+      first = first == null ? created.json().getString("id") : first;
+    }
+    Http.Response refused = http.post("/v1/api-keys", token, new JsonObject().put("name", "one too many"));
+    assertThat(refused.status()).as(refused.body()).isEqualTo(409);
+    assertThat(refused.json().getString("code")).isEqualTo("too_many_api_keys");
+    assertThat(http.send("DELETE", "/v1/api-keys/" + first, token, null).status()).isEqualTo(204);
+    assertThat(http.post("/v1/api-keys", token, new JsonObject().put("name", "in its place")).status())
+        .as("a revoked key makes room").isEqualTo(201);
+    var items = http.get("/v1/api-keys", token).json().getJsonArray("items");
+    assertThat(items).hasSize(101);
+    assertThat(items.getJsonObject(100).getString("id")).as("revoked keys after the active ones").isEqualTo(first);
+  }
+
+  @Test
   void aUserCannotSeeOrRevokeAnotherUsersKeysOrAccount() {
     JsonObject alice = users.signUp();
     String aliceToken = UserHarness.accessToken(alice);

@@ -29,6 +29,11 @@ final class ApiKeyHandlers {
     users.createApiKey(AuthHandler.principal(ctx).userId(), ctx.body().asJsonObject().getString("name"),
             Secrets.sha256(key), Secrets.displayPrefix(key))
         .onSuccess(created -> {
+          if (created == null) {
+            ctx.fail(ApiException.conflict("too_many_api_keys", "an account holds at most " + UserStore.MAX_ACTIVE_KEYS
+                + " active API keys; revoke one you no longer use first"));
+            return;
+          }
           ctx.response().putHeader("Location", "/v1/api-keys/" + created.id());
           TokenHandlers.ok(ctx, 201, created.toJson().put("key", key));
         })

@@ -33,12 +33,20 @@ public final class PgUserStore implements UserStore {
       ON CONFLICT (id) DO UPDATE SET tier = EXCLUDED.tier, roles = EXCLUDED.roles, updated_at = now()
       RETURNING """ + " " + USER_COLUMNS;
   private static final String KEY_COLUMNS = "id, user_id, name, prefix, created_at, last_used_at, revoked_at";
-  private static final String INSERT_KEY = "INSERT INTO api_keys (id, user_id, name, key_hash, prefix) "
-      + "VALUES ($1, $2, $3, $4, $5) RETURNING " + KEY_COLUMNS;
+  // At most $6 active keys per account: the owner's row is locked, so creations of one account queue
+  // up (each statement counts with the snapshot it started with: a burst of concurrent ones can end a
+  // few over, never without bound).
+  private static final String INSERT_KEY = """
+      WITH owner AS (SELECT id FROM users WHERE id = $2 FOR UPDATE)
+      INSERT INTO api_keys (id, user_id, name, key_hash, prefix)
+      SELECT $1, owner.id, $3, $4, $5 FROM owner
+      WHERE (SELECT count(*) FROM api_keys WHERE user_id = $2 AND revoked_at IS NULL) < $6
+      RETURNING """ + " " + KEY_COLUMNS;
   private static final String ENSURE_KEY = "INSERT INTO api_keys (id, user_id, name, key_hash, prefix) "
       + "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_hash) DO NOTHING";
+  // active keys first (at most MAX_ACTIVE_KEYS), then the most recent revoked ones: a bounded list
   private static final String LIST_KEYS = "SELECT " + KEY_COLUMNS + " FROM api_keys WHERE user_id = $1 "
-      + "ORDER BY created_at DESC, id DESC";
+      + "ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC LIMIT " + LIST_LIMIT;
   private static final String REVOKE_KEY = "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) "
       + "WHERE id = $1 AND user_id = $2";
   // last_used_at is written at most once a minute per key, so a hot key costs no write per request.
@@ -97,7 +105,8 @@ public final class PgUserStore implements UserStore {
   @Override
   public Future<ApiKey> createApiKey(String userId, String name, byte[] keyHash, String prefix) {
     return pool.preparedQuery(INSERT_KEY).execute(Tuple.of(UUID.randomUUID(), UUID.fromString(userId), name,
-        Buffer.buffer(keyHash), prefix)).map(rows -> toKey(rows.iterator().next()));
+        Buffer.buffer(keyHash), prefix, MAX_ACTIVE_KEYS))
+        .map(rows -> rows.size() == 0 ? null : toKey(rows.iterator().next()));
   }
 
   @Override

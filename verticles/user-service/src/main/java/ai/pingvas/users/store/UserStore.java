@@ -23,6 +23,12 @@ public interface UserStore {
   /** Creates or updates a user with a fixed id and no password (dev seed). */
   Future<User> seed(String id, String email, String tier, Set<String> roles);
 
+  /** Active API keys an account may hold; a revoked key makes room for another. */
+  int MAX_ACTIVE_KEYS = 100;
+  /** Keys a listing shows: the active ones, then the most recently revoked. */
+  int LIST_LIMIT = 200;
+
+  /** A new key, or null if the account (or its owner) is at {@link #MAX_ACTIVE_KEYS} active keys or gone. */
   Future<ApiKey> createApiKey(String userId, String name, byte[] keyHash, String prefix);
 
   /** Adds a known key if it is not there yet (dev seed; the key survives restarts). */
