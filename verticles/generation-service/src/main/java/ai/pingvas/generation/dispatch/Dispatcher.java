@@ -81,6 +81,13 @@ final class Dispatcher {
   private int unclaiming;
   /** Attempts whose outcome (result or failure) is being written, retries included. */
   private final Set<Inflight> recording = new HashSet<>();
+  /** Jobs decided here whose claim has not come back yet (waiting for a round, or in one). */
+  private final Set<String> claimPending = new HashSet<>();
+  /**
+   * Of those, the jobs another replica was seen dispatching meanwhile: its event counted them as
+   * running (our decision had already), and that count stands when our claim comes back lost.
+   */
+  private final Set<String> claimedElsewhere = new HashSet<>();
   /** Jobs placed on a worker at admission whose insert has not reported back yet. */
   private final Map<String, Assignment> placing = new HashMap<>();
   private final Map<String, Integer> pending = new HashMap<>();
@@ -356,7 +363,9 @@ final class Dispatcher {
     }
     long now = System.currentTimeMillis();
     fleet.lookahead(now, claimAheadMs());
-    awaitingClaim.addAll(policy.decide(queue, fleet, now));
+    List<Assignment> decided = policy.decide(queue, fleet, now);
+    decided.forEach(a -> claimPending.add(a.job().jobId()));
+    awaitingClaim.addAll(decided);
     armLookahead(now);
     if (awaitingClaim.isEmpty() || claiming >= MAX_CLAIMS_IN_FLIGHT) {
       return;
@@ -370,12 +379,23 @@ final class Dispatcher {
     store.claim(settings.routerId(), jobIds, workerIds).onComplete(ar -> {
       claiming--;
       metrics.claimTime.record(System.nanoTime() - claimStarted, java.util.concurrent.TimeUnit.NANOSECONDS);
+      Set<String> elsewhere = new HashSet<>();
+      for (Assignment a : decisions) {
+        claimPending.remove(a.job().jobId());
+        if (claimedElsewhere.remove(a.job().jobId())) {
+          elsewhere.add(a.job().jobId());
+        }
+      }
       if (ar.failed()) {
         LOG.atWarn().addKeyValue("jobs", decisions.size()).addKeyValue("error", ar.cause().toString())
             .log("claim failed; jobs stay queued");
         for (Assignment a : decisions) {
-          undo(a);
-          queue.add(a.job(), System.currentTimeMillis());
+          if (elsewhere.contains(a.job().jobId())) {
+            freeSlot(fleet.get(a.workerId()), a.job().jobId()); // it runs on another replica's worker
+          } else {
+            undo(a);
+            queue.add(a.job(), System.currentTimeMillis());
+          }
         }
         retryLater();
         return;
@@ -385,7 +405,11 @@ final class Dispatcher {
       for (Assignment a : decisions) {
         Claimed claimed = won.get(a.job().jobId());
         if (claimed == null) {
-          undo(a);
+          if (elsewhere.contains(a.job().jobId())) {
+            freeSlot(fleet.get(a.workerId()), a.job().jobId()); // won by another replica: still running
+          } else {
+            undo(a);
+          }
           metrics.claimLost();
         } else {
           deliver(a, claimed);
@@ -1216,6 +1240,9 @@ final class Dispatcher {
         queue.remove(jobId);
         board.remove(jobId);
         queue.runningStarted(jobId, userId, json.getString("tier", "free"));
+        if (claimPending.contains(jobId) && !settings.routerId().equals(json.getString("router_id"))) {
+          claimedElsewhere.add(jobId);
+        }
       }
       case JobEvent.SUCCEEDED, JobEvent.FAILED, JobEvent.CANCELED -> {
         queue.remove(jobId);
