@@ -131,6 +131,48 @@ class LedgerIT {
   }
 
   @Test
+  void anAdjustmentOfNothingIsRefusedNamingTheAmount() {
+    JsonObject user = fundedUser(5);
+    Http.Response zero = h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, new JsonObject()
+        .put("user_id", user.getString("id")).put("amount", 0).put("reason", "nothing"));
+    assertThat(zero.status()).as(zero.body()).isEqualTo(400);
+    assertThat(zero.json().getString("detail")).contains("/amount");
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(5);
+  }
+
+  @Test
+  void reservationsAndReleasesOfOneUserRunConcurrentlyWithoutDeadlocks() throws Exception {
+    // reserve() locks the user's available balance, then the reserved one; release() posted its
+    // entries the other way round, so the two waited on each other and Postgres aborted one
+    JsonObject user = fundedUser(100_000);
+    List<String> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      String job = UUID.randomUUID().toString();
+      assertThat(h.reserve(job, user.getString("id"), "free", 512, 512, 30, 1).status()).isEqualTo(201);
+      held.add(job);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Integer>> calls = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        String old = held.get(i);
+        calls.add(pool.submit(() -> h.reserve(UUID.randomUUID().toString(), user.getString("id"), "free", 512, 512,
+            30, 1).status()));
+        calls.add(pool.submit(() -> h.billing.send("POST", "/internal/v1/reservations/" + old + "/release", null, null,
+            "X-Internal-Token", BillingHarness.INTERNAL_TOKEN).status()));
+      }
+      for (Future<Integer> call : calls) {
+        assertThat(call.get(60, java.util.concurrent.TimeUnit.SECONDS)).isBetween(200, 201);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    JsonObject balance = h.balance(user.getString("key"));
+    assertThat(balance.getLong("available") + balance.getLong("reserved")).isEqualTo(100_000);
+    assertConsistent();
+  }
+
+  @Test
   void theRouterReleasesAReservationWhoseJobWasNotStored() {
     JsonObject user = fundedUser(10);
     String job = UUID.randomUUID().toString();

@@ -89,9 +89,15 @@ public final class SettlementVerticle extends VerticleBase {
       LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
       return Future.succeededFuture();
     }
-    String jobId = event.getString("job_id");
-    String type = event.getString("type", "");
+    // an event no hold could belong to is skipped like malformed JSON: failing it would fail (and
+    // replay, for ever) the whole batch, and with it every other job's settlement
+    String jobId = event.getValue("job_id") instanceof String id && isUuid(id) ? id : null;
+    String type = event.getValue("type") instanceof String t ? t : "";
     if (jobId == null) {
+      if (event.containsKey("job_id")) {
+        LOG.warn("skipping an event without a valid job_id at {}-{}@{}", record.topic(), record.partition(),
+            record.offset());
+      }
       return Future.succeededFuture();
     }
     return switch (type) {
@@ -126,5 +132,13 @@ public final class SettlementVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return consumer == null ? Future.succeededFuture() : consumer.close();
+  }
+
+  private static boolean isUuid(String text) {
+    try {
+      return text.length() == 36 && java.util.UUID.fromString(text) != null;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 }

@@ -132,8 +132,10 @@ public final class PgBillingStore implements BillingStore {
 
   @Override
   public Future<Boolean> release(String jobId, boolean expired) {
+    // entries in the order reserve() locks their balances, available first: in the other order a
+    // release and a new reservation of the same user waited on each other (a deadlock: one aborted)
     return settle(jobId, expired ? "expired" : "released", expired ? "expire" : "release", (userId, amount) -> List.of(
-        new Entry(Accounts.reserved(userId), -amount), new Entry(Accounts.available(userId), amount)));
+        new Entry(Accounts.available(userId), amount), new Entry(Accounts.reserved(userId), -amount)));
   }
 
   private Future<Boolean> settle(String jobId, String status, String kind,
