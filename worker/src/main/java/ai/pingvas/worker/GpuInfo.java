@@ -95,8 +95,14 @@ public interface GpuInfo {
       argv.addAll(NvidiaSmi.COMMAND_ARGS);
       try {
         Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        // wait first, then read: its few lines fit the pipe's buffer, and a hung nvidia-smi (common on
+        // a faulted GPU) must not hold this thread, nor live on, past the timeout
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+          return false;
+        }
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0) {
+        if (process.exitValue() != 0) {
           return false;
         }
         List<NvidiaSmi.Gpu> gpus = NvidiaSmi.parse(output);

@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +69,27 @@ class WorkerAgentIT {
     assertThat(metrics).containsPattern("pingvas_worker_gpu_memory_total_mb\\{.*gpu=\"NVIDIA A10G\".*\\} 23028");
     assertThat(metrics).containsPattern("pingvas_worker_gpu_memory_used_mb\\{.*\\} 5028");
     assertThat(metrics).containsPattern("pingvas_worker_gpu_utilization_ratio\\{.*\\} 0.42");
+  }
+
+  @Test
+  void aHungNvidiaSmiIsKilledAfterItsTimeoutAndTheConfiguredFactsServe(@TempDir Path dir) throws Exception {
+    // nvidia-smi commonly hangs on a faulted GPU: it used to hold a worker thread until it exited, and a
+    // new one was started every poll; it is now given 10 s
+    Path smi = dir.resolve("nvidia-smi");
+    Path pid = dir.resolve("pid");
+    Files.writeString(smi, "#!/bin/sh\necho $$ > " + pid + "\nexec sleep 120\n");
+    Files.setPosixFilePermissions(smi, PosixFilePermissions.fromString("rwxr-xr-x"));
+    long started = System.nanoTime();
+    String metrics = start(Map.of("PINGVAS_GPU_NVIDIA_SMI", smi.toString(),
+        "PINGVAS_WORKER_GPU_NAME", "L4 (configured)", "PINGVAS_WORKER_VRAM_MB", "23034"));
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(19));
+    assertThat(metrics).containsPattern("pingvas_worker_gpu_memory_total_mb\\{.*gpu=\"L4 \\(configured\\)\".*\\} 23034");
+    long hung = Long.parseLong(Files.readString(pid).trim());
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (ProcessHandle.of(hung).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(ProcessHandle.of(hung).map(ProcessHandle::isAlive).orElse(false)).as("the hung nvidia-smi").isFalse();
   }
 
   @Test

@@ -64,7 +64,10 @@ public final class ObjectStore implements AutoCloseable {
   private static AwsCredentialsProvider credentials(Config config) {
     String accessKey = config.optionalString("storage.access-key");
     if (accessKey == null) {
-      return DefaultCredentialsProvider.builder().build();
+      // refreshed in the background, as the router's: presigning runs on the event loop (two URLs per
+      // listed image), and a synchronous refresh (an HTTP call to the pod-identity or STS endpoint)
+      // would stall every request of the replica meanwhile
+      return DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build();
     }
     return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey,
         config.string("storage.secret-key")));

@@ -161,10 +161,14 @@ final class InvokeAiRun {
             ? Future.failedFuture(new EngineException("engine_error", "InvokeAI completed queue item " + item
                 + " without an image output", true))
             : client.imageFull(image))
-        .onSuccess(png -> {
+        // the size is read inside the chain: thrown from onSuccess, a short image left the run never ending
+        .map(png -> {
           int index = items.indexOf(item);
           int[] size = pngSize(png);
-          images[index] = new RenderedImage(index, png, size[0], size[1], job.seed() + index);
+          return new RenderedImage(index, png, size[0], size[1], job.seed() + index);
+        })
+        .onSuccess(rendered -> {
+          images[rendered.index()] = rendered;
           if (Arrays.stream(images).allMatch(java.util.Objects::nonNull)) {
             finish();
           }

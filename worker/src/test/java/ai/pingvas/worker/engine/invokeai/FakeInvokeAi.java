@@ -47,6 +47,8 @@ final class FakeInvokeAi implements AutoCloseable {
   volatile boolean processorPaused;
   volatile String failNextType;
   volatile String failNextMessage;
+  /** Serve completed images cut to a few bytes (a broken or truncated file). */
+  volatile boolean truncateImages;
   /** Every request as "METHOD path?query" and the JSON bodies of enqueue and install. */
   final List<String> requests = new CopyOnWriteArrayList<>();
   final List<JsonObject> batches = new CopyOnWriteArrayList<>();
@@ -335,7 +337,8 @@ final class FakeInvokeAi implements AutoCloseable {
     JsonObject output = new JsonObject().put("output_meta", null).put("image", new JsonObject().put("image_name", name))
         .put("width", noise.getInteger("width")).put("height", noise.getInteger("height")).put("type", "image_output");
     synchronized (this) {
-      images.put(name, png(noise.getInteger("width"), noise.getInteger("height")));
+      byte[] png = png(noise.getInteger("width"), noise.getInteger("height"));
+      images.put(name, truncateImages ? java.util.Arrays.copyOf(png, 10) : png);
       JsonObject session = item.getJsonObject("session");
       session.getJsonObject("results").put(prepared, output);
       session.getJsonObject("source_prepared_mapping").put("l2i", new JsonArray().add(prepared));

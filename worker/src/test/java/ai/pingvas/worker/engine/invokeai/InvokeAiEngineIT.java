@@ -146,6 +146,17 @@ class InvokeAiEngineIT {
   }
 
   @Test
+  void aTruncatedImageFailsTheRunInsteadOfLeavingItHanging() {
+    start(true, Map.of(), 20_000);
+    fake.withModel("sd-1.5", "sd-1", "main");
+    fake.truncateImages = true;
+    EngineException e = failure(generate(job("sd-1.5", 1, 1, List.of()), new CopyOnWriteArrayList<>(),
+        new CancelSignal()));
+    assertThat(e.code()).isEqualTo("engine_error");
+    assertThat(e.getMessage()).contains("10 bytes");
+  }
+
+  @Test
   void aModelInvokeAiLacksWithoutASourceFailsRetryable() {
     start(true, Map.of("broken", "bad:/nowhere"), 20_000);
     EngineException missing = failure(generate(job("nope", 1, 2, List.of()), new CopyOnWriteArrayList<>(),
