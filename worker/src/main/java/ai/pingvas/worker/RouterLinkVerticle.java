@@ -223,6 +223,9 @@ public final class RouterLinkVerticle extends VerticleBase {
     }
     waiting.clear();
     counts();
+    if (draining && attempts.isEmpty() && engineBusy == 0) {
+      finishDrain(); // nothing left to finish: the router re-queues what we gave up
+    } // else once the engine has stopped them, at their next step (see run)
   }
 
   private void onText(String text) {
@@ -367,6 +370,9 @@ public final class RouterLinkVerticle extends VerticleBase {
               .addKeyValue("outcome", ar.succeeded() ? "done" : ar.cause() instanceof EngineException ee
                   ? ee.code() : "error").log("attempt ended");
           if (attempts.get(jobId) != a) {
+            if (draining && attempts.isEmpty() && engineBusy == 0) {
+              finishDrain(); // the last attempt given up while draining has stopped: leave
+            }
             return;
           }
           if (ar.succeeded()) {
@@ -475,12 +481,17 @@ public final class RouterLinkVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(watchdog);
+    // the watchdog keeps running while the current job finishes: cut off from the router (which then
+    // re-queues the job after its heartbeat timeout), the worker must give the job up, as at any other
+    // time, or it would run on two GPUs at once and hold the shutdown for the whole grace
     drained = Promise.promise();
     beginDrain();
     if (attempts.isEmpty()) {
       drained.tryComplete();
     }
-    return drained.future().compose(v -> client.close());
+    return drained.future().compose(v -> {
+      vertx.cancelTimer(watchdog);
+      return client.close();
+    });
   }
 }

@@ -179,6 +179,29 @@ class WorkerFailureIT {
         Duration.ofSeconds(20), Duration.ofSeconds(40));
   }
 
+  @Test
+  void aDrainingWorkerCutOffAbandonsItsJobAndExits() throws Exception {
+    // SIGTERM (a rollout, Karpenter consolidating the node): the worker finishes its job... unless
+    // it loses the router meanwhile, which re-queues the job: then it must give the job up as at any
+    // other time, not run it alongside the retry and hold its shutdown for the whole grace
+    try (TcpProxy link = proxyToRouter()) {
+      JavaProcess cutOff = cluster.worker("drain-cut", List.of(via(link)), Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms"));
+      String job = submitLongJob(150);
+      awaitEvent(job, "job.started", Duration.ofSeconds(20));
+      JavaProcess other = cluster.worker("after-drain-cut", List.of(router), Map.of());
+      cutOff.terminate();
+      Thread.sleep(500);
+      link.block(true);
+      link.dropAll();
+      awaitRetry(job, Duration.ofSeconds(15));
+      assertThat(cutOff.waitFor(Duration.ofSeconds(20))).as("the draining worker exited (-1: still running)")
+          .isNotEqualTo(-1);
+      JsonObject done = awaitEvent(job, "job.succeeded", Duration.ofSeconds(40));
+      assertThat(done.getInteger("attempt")).isEqualTo(2);
+      assertAttemptsOneAndTwoNeverOverlap(job, cutOff, other);
+    }
+  }
+
   /**
    * A worker behind a relay runs a long job; another worker joins, the relay is cut as {@code cut}
    * does and refuses new connections: the job must be retried and succeed as attempt 2 on the other
