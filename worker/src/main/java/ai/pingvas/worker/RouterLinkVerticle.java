@@ -186,7 +186,7 @@ public final class RouterLinkVerticle extends VerticleBase {
       reconnectLater();
       return;
     }
-    if (socket != null || attempts.isEmpty()) {
+    if (socket != null || attempts.values().stream().allMatch(this::keptThroughCutOff)) {
       return;
     }
     if (silentMs > settings.disconnectAbort().toMillis()) {
@@ -215,9 +215,22 @@ public final class RouterLinkVerticle extends VerticleBase {
     }
   }
 
-  /** Stops every attempt: the router will re-queue them elsewhere. */
+  /**
+   * A finished attempt whose report waits for the router: nothing runs any more, so it is kept when
+   * the others are given up, and reported after the next welcome (the router refuses it if it has
+   * re-queued the attempt meanwhile, and its welcome then says to drop it). Not while draining: the
+   * worker is leaving and cannot wait for a router it has lost.
+   */
+  private boolean keptThroughCutOff(Attempt a) {
+    return a.report != null && !draining;
+  }
+
+  /** Stops every attempt still running or waiting: the router will re-queue them elsewhere. */
   private void abandonAll() {
     for (Attempt a : List.copyOf(attempts.values())) {
+      if (keptThroughCutOff(a)) {
+        continue;
+      }
       a.cancel.cancel();
       attempts.remove(a.job.jobId());
     }
@@ -437,14 +450,23 @@ public final class RouterLinkVerticle extends VerticleBase {
     running.set(attempts.size() - waiting.size());
   }
 
+  /** Sends a finished attempt's report; the attempt is let go once the socket has taken the report. */
   private void deliverReport(Attempt a) {
-    if (welcomed && send(a.report)) {
-      attempts.remove(a.job.jobId());
-      counts();
-      if (draining && attempts.isEmpty()) {
-        finishDrain();
-      }
+    WebSocket ws = socket;
+    if (!welcomed || ws == null || ws.isClosed()) {
+      return;
     }
+    // a report written into a dying socket is lost with it: the attempt (and its report) stays until
+    // the write succeeded, so the next welcome delivers it again if it failed
+    ws.writeTextMessage(a.report.toJson().encode()).onSuccess(v -> {
+      if (attempts.get(a.job.jobId()) == a) {
+        attempts.remove(a.job.jobId());
+        counts();
+        if (draining && attempts.isEmpty()) {
+          finishDrain();
+        }
+      }
+    });
   }
 
   // ---- drain and stop -------------------------------------------------------------------------

@@ -167,6 +167,27 @@ class WorkerFailureIT {
   }
 
   @Test
+  void aJobThatFinishesWhileItsWorkerIsCutOffIsReportedWhenItReconnects() throws Exception {
+    // the router waits 20 s for a worker to come back; the worker gives running jobs up after 2 s
+    // without it, but a finished one (its images uploaded) runs no more: its report waits
+    Cluster.Router patient = cluster.router("router-patient", Map.of("PINGVAS_WORKERS_RECONNECT_GRACE", "20s"));
+    try (TcpProxy link = new TcpProxy(Integer.parseInt(patient.url().substring(patient.url().lastIndexOf(':') + 1)))) {
+      cluster.worker("finishes-alone", List.of(new Cluster.Router(patient.process(), "http://127.0.0.1:" + link.port())),
+          Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms", "PINGVAS_WORKER_DISCONNECT_ABORT", "2s"));
+      String job = submitLongJob(30);
+      awaitEvent(job, "job.started", Duration.ofSeconds(20));
+      Thread.sleep(2_000);
+      link.block(true);
+      link.dropAll();
+      Thread.sleep(4_000); // its last second of steps and its upload, then past the worker's 2 s
+      link.block(false);
+      JsonObject done = awaitEvent(job, "job.succeeded", Duration.ofSeconds(30));
+      assertThat(done.getInteger("attempt")).as("reported on reconnect, not run again").isEqualTo(1);
+      assertThat(events.of(job)).noneMatch(e -> e.getBoolean("retry", false));
+    }
+  }
+
+  @Test
   void aWorkerCutOffAbandonsItsJobBeforeItRunsElsewhere() throws Exception {
     assertCutWorkerAbandonsBeforeItRunsElsewhere("cut-off", "other", 80, TcpProxy::dropAll,
         Duration.ofSeconds(10), Duration.ofSeconds(30));
