@@ -43,6 +43,26 @@ class GalleryIT {
     }
   }
 
+  @Test
+  void theRouterIsToldA422ForAnUploadTooShortToBeAPng() throws Exception {
+    // a worker's empty upload: reading its PNG header failed (S3 416) and answered 500, which the
+    // router retries for ever; it is an invalid output
+    String user = java.util.UUID.randomUUID().toString();
+    String job = java.util.UUID.randomUUID().toString();
+    String key = "images/" + user + "/" + job + "/1-0.png";
+    try (var s3 = stack.s3()) {
+      s3.putObject(b -> b.bucket(ai.pingvas.embedded.SharedInfra.BUCKET).key(key).contentType("image/png"),
+          software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[0]));
+    }
+    JsonObject body = new JsonObject().put("job_id", job).put("user_id", user).put("images", new io.vertx.core.json.JsonArray()
+        .add(new JsonObject().put("index", 0).put("key", key).put("width", 64).put("height", 64).put("size_bytes", 0)));
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(stack.galleryUrl() + "/internal/v1/images/verify"))
+        .header("Content-Type", "application/json").header("X-Internal-Token", GalleryStack.INTERNAL_TOKEN)
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(new JsonObject(r.body()).getString("detail")).contains("0 bytes, not a PNG");
+  }
+
   static Reply call(String method, String url, String key, String body) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));

@@ -47,6 +47,10 @@ final class UploadVerifier {
     if (key == null || !key.startsWith(prefix) || key.contains("..")) {
       return invalid("image key " + key + " is outside the job's upload prefix " + prefix);
     }
+    if (key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 1024) {
+      // S3 refuses such a key (400): a 500 here would have the router retry the result for ever
+      return invalid("image key " + key.substring(0, 64) + "... is longer than S3's 1,024 bytes");
+    }
     long size = image.getLong("size_bytes", -1L);
     return objects.head(context, key).compose(head -> {
       if (head == null) {
@@ -54,6 +58,10 @@ final class UploadVerifier {
       }
       if (head.size() != size) {
         return invalid("image " + key + " is " + head.size() + " bytes, the worker reported " + size);
+      }
+      if (head.size() < 24) {
+        // too short for a PNG header; reading its first 24 bytes would fail (416) as a 500
+        return invalid("image " + key + " is " + head.size() + " bytes, not a PNG");
       }
       return objects.range(context, key, 0, 23).compose(bytes -> {
         if (bytes.length < 24 || !Arrays.equals(Arrays.copyOf(bytes, 8), PNG_SIGNATURE)) {
