@@ -65,8 +65,23 @@ public record PaymentSettings(PriceTable prices, Allowance allowance, Stripe str
         config.string("stripe.success-url"), config.string("stripe.cancel-url"), config.string("stripe.currency"),
         Map.copyOf(packs), Map.copyOf(plans));
     return new PaymentSettings(prices, allowance, stripe,
-        config.duration("queue.ttl").plus(config.duration("execution.timeout")),
+        holdTtl(config),
         config.duration("reservations.sweep-every"), config.string("users.url"), config.string("events.topic"),
         config.string("events.group"));
+  }
+
+  /**
+   * How long a job's credits stay held: as long as the job can live. Every re-queue restarts its
+   * queue TTL, so a retried job lives up to max-attempts x (queue.ttl + execution.timeout) plus the
+   * backoffs between; a hold of one attempt's span expired under retried jobs, and their success then
+   * charged only what the balance still held.
+   */
+  static Duration holdTtl(Config config) {
+    int attempts = config.integer("retry.max-attempts");
+    if (attempts < 1) {
+      throw new ConfigException("retry.max-attempts must be at least 1, got " + attempts);
+    }
+    return config.duration("queue.ttl").plus(config.duration("execution.timeout")).multipliedBy(attempts)
+        .plus(config.duration("retry.backoff-max").multipliedBy(attempts - 1L));
   }
 }

@@ -20,7 +20,7 @@ class AllowanceIT {
   @BeforeAll
   static void start() {
     h = new BillingHarness("allowance", false).with("PINGVAS_QUEUE_TTL", "1s")
-        .with("PINGVAS_EXECUTION_TIMEOUT", "1s").with("PINGVAS_RESERVATIONS_SWEEP_EVERY", "200ms").start();
+        .with("PINGVAS_EXECUTION_TIMEOUT", "1s").with("PINGVAS_RETRY_MAX_ATTEMPTS", "1").with("PINGVAS_RESERVATIONS_SWEEP_EVERY", "200ms").start();
   }
 
   @AfterAll
