@@ -146,10 +146,8 @@ class OperatorAndResumeIT {
   void aResumeGetsASnapshotOfEachOwnJobNoLongerBufferedAndNothingOfOthers() {
     String owner = harness.createUser("pro");
     String stranger = harness.createUser("pro");
-    String mine = api.post("/v1/generations", owner, "{\"model\": \"sd-1.5\", \"prompt\": \"mine\", \"steps\": 2, "
-        + "\"width\": 64, \"height\": 64}").json().getString("id");
-    String theirs = api.post("/v1/generations", stranger, "{\"model\": \"sd-1.5\", \"prompt\": \"theirs\", "
-        + "\"steps\": 2, \"width\": 64, \"height\": 64}").json().getString("id");
+    String mine = api.submit(owner, "sd-1.5", "mine", 2);
+    String theirs = api.submit(stranger, "sd-1.5", "theirs", 2);
     awaitStatus(owner, mine, "succeeded");
     awaitStatus(stranger, theirs, "succeeded");
     // jobs this replica never saw an event of (as after a restart): not in its buffer, so snapshots
@@ -182,8 +180,7 @@ class OperatorAndResumeIT {
   void aStrangerCannotResumeSomeoneElsesJob() {
     String owner = harness.createUser("pro");
     String stranger = harness.createUser("pro");
-    String id = api.post("/v1/generations", owner, "{\"model\": \"sd-1.5\", \"prompt\": \"mine\", \"steps\": 2, "
-        + "\"width\": 64, \"height\": 64}").json().getString("id");
+    String id = api.submit(owner, "sd-1.5", "mine", 2);
     awaitStatus(owner, id, "succeeded");
     try (EventStream stream = api.stream(stranger)) {
       stream.socket.sendText(new JsonObject().put("type", "resume").put("after", new JsonObject().put(id, 0)).encode(),

@@ -171,8 +171,8 @@ class WorkerFailureIT {
     // the router waits 20 s for a worker to come back; the worker gives running jobs up after 2 s
     // without it, but a finished one (its images uploaded) runs no more: its report waits
     Cluster.Router patient = cluster.router("router-patient", Map.of("PINGVAS_WORKERS_RECONNECT_GRACE", "20s"));
-    try (TcpProxy link = new TcpProxy(Integer.parseInt(patient.url().substring(patient.url().lastIndexOf(':') + 1)))) {
-      cluster.worker("finishes-alone", List.of(new Cluster.Router(patient.process(), "http://127.0.0.1:" + link.port())),
+    try (TcpProxy link = proxyTo(patient)) {
+      cluster.worker("finishes-alone", List.of(via(link, patient)),
           Map.of("PINGVAS_ENGINE_STEP_TIME", "100ms", "PINGVAS_WORKER_DISCONNECT_ABORT", "2s"));
       String job = submitLongJob(30);
       awaitEvent(job, "job.started", Duration.ofSeconds(20));
@@ -248,11 +248,20 @@ class WorkerFailureIT {
   }
 
   private TcpProxy proxyToRouter() throws java.io.IOException {
-    return new TcpProxy(Integer.parseInt(router.url().substring(router.url().lastIndexOf(':') + 1)));
+    return proxyTo(router);
+  }
+
+  private static TcpProxy proxyTo(Cluster.Router target) throws java.io.IOException {
+    return new TcpProxy(Integer.parseInt(target.url().substring(target.url().lastIndexOf(':') + 1)));
   }
 
   private Cluster.Router via(TcpProxy link) {
-    return new Cluster.Router(router.process(), "http://127.0.0.1:" + link.port());
+    return via(link, router);
+  }
+
+  /** {@code target} as its workers reach it through {@code link}. */
+  private static Cluster.Router via(TcpProxy link, Cluster.Router target) {
+    return new Cluster.Router(target.process(), "http://127.0.0.1:" + link.port());
   }
 
   /** From the workers' own logs: the job ran as attempts 1 and 2, never both at once. */

@@ -5,11 +5,11 @@ import ai.pingvas.gallery.store.ImageStore;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Principal;
 import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.ids.Uuids;
 import ai.pingvas.platform.tiers.TierCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.UUID;
 
 /** Deleting images and the storage quota (usage by the caller's tier, and the router's quota question). */
 final class ImageCommands {
@@ -52,7 +52,7 @@ final class ImageCommands {
   void internalStorage(RoutingContext ctx) {
     String userId = ctx.pathParam("user_id");
     String tier = ctx.request().getParam("tier");
-    if (!isUuid(userId) || tier == null || tier.isBlank()) {
+    if (!Uuids.isUuid(userId) || tier == null || tier.isBlank()) {
       ctx.fail(ApiException.badRequest("bad_request", "GET /internal/v1/storage/{user id}?tier={tier}"));
       return;
     }
@@ -71,13 +71,5 @@ final class ImageCommands {
   private static void send(RoutingContext ctx, JsonObject json) {
     ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store")
         .end(json.encode());
-  }
-
-  static boolean isUuid(String text) {
-    try {
-      return text != null && text.length() == 36 && UUID.fromString(text) != null;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 }

@@ -6,6 +6,7 @@ import ai.pingvas.gallery.store.ImageStore;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Principal;
 import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.ids.Uuids;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -59,7 +60,7 @@ final class ImageQueries {
   private Future<Image> find(RoutingContext ctx) {
     Principal principal = AuthHandler.principal(ctx);
     String id = ctx.pathParam("id");
-    if (!ImageCommands.isUuid(id)) {
+    if (!Uuids.isUuid(id)) {
       return Future.failedFuture(ApiException.badRequest("invalid_id", "'" + id + "' is not an image id (a UUID)"));
     }
     return store.get(principal.userId(), id).compose(image -> image == null

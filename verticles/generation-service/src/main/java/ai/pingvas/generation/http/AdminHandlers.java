@@ -8,6 +8,7 @@ import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.InternalAuth;
 import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.ids.Uuids;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -17,7 +18,6 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * Operator endpoints (admin role): the fleet and queue at a glance, and the actions an on-call
@@ -139,7 +139,7 @@ final class AdminHandlers {
   /** POST /v1/admin/jobs/{id}/cancel: cancels any user's job. */
   void cancel(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    if (!isUuid(id)) {
+    if (!Uuids.isUuid(id)) {
       ctx.fail(ApiException.badRequest("invalid_id", "'" + id + "' is not a generation id (a UUID)"));
       return;
     }
@@ -190,14 +190,6 @@ final class AdminHandlers {
         .map(r -> r.statusCode() == 200 ? r.bodyAsJsonObject().put("url", replica.url()).put("reachable", true)
             : unreachable)
         .otherwise(unreachable);
-  }
-
-  private static boolean isUuid(String text) {
-    try {
-      return text != null && text.length() == 36 && UUID.fromString(text) != null;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 
   private static void ok(RoutingContext ctx, JsonObject json) {

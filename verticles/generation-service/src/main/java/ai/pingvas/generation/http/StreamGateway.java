@@ -6,6 +6,7 @@ import ai.pingvas.generation.events.StreamHub;
 import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.Principal;
+import ai.pingvas.platform.ids.Uuids;
 import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
@@ -94,7 +95,7 @@ final class StreamGateway {
     Map<String, Integer> unbuffered = new LinkedHashMap<>();
     for (String jobId : seen.fieldNames()) {
       Object seq = seen.getValue(jobId);
-      if (!(seq instanceof Number number) || !isUuid(jobId)) {
+      if (!(seq instanceof Number number) || !Uuids.isUuid(jobId)) {
         continue;
       }
       List<JsonObject> missed = buffer.after(jobId, principal.userId(), number.intValue());
@@ -105,7 +106,7 @@ final class StreamGateway {
           socket.writeTextMessage(view.put("replayed", true).encode());
         });
       } else {
-        unbuffered.put(jobId.toLowerCase(java.util.Locale.ROOT), number.intValue());
+        unbuffered.put(Uuids.canonical(jobId), number.intValue());
       }
     }
     if (unbuffered.isEmpty()) {
@@ -124,18 +125,6 @@ final class StreamGateway {
       socket.writeTextMessage(error("resume_failed", "the jobs could not be looked up; resume again shortly"));
       return Future.succeededFuture();
     });
-  }
-
-  private static boolean isUuid(String text) {
-    if (text.length() != 36) {
-      return false;
-    }
-    try {
-      java.util.UUID.fromString(text);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 
   private static String error(String code, String detail) {

@@ -5,6 +5,7 @@ import ai.pingvas.generation.domain.JobParams;
 import ai.pingvas.generation.domain.JobStatus;
 import ai.pingvas.generation.domain.QueuedJob;
 import ai.pingvas.platform.db.PageCursor;
+import ai.pingvas.platform.ids.Uuids;
 import ai.pingvas.protocol.RunningJob;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -540,7 +541,7 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<List<Claimed>> adopt(String routerId, String workerId, List<RunningJob> running) {
-    List<RunningJob> valid = running.stream().filter(r -> isUuid(r.jobId())).toList();
+    List<RunningJob> valid = running.stream().filter(r -> Uuids.isUuid(r.jobId())).toList();
     if (valid.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
@@ -588,7 +589,7 @@ public final class PgJobStore implements JobStore {
 
   @Override
   public Future<List<String>> requeueFailed(List<String> jobIds, int attempts) {
-    UUID[] ids = jobIds.stream().filter(PgJobStore::isUuid).map(UUID::fromString).toArray(UUID[]::new);
+    UUID[] ids = jobIds.stream().filter(Uuids::isUuid).map(UUID::fromString).toArray(UUID[]::new);
     return writes(REQUEUE_FAILED, Tuple.of(ids, attempts)).map(rows -> {
       List<String> out = new ArrayList<>();
       for (Row row : rows) {
@@ -711,14 +712,5 @@ public final class PgJobStore implements JobStore {
   private static Instant instant(Row row, String column) {
     OffsetDateTime value = row.getOffsetDateTime(column);
     return value == null ? null : value.toInstant();
-  }
-
-  static boolean isUuid(String text) {
-    try {
-      UUID.fromString(text);
-      return text.length() == 36;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 }

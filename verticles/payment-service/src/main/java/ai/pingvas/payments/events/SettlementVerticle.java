@@ -1,6 +1,7 @@
 package ai.pingvas.payments.events;
 
 import ai.pingvas.payments.store.BillingStore;
+import ai.pingvas.platform.ids.Uuids;
 import ai.pingvas.platform.kafka.KafkaSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -91,7 +92,7 @@ public final class SettlementVerticle extends VerticleBase {
     }
     // an event no hold could belong to is skipped like malformed JSON: failing it would fail (and
     // replay, for ever) the whole batch, and with it every other job's settlement
-    String jobId = event.getValue("job_id") instanceof String id && isUuid(id) ? id : null;
+    String jobId = event.getValue("job_id") instanceof String id && Uuids.isUuid(id) ? id : null;
     String type = event.getValue("type") instanceof String t ? t : "";
     if (jobId == null) {
       if (event.containsKey("job_id")) {
@@ -132,13 +133,5 @@ public final class SettlementVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return consumer == null ? Future.succeededFuture() : consumer.close();
-  }
-
-  private static boolean isUuid(String text) {
-    try {
-      return text.length() == 36 && java.util.UUID.fromString(text) != null;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 }

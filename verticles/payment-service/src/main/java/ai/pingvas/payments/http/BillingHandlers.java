@@ -6,6 +6,7 @@ import ai.pingvas.payments.stripe.StripeGateway;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Principal;
 import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.ids.Uuids;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -78,7 +79,7 @@ final class BillingHandlers {
     JsonObject body = ctx.body().asJsonObject();
     String ref = "adjustment:" + UUID.randomUUID();
     // accounts are named by the id's canonical (lower-case) text: an upper-case id must credit the same one
-    String userId = UUID.fromString(body.getString("user_id")).toString();
+    String userId = Uuids.canonical(body.getString("user_id"));
     store.adjust(userId, body.getLong("amount"), body.getString("reason"), ref)
         .onSuccess(v -> ok(ctx, 201, new JsonObject().put("user_id", userId)
             .put("amount", body.getLong("amount"))))

@@ -154,16 +154,15 @@ public final class ProblemHandler implements Handler<RoutingContext> {
    * id: must be a UUID ...}, not {@code /: String does not match pattern}.
    */
   private static ApiException fromParameter(String in, String name, OutputUnit output) {
-    List<OutputUnit> leaves = new ArrayList<>();
-    collectLeaves(output, leaves);
+    // the value's errors as a body field's would read (its pointer is "/"), named by the parameter
+    JsonArray errors = fromOutput(output).errors();
     List<String> reasons = new ArrayList<>();
-    for (OutputUnit unit : leaves) {
-      String message = unit.getError();
-      if (message == null || message.contains("does not match schema")) {
-        continue;
-      }
-      if (!reasons.contains(message)) {
-        reasons.add(message);
+    if (errors != null) {
+      for (int i = 0; i < errors.size(); i++) {
+        String detail = errors.getJsonObject(i).getString("detail");
+        if (!reasons.contains(detail)) {
+          reasons.add(detail);
+        }
       }
     }
     String reason = reasons.isEmpty() ? "is invalid" : String.join("; ", reasons);

@@ -97,7 +97,7 @@ public final class TextCheck implements Handler<RoutingContext> {
     } catch (DecodeException e) {
       return null;
     }
-    return find(value instanceof JsonObject o ? o.getMap() : value instanceof JsonArray a ? a.getList() : value, "");
+    return find(value, "");
   }
 
   @SuppressWarnings("unchecked")

@@ -3,6 +3,7 @@ package ai.pingvas.users.http;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Principal;
 import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.ids.Uuids;
 import ai.pingvas.users.UserSettings;
 import ai.pingvas.users.domain.PasswordHasher;
 import ai.pingvas.users.domain.User;
@@ -64,7 +65,7 @@ final class AccountHandlers {
   /** {@code GET /v1/users/{id}}: yourself, or anyone for an admin; others answer 404 as if missing. */
   void get(RoutingContext ctx) {
     Principal principal = AuthHandler.principal(ctx);
-    String id = canonicalId(ctx.pathParam("id"));
+    String id = Uuids.canonical(ctx.pathParam("id"));
     if (!principal.isAdmin() && !principal.userId().equals(id)) {
       ctx.fail(ApiException.notFound("no user " + id));
       return;
@@ -78,7 +79,7 @@ final class AccountHandlers {
     JsonObject body = ctx.body().asJsonObject();
     JsonArray roles = body.getJsonArray("roles");
     Set<String> roleSet = roles == null ? null : roles.stream().map(String::valueOf).collect(Collectors.toSet());
-    users.update(canonicalId(ctx.pathParam("id")), body.getString("tier"), roleSet).compose(this::found)
+    users.update(Uuids.canonical(ctx.pathParam("id")), body.getString("tier"), roleSet).compose(this::found)
         .onSuccess(user -> TokenHandlers.ok(ctx, 200, user.toJson())).onFailure(ctx::fail);
   }
 
@@ -91,11 +92,6 @@ final class AccountHandlers {
     JsonObject tiers = new JsonObject();
     settings.tiers().forEach((name, limits) -> tiers.put(name, limits.toJson()));
     return new JsonObject().put("tiers", tiers);
-  }
-
-  /** A user id as stored and compared: the contract admits only UUIDs, in either case. */
-  private static String canonicalId(String id) {
-    return UUID.fromString(id).toString();
   }
 
   private Future<User> found(User user) {
