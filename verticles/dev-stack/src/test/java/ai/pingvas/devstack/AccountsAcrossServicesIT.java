@@ -287,6 +287,52 @@ class AccountsAcrossServicesIT {
     assertThat(books.getJsonArray("negative_user_balances")).isEmpty();
   }
 
+  @Test
+  void aReservationThatOutlivesTheRoutersPatienceHoldsNothingOnceItCommits() throws Exception {
+    User user = studioUser();
+    assertThat(api.get("/v1/billing/balance", user.key()).json().getLong("available")).isEqualTo(100);
+    String account = "user:" + user.id();
+    try (java.sql.Connection lock = payments()) {
+      lock.setAutoCommit(false);
+      try (var s = lock.createStatement()) {
+        // the user's balance is busy: the router's reservation waits for it past its 5 s timeout
+        try (var rs = s.executeQuery("SELECT amount FROM payments.balances WHERE account = '" + account
+            + "' FOR UPDATE")) {
+          assertThat(rs.next()).as("the balance row of " + account).isTrue();
+        }
+      }
+      Http.Response r = api.post("/v1/generations", user.key(),
+          new JsonObject().put("model", "sd-1.5").put("prompt", "slow billing").put("steps", 30).encode());
+      assertThat(r.status()).as(r.body()).isEqualTo(503);
+      assertThat(r.json().getString("code")).isEqualTo("billing_unavailable");
+      // the router released what it could not see: the job is voided while its reservation still waits
+      assertThat(await(() -> sql("SELECT count(*) FROM payments.reservations WHERE status = 'voided'"),
+          n -> Integer.parseInt(n) > 0)).isNotNull();
+      lock.rollback();
+    }
+    // the reservation ran once the lock went; it found its job voided and held nothing
+    await(() -> sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
+        + "'%balances%'"), "0"::equals);
+    assertThat(sql("SELECT count(*) FROM payments.reservations WHERE user_id = '" + user.id() + "'")).isEqualTo("0");
+    JsonObject balance = api.get("/v1/billing/balance", user.key()).json();
+    assertThat(balance.getLong("available")).isEqualTo(100);
+    assertThat(balance.getLong("reserved")).isZero();
+    assertThat(api.get("/v1/generations?limit=10", user.key()).json().getJsonArray("items")).isEmpty();
+  }
+
+  private static java.sql.Connection payments() throws java.sql.SQLException {
+    return java.sql.DriverManager.getConnection(stack.infra().postgres().jdbcUrl(
+        ai.pingvas.embedded.PostgresServer.DATABASE), "postgres", "");
+  }
+
+  private static String sql(String query) {
+    try (var c = payments(); var s = c.createStatement(); var rs = s.executeQuery(query)) {
+      return rs.next() ? rs.getString(1) : null;
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   // --- helpers ---
 
   private record User(String id, String email, String token, String refresh, String key) {

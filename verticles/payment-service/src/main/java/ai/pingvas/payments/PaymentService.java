@@ -53,7 +53,8 @@ public final class PaymentService {
           TierClient tiers = new TierClient(vertx, settings.usersUrl(), config.optionalString("auth.internal-token"));
           return vertx.deployVerticle(new SettlementVerticle(kafka, settings.eventsTopic(), settings.eventsGroup(),
                   store, runtime.registry()))
-              .compose(id -> vertx.deployVerticle(new ReservationSweeperVerticle(store, settings.sweepEvery())))
+              .compose(id -> vertx.deployVerticle(new ReservationSweeperVerticle(store, settings.sweepEvery(),
+                  settings.reservationTtl())))
               .compose(id -> vertx.deployVerticle(() -> new BillingApiVerticle(runtime, settings, contract, store,
                   authenticator, stripe, tiers), new DeploymentOptions().setInstances(config.integer("http.instances"))))
               .<Void>mapEmpty();

@@ -154,11 +154,15 @@ final class BillingHarness implements AutoCloseable {
     return r.json();
   }
 
+  /** A connection (as the superuser) to the service's database. */
+  java.sql.Connection connection() throws java.sql.SQLException {
+    String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
+    return java.sql.DriverManager.getConnection(SharedInfra.get().postgres().jdbcUrl(db), "postgres", "");
+  }
+
   /** Runs one SQL query (as the superuser) and returns the first column of the first row. */
   String query(String sql) {
-    String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
-    try (var c = java.sql.DriverManager.getConnection(SharedInfra.get().postgres().jdbcUrl(db), "postgres", "");
-        var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+    try (var c = connection(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException(e);

@@ -186,6 +186,81 @@ class LedgerIT {
   }
 
   @Test
+  void aReleaseBeforeItsReservationVoidsTheJobSoTheReservationHoldsNothing() {
+    // the router gave up waiting for a reservation and released it before it was made
+    JsonObject user = fundedUser(30);
+    String job = UUID.randomUUID().toString();
+    JsonObject released = release(job).json();
+    assertThat(released.getBoolean("voided")).isTrue();
+    assertThat(released.getBoolean("released")).isFalse();
+    Http.Response late = h.reserve(job, user.getString("id"), "free", 512, 512, 30, 1);
+    assertThat(late.status()).as(late.body()).isEqualTo(409);
+    assertThat(late.json().getString("code")).isEqualTo("reservation_voided");
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(30);
+    assertThat(h.balance(user.getString("key")).getLong("reserved")).isZero();
+    // idempotent: a second release neither releases nor voids anything
+    JsonObject again = release(job).json();
+    assertThat(again.getBoolean("voided")).isFalse();
+    assertThat(again.getBoolean("released")).isFalse();
+    assertConsistent();
+  }
+
+  @Test
+  void aReservationInFlightWhileItsJobIsReleasedHoldsNothing() throws Exception {
+    JsonObject user = fundedUser(30);
+    String job = UUID.randomUUID().toString();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (java.sql.Connection lock = h.connection()) {
+      lock.setAutoCommit(false);
+      try (var s = lock.createStatement()) {
+        // a reservation posts its ledger transaction after it looked for the job's row and before
+        // it inserts it: held here, it has seen no row when the release voids the job
+        s.execute("LOCK TABLE payments.ledger_transactions IN SHARE MODE");
+      }
+      Future<Http.Response> reservation = pool.submit(() -> h.reserve(job, user.getString("id"), "free", 512, 512,
+          30, 1));
+      awaitLockWaiters("ledger_transactions");
+      // the release voids the job; once the lock goes, the reservation's row loses to the voided one
+      // on the primary key and its whole transaction rolls back
+      assertThat(release(job).json().getBoolean("voided")).isTrue();
+      lock.rollback();
+      Http.Response late = reservation.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(late.status()).as(late.body()).isEqualTo(409);
+      assertThat(late.json().getString("code")).isEqualTo("reservation_voided");
+    } finally {
+      pool.shutdownNow();
+    }
+    JsonObject balance = h.balance(user.getString("key"));
+    assertThat(balance.getLong("available")).isEqualTo(30);
+    assertThat(balance.getLong("reserved")).isZero();
+    assertConsistent();
+  }
+
+  @Test
+  void reservationsRacingTheirOwnReleasesNeverLeaveCreditsHeld() throws Exception {
+    // whichever comes first, a job the router released ends with nothing held
+    JsonObject user = fundedUser(10_000);
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Integer>> calls = new ArrayList<>();
+      for (int i = 0; i < 60; i++) {
+        String job = UUID.randomUUID().toString();
+        calls.add(pool.submit(() -> h.reserve(job, user.getString("id"), "free", 512, 512, 30, 1).status()));
+        calls.add(pool.submit(() -> release(job).status()));
+      }
+      for (Future<Integer> call : calls) {
+        assertThat(call.get(60, java.util.concurrent.TimeUnit.SECONDS)).isIn(200, 201, 409);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    JsonObject balance = h.balance(user.getString("key"));
+    assertThat(balance.getLong("reserved")).isZero();
+    assertThat(balance.getLong("available")).isEqualTo(10_000);
+    assertConsistent();
+  }
+
+  @Test
   void fiftyConcurrentReservationsAgainstTenJobsOfCreditsAcceptExactlyTen() throws Exception {
     JsonObject user = fundedUser(100);
     ExecutorService pool = Executors.newFixedThreadPool(50);
@@ -261,6 +336,26 @@ class LedgerIT {
     assertThat(report.getJsonArray("mismatched_balances").encode()).contains(account);
     h.query("UPDATE payments.balances SET amount = amount - 5 WHERE account = '" + account + "' RETURNING 1");
     assertConsistent();
+  }
+
+  private static Http.Response release(String job) {
+    Http.Response r = h.billing.send("POST", "/internal/v1/reservations/" + job + "/release", null, null,
+        "X-Internal-Token", BillingHarness.INTERNAL_TOKEN);
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    return r;
+  }
+
+  /** Waits until a statement of the service on {@code table} waits for a lock. */
+  private static void awaitLockWaiters(String table) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (Integer.parseInt(h.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+          + "AND wait_event_type = 'Lock' AND query LIKE '%" + table + "%'")) > 0) {
+        return;
+      }
+      sleep(20);
+    }
+    throw new AssertionError("no statement waited for the lock");
   }
 
   private static void assertConsistent() {

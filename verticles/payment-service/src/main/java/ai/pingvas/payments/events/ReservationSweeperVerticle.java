@@ -18,12 +18,15 @@ public final class ReservationSweeperVerticle extends VerticleBase {
 
   private final BillingStore store;
   private final Duration every;
+  private final Duration keepVoided;
   private long timer = -1;
   private boolean sweeping;
 
-  public ReservationSweeperVerticle(BillingStore store, Duration every) {
+  /** {@code keepVoided}: how long a voided job's row outlives its release (a reservation's longest life). */
+  public ReservationSweeperVerticle(BillingStore store, Duration every, Duration keepVoided) {
     this.store = store;
     this.every = every;
+    this.keepVoided = keepVoided;
   }
 
   @Override
@@ -37,7 +40,8 @@ public final class ReservationSweeperVerticle extends VerticleBase {
       return;
     }
     sweeping = true;
-    store.overdue(500).compose(this::expire).onComplete(ar -> {
+    store.overdue(500).compose(this::expire)
+        .compose(v -> store.purgeVoided(java.time.Instant.now().minus(keepVoided))).onComplete(ar -> {
       sweeping = false;
       if (ar.failed()) {
         LOG.warn("reservation sweep failed: {}", ar.cause().toString());

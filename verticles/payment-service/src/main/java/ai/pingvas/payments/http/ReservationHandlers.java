@@ -41,6 +41,11 @@ final class ReservationHandlers {
     var grant = settings.allowanceMode() ? settings.allowance().grantFor(userId, body.getString("tier", "free"), now)
         : null;
     store.reserve(jobId, userId, price, now.plus(settings.reservationTtl()), grant).onSuccess(reserved -> {
+      if (reserved.voided()) {
+        ctx.fail(ApiException.conflict("reservation_voided", "job " + jobId + " was released before this "
+            + "reservation arrived (its submission was given up); nothing is held"));
+        return;
+      }
       if (!reserved.accepted()) {
         ctx.fail(ApiException.of(402, "insufficient_credits", "Payment required", "this generation costs "
             + reserved.amount() + " credits and the balance is " + reserved.available()));
@@ -51,7 +56,10 @@ final class ReservationHandlers {
     }).onFailure(ctx::fail);
   }
 
-  /** {@code POST /internal/v1/reservations/{jobId}/release}: idempotent. */
+  /**
+   * {@code POST /internal/v1/reservations/{jobId}/release}: idempotent. A job without a reservation
+   * is voided, so a reservation of it still in flight (the router gave up waiting) holds nothing.
+   */
   void release(RoutingContext ctx) {
     String jobId;
     try {
@@ -60,7 +68,9 @@ final class ReservationHandlers {
       ctx.fail(ApiException.badRequest("invalid_id", "not a job id"));
       return;
     }
-    store.release(jobId, false).onSuccess(released -> BillingHandlers.ok(ctx, 200,
-        new JsonObject().put("job_id", jobId).put("released", released))).onFailure(ctx::fail);
+    store.releaseOrVoid(jobId).onSuccess(outcome -> BillingHandlers.ok(ctx, 200, new JsonObject()
+            .put("job_id", jobId).put("released", outcome == BillingStore.Release.RELEASED)
+            .put("voided", outcome == BillingStore.Release.VOIDED)))
+        .onFailure(ctx::fail);
   }
 }

@@ -15,8 +15,14 @@ public interface BillingStore {
   record Balance(long available, long reserved) {
   }
 
-  /** The outcome of a reservation: accepted (possibly an earlier one for the same job) or short of credits. */
-  record Reserved(boolean accepted, long amount, long available) {
+  /**
+   * The outcome of a reservation: accepted (possibly an earlier one for the same job), short of
+   * credits, or {@code voided}: the job's reservation was released before it arrived (nothing held).
+   */
+  record Reserved(boolean accepted, long amount, long available, boolean voided) {
+    static Reserved voidedFor(long amount, long available) {
+      return new Reserved(false, amount, available, true);
+    }
   }
 
   /**
@@ -43,6 +49,18 @@ public interface BillingStore {
 
   /** Gives an open reservation back ({@code expired}: by the sweeper); false if it was not open. */
   Future<Boolean> release(String jobId, boolean expired);
+
+  /** What the router's release did: gave an open reservation back, voided one not made yet, or neither. */
+  enum Release { RELEASED, VOIDED, NOTHING_OPEN }
+
+  /**
+   * The router's release of a job it did not store: gives its open reservation back or, when the
+   * job has no reservation (yet), voids the job so a reservation still in flight holds nothing.
+   */
+  Future<Release> releaseOrVoid(String jobId);
+
+  /** Deletes voided rows older than {@code before} (no reservation of theirs can still be in flight). */
+  Future<Integer> purgeVoided(Instant before);
 
   /** Job ids of open reservations past their expiry. */
   Future<List<String>> overdue(int limit);

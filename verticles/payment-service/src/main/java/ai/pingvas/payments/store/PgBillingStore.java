@@ -31,7 +31,10 @@ public final class PgBillingStore implements BillingStore {
       + "ON CONFLICT (account) DO NOTHING";
   private static final String LOCK_BALANCE = "SELECT amount FROM balances WHERE account = $1 FOR UPDATE";
   private static final String BALANCES = "SELECT account, amount FROM balances WHERE account = ANY($1::text[])";
-  private static final String FIND_RESERVATION = "SELECT amount FROM reservations WHERE job_id = $1";
+  private static final String FIND_RESERVATION = "SELECT amount, status FROM reservations WHERE job_id = $1";
+  private static final String VOID_RESERVATION = "INSERT INTO reservations (job_id, amount, status, expires_at, "
+      + "settled_at) VALUES ($1, 0, 'voided', now(), now()) ON CONFLICT (job_id) DO NOTHING";
+  private static final String PURGE_VOIDED = "DELETE FROM reservations WHERE status = 'voided' AND settled_at < $1";
   private static final String INSERT_RESERVATION = "INSERT INTO reservations (job_id, user_id, amount, status, "
       + "expires_at) VALUES ($1, $2, $3, 'open', $4)";
   private static final String SETTLE = "UPDATE reservations SET status = $2, settled_at = now() "
@@ -90,17 +93,34 @@ public final class PgBillingStore implements BillingStore {
         .compose(available -> conn.preparedQuery(FIND_RESERVATION).execute(Tuple.of(UUID.fromString(jobId)))
             .compose(rows -> {
               if (rows.size() > 0) {
-                return Future.succeededFuture(new Reserved(true, rows.iterator().next().getLong("amount"), available));
+                Row row = rows.iterator().next();
+                return Future.succeededFuture("voided".equals(row.getString("status"))
+                    ? Reserved.voidedFor(amount, available)
+                    : new Reserved(true, row.getLong("amount"), available, false));
               }
               if (available < amount) {
-                return Future.succeededFuture(new Reserved(false, amount, available));
+                return Future.succeededFuture(new Reserved(false, amount, available, false));
               }
               return post(conn, "reserve", userId, "reserve:" + jobId, new JsonObject().put("job_id", jobId),
                   List.of(new Entry(Accounts.available(userId), -amount), new Entry(Accounts.reserved(userId), amount)))
                   .compose(v -> conn.preparedQuery(INSERT_RESERVATION).execute(Tuple.of(UUID.fromString(jobId),
                       UUID.fromString(userId), amount, expiresAt.atOffset(ZoneOffset.UTC))))
-                  .map(v -> new Reserved(true, amount, available - amount));
-            })));
+                  .map(v -> new Reserved(true, amount, available - amount, false));
+            })))
+        // a release voided the job while this reservation waited for the balance lock: its row won
+        // the primary key and this transaction rolled back, holding nothing
+        .recover(err -> isUniqueViolation(err) ? voidedNow(jobId, amount) : Future.failedFuture(err));
+  }
+
+  private Future<Reserved> voidedNow(String jobId, long amount) {
+    return pool.preparedQuery(FIND_RESERVATION).execute(Tuple.of(UUID.fromString(jobId))).compose(rows ->
+        rows.size() > 0 && "voided".equals(rows.iterator().next().getString("status"))
+            ? Future.succeededFuture(Reserved.voidedFor(amount, 0))
+            : Future.failedFuture(new IllegalStateException("reservation of job " + jobId + " conflicted")));
+  }
+
+  private static boolean isUniqueViolation(Throwable err) {
+    return err instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState());
   }
 
   @Override
@@ -134,13 +154,40 @@ public final class PgBillingStore implements BillingStore {
   public Future<Boolean> release(String jobId, boolean expired) {
     // entries in the order reserve() locks their balances, available first: in the other order a
     // release and a new reservation of the same user waited on each other (a deadlock: one aborted)
-    return settle(jobId, expired ? "expired" : "released", expired ? "expire" : "release", (userId, amount) -> List.of(
-        new Entry(Accounts.available(userId), amount), new Entry(Accounts.reserved(userId), -amount)));
+    return settle(jobId, expired ? "expired" : "released", expired ? "expire" : "release", this::giveBack);
+  }
+
+  @Override
+  public Future<Release> releaseOrVoid(String jobId) {
+    UUID job = UUID.fromString(jobId);
+    // READ COMMITTED: when the void conflicts with a reservation that committed meanwhile (its insert
+    // waited for it), the second settle is a new statement that sees and releases it
+    return pool.withTransaction(conn -> settle(conn, jobId, "released", "release", this::giveBack).compose(released ->
+        released ? Future.succeededFuture(Release.RELEASED)
+            : conn.preparedQuery(VOID_RESERVATION).execute(Tuple.of(job)).compose(inserted -> inserted.rowCount() == 1
+                ? Future.succeededFuture(Release.VOIDED)
+                : settle(conn, jobId, "released", "release", this::giveBack)
+                    .map(again -> again ? Release.RELEASED : Release.NOTHING_OPEN))));
+  }
+
+  @Override
+  public Future<Integer> purgeVoided(Instant before) {
+    return pool.preparedQuery(PURGE_VOIDED).execute(Tuple.of(before.atOffset(ZoneOffset.UTC))).map(r -> r.rowCount());
+  }
+
+  /** A release's entries, in the order reserve() locks their balances (available first). */
+  private List<Entry> giveBack(String userId, long amount) {
+    return List.of(new Entry(Accounts.available(userId), amount), new Entry(Accounts.reserved(userId), -amount));
   }
 
   private Future<Boolean> settle(String jobId, String status, String kind,
       BiFunction<String, Long, List<Entry>> entries) {
-    return pool.withTransaction(conn -> conn.preparedQuery(SETTLE).execute(Tuple.of(UUID.fromString(jobId), status))
+    return pool.withTransaction(conn -> settle(conn, jobId, status, kind, entries));
+  }
+
+  private Future<Boolean> settle(SqlConnection conn, String jobId, String status, String kind,
+      BiFunction<String, Long, List<Entry>> entries) {
+    return conn.preparedQuery(SETTLE).execute(Tuple.of(UUID.fromString(jobId), status))
         .compose(rows -> {
           if (rows.size() == 0) {
             return Future.succeededFuture(false);
@@ -150,7 +197,7 @@ public final class PgBillingStore implements BillingStore {
           long amount = row.getLong("amount");
           return post(conn, kind, userId, kind + ":" + jobId, new JsonObject().put("job_id", jobId),
               entries.apply(userId, amount));
-        }));
+        });
   }
 
   @Override
