@@ -76,6 +76,64 @@ class StripeBillingIT {
   }
 
   @Test
+  void aRefundedPurchaseTakesItsCreditsBackOnceNeverBelowZero() {
+    JsonObject user = h.newUser();
+    String session = "cs_test_" + UUID.randomUUID().toString().replace("-", "");
+    String intent = "pi_" + session.substring(8);
+    String charge = "ch_" + session.substring(8);
+    assertThat(h.deliver(StripeEvents.event("checkout.session.completed", StripeEvents.now(),
+        StripeEvents.paidSession(session, user.getString("id"), 1000, 500))).status()).isEqualTo(200);
+    // 80 credits held for a job
+    assertThat(h.reserve(UUID.randomUUID().toString(), user.getString("id"), "free", 1024, 1024, 30, 2).status())
+        .isEqualTo(201);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(920);
+
+    // half the charge refunded: half the credits go
+    JsonObject half = StripeEvents.event("charge.refunded", StripeEvents.now(),
+        StripeEvents.refundedCharge(charge, intent, 500, 250));
+    assertThat(h.deliver(half).status()).isEqualTo(200);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(420);
+    assertThat(h.deliver(half).json().getBoolean("duplicate")).isTrue();
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(420);
+
+    // the rest refunded: the other 500 are owed, 420 remain to take, the 80 held are written off
+    assertThat(h.deliver(StripeEvents.event("charge.refunded", StripeEvents.now(),
+        StripeEvents.refundedCharge(charge, intent, 500, 500))).status()).isEqualTo(200);
+    JsonObject balance = h.balance(user.getString("key"));
+    assertThat(balance.getLong("available")).isZero();
+    assertThat(balance.getLong("reserved")).isEqualTo(80);
+    // a late copy of the first refund's state (another event id) takes nothing more
+    assertThat(h.deliver(StripeEvents.event("charge.refunded", StripeEvents.now(),
+        StripeEvents.refundedCharge(charge, intent, 500, 250))).status()).isEqualTo(200);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isZero();
+
+    var refunds = h.billing.get("/v1/billing/ledger?limit=50", user.getString("key")).json().getJsonArray("items")
+        .stream().map(JsonObject.class::cast).filter(e -> "refund".equals(e.getString("kind")))
+        .map(e -> e.getLong("amount")).toList();
+    assertThat(refunds).containsExactly(-420L, -500L);
+    JsonObject books = h.billing.get("/v1/billing/reconciliation", BillingHarness.ADMIN_KEY).json();
+    assertThat(books.getBoolean("consistent")).as(books.encodePrettily()).isTrue();
+  }
+
+  @Test
+  void aRefundOfAPurchaseNotRecordedYetIsRetriedByStripeWithNothingWritten() {
+    JsonObject user = h.newUser();
+    String session = "cs_test_" + UUID.randomUUID().toString().replace("-", "");
+    JsonObject refund = StripeEvents.event("charge.refunded", StripeEvents.now(),
+        StripeEvents.refundedCharge("ch_" + session.substring(8), "pi_" + session.substring(8), 500, 500));
+    Http.Response early = h.deliver(refund);
+    assertThat(early.status()).isEqualTo(503);
+    assertThat(h.query("SELECT count(*) FROM payments.stripe_events WHERE id = '" + refund.getString("id") + "'"))
+        .isEqualTo("0");
+    // the purchase arrives, then Stripe's retry of the refund: bought and refunded, nothing left
+    assertThat(h.deliver(StripeEvents.event("checkout.session.completed", StripeEvents.now(),
+        StripeEvents.paidSession(session, user.getString("id"), 1000, 500))).status()).isEqualTo(200);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(1000);
+    assertThat(h.deliver(refund).status()).isEqualTo(200);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isZero();
+  }
+
+  @Test
   void badStaleOrTamperedSignaturesAre400AndWriteNothing() {
     JsonObject user = h.newUser();
     JsonObject event = StripeEvents.event("checkout.session.completed", StripeEvents.now(),

@@ -45,6 +45,14 @@ final class StripeEvents {
         .put("status", "complete").put("subscription", null).put("url", null);
   }
 
+  /** A Charge of {@code paymentIntent} after refunds of {@code refunded} of its {@code amount} (charge.refunded). */
+  static JsonObject refundedCharge(String chargeId, String paymentIntent, long amount, long refunded) {
+    return new JsonObject().put("id", chargeId).put("object", "charge").put("amount", amount)
+        .put("amount_captured", amount).put("amount_refunded", refunded).put("captured", true).put("created", now())
+        .put("currency", "usd").put("livemode", false).put("metadata", new JsonObject()).put("paid", true)
+        .put("payment_intent", paymentIntent).put("refunded", refunded >= amount).put("status", "succeeded");
+  }
+
   /** A Subscription object with one item on {@code priceId}. */
   static JsonObject subscription(String id, String userId, String status, String priceId) {
     JsonObject price = new JsonObject().put("id", priceId).put("object", "price").put("active", true)

@@ -58,6 +58,12 @@ public final class PgBillingStore implements BillingStore {
         event_created = EXCLUDED.event_created, updated_at = now()
       WHERE subscriptions.event_created <= EXCLUDED.event_created
       RETURNING id""";
+  private static final String PURCHASE_OF_INTENT = """
+      SELECT t.user_id, (SELECT e.amount FROM ledger_entries e WHERE e.txn_id = t.id AND e.account = 'user:' || t.user_id)
+             AS credits
+      FROM ledger_transactions t WHERE t.kind = 'purchase' AND t.detail->>'payment_intent' = $1""";
+  private static final String REFUNDED_CREDITS = "SELECT coalesce(max((detail->>'credits_owed')::bigint), 0) AS owed "
+      + "FROM ledger_transactions WHERE kind = 'refund' AND detail->>'payment_intent' = $1";
   private static final String USER_SUBSCRIPTIONS = "SELECT tier, status FROM subscriptions WHERE user_id = $1";
   private static final String RECONCILE_BALANCES = """
       WITH sums AS (SELECT account, sum(amount) AS total FROM ledger_entries GROUP BY account)
@@ -308,6 +314,7 @@ public final class PgBillingStore implements BillingStore {
           return switch (event.kind()) {
             case PURCHASE -> purchase(conn, event.purchase()).map(Applied.APPLIED);
             case SUBSCRIPTION -> subscription(conn, event, setTier).map(Applied.APPLIED);
+            case REFUND -> refund(conn, event.refund()).map(Applied.APPLIED);
             case IGNORED -> Future.succeededFuture(Applied.APPLIED);
           };
         }));
@@ -315,8 +322,44 @@ public final class PgBillingStore implements BillingStore {
 
   private Future<Boolean> purchase(SqlConnection conn, WebhookEvent.Purchase p) {
     return post(conn, "purchase", p.userId(), "purchase:" + p.sessionId(), new JsonObject()
-            .put("checkout_session", p.sessionId()).put("amount_total", p.amountTotal()).put("currency", p.currency()),
+            .put("checkout_session", p.sessionId()).put("amount_total", p.amountTotal()).put("currency", p.currency())
+            .put("payment_intent", p.paymentIntent()),
         List.of(new Entry(Accounts.STRIPE, -p.credits()), new Entry(Accounts.available(p.userId()), p.credits())));
+  }
+
+  /**
+   * Takes a refunded purchase's credits back: the refunded share of the charge (cumulative, so
+   * partial refunds add up and a redelivered or older event takes nothing twice), from the available
+   * balance and never below zero. What the user already spent is written off (in the transaction's
+   * detail). A refund of a purchase not recorded yet fails, so Stripe delivers it again later.
+   */
+  private Future<Void> refund(SqlConnection conn, WebhookEvent.Refund r) {
+    return conn.preparedQuery(PURCHASE_OF_INTENT).execute(Tuple.of(r.paymentIntent())).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.failedFuture(new IllegalStateException("no purchase paid by " + r.paymentIntent()
+            + " (yet) for the refund of " + r.chargeId()));
+      }
+      Row purchase = rows.iterator().next();
+      String userId = purchase.getUUID("user_id").toString();
+      long credits = purchase.getLong("credits");
+      // the refunded share of the credits, rounded down: a partial refund never takes more than paid for
+      long owed = java.math.BigInteger.valueOf(credits).multiply(java.math.BigInteger.valueOf(r.amountRefunded()))
+          .divide(java.math.BigInteger.valueOf(r.amount())).min(java.math.BigInteger.valueOf(credits)).longValueExact();
+      return lockAvailable(conn, userId).compose(available -> conn.preparedQuery(REFUNDED_CREDITS)
+          .execute(Tuple.of(r.paymentIntent())).compose(before -> {
+            long increment = owed - before.iterator().next().getLong("owed");
+            if (increment <= 0) {
+              return Future.<Void>succeededFuture();
+            }
+            long taken = Math.min(increment, Math.max(0, available));
+            List<Entry> entries = taken == 0 ? List.of()
+                : List.of(new Entry(Accounts.available(userId), -taken), new Entry(Accounts.STRIPE, taken));
+            return post(conn, "refund", userId, "refund:" + r.chargeId() + ":" + r.amountRefunded(), new JsonObject()
+                .put("payment_intent", r.paymentIntent()).put("charge", r.chargeId())
+                .put("amount_refunded", r.amountRefunded()).put("credits_owed", owed).put("taken", taken)
+                .put("written_off", increment - taken), entries).mapEmpty();
+          }));
+    });
   }
 
   private Future<Void> subscription(SqlConnection conn, WebhookEvent event,

@@ -5,14 +5,28 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Map;
 
-/** What a verified Stripe event means to billing: buy credits, a subscription changed, or nothing. */
+/**
+ * What a verified Stripe event means to billing: buy credits, a subscription changed, a purchase
+ * was refunded, or nothing.
+ */
 public record WebhookEvent(String id, String type, Instant created, Kind kind, Purchase purchase,
-    Subscription subscription) {
+    Subscription subscription, Refund refund) {
 
-  public enum Kind { PURCHASE, SUBSCRIPTION, IGNORED }
+  public enum Kind { PURCHASE, SUBSCRIPTION, REFUND, IGNORED }
 
-  /** A paid Checkout Session of mode payment: {@code credits} go to {@code userId}. */
-  public record Purchase(String sessionId, String userId, long credits, long amountTotal, String currency) {
+  /**
+   * A paid Checkout Session of mode payment: {@code credits} go to {@code userId}; its
+   * {@code paymentIntent} is how a later refund of its charge finds it.
+   */
+  public record Purchase(String sessionId, String userId, long credits, long amountTotal, String currency,
+      String paymentIntent) {
+  }
+
+  /**
+   * A charge refunded in part or in full ({@code charge.refunded}): {@code amountRefunded} is the
+   * total refunded so far of the charge's {@code amount}, both in the currency's smallest unit.
+   */
+  public record Refund(String chargeId, String paymentIntent, long amount, long amountRefunded) {
   }
 
   /** A subscription's new state; {@code tier} is null when its price is not one of our plans. */
@@ -33,7 +47,8 @@ public record WebhookEvent(String id, String type, Instant created, Kind kind, P
         if ("payment".equals(object.getString("mode")) && "paid".equals(object.getString("payment_status"))
             && userId != null && credits != null) {
           return new WebhookEvent(id, type, created, Kind.PURCHASE, new Purchase(object.getString("id"), userId,
-              Long.parseLong(credits), object.getLong("amount_total", 0L), object.getString("currency")), null);
+              Long.parseLong(credits), object.getLong("amount_total", 0L), object.getString("currency"),
+              object.getString("payment_intent")), null, null);
         }
       }
       case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted" -> {
@@ -41,13 +56,23 @@ public record WebhookEvent(String id, String type, Instant created, Kind kind, P
         if (userId != null) {
           String status = type.endsWith(".deleted") ? "canceled" : object.getString("status", "incomplete");
           return new WebhookEvent(id, type, created, Kind.SUBSCRIPTION, null,
-              new Subscription(object.getString("id"), userId, status, planTiers.get(priceId(object))));
+              new Subscription(object.getString("id"), userId, status, planTiers.get(priceId(object))), null);
+        }
+      }
+      case "charge.refunded" -> {
+        String charge = object.getString("id");
+        String intent = object.getString("payment_intent");
+        long amount = object.getLong("amount", 0L);
+        long refunded = object.getLong("amount_refunded", 0L);
+        if (charge != null && intent != null && amount > 0 && refunded > 0) {
+          return new WebhookEvent(id, type, created, Kind.REFUND, null, null,
+              new Refund(charge, intent, amount, Math.min(refunded, amount)));
         }
       }
       default -> {
       }
     }
-    return new WebhookEvent(id, type, created, Kind.IGNORED, null, null);
+    return new WebhookEvent(id, type, created, Kind.IGNORED, null, null, null);
   }
 
   private static String uuidOrNull(String text) {
