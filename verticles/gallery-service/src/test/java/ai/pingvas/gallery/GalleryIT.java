@@ -10,6 +10,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,6 +63,55 @@ class GalleryIT {
         .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
     assertThat(new JsonObject(r.body()).getString("detail")).contains("0 bytes, not a PNG");
+  }
+
+  @Test
+  void theUploadsOfAttemptsThatDidNotSucceedAreDeletedOnceTheJobEnds() throws Exception {
+    String user = java.util.UUID.randomUUID().toString();
+    String failedJob = java.util.UUID.randomUUID().toString();
+    String retriedJob = java.util.UUID.randomUUID().toString();
+    String failed = "images/" + user + "/" + failedJob + "/";
+    String retried = "images/" + user + "/" + retriedJob + "/";
+    try (var s3 = stack.s3()) {
+      for (String key : List.of(failed + "1-0.png", failed + "2-0.png", failed + "3-0.png", retried + "1-0.png",
+          retried + "2-0.png")) {
+        s3.putObject(b -> b.bucket(ai.pingvas.embedded.SharedInfra.BUCKET).key(key).contentType("image/png"),
+            software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[64]));
+      }
+      // as the router publishes them: the first job failed on its second attempt (a third ran after
+      // an operator re-ran it), the second succeeded on its second attempt
+      publish(failedJob, new JsonObject().put("type", "job.failed").put("job_id", failedJob).put("user_id", user)
+          .put("seq", 9).put("status", "failed").put("attempt", 2)
+          .put("error", new JsonObject().put("code", "execution_timeout").put("message", "ran too long")));
+      publish(retriedJob, new JsonObject().put("type", "job.succeeded").put("job_id", retriedJob).put("user_id", user)
+          .put("seq", 7).put("status", "succeeded").put("attempt", 2).put("model", "sd-1.5").put("prompt", "kite")
+          .put("images", new io.vertx.core.json.JsonArray().add(new JsonObject()
+              .put("id", java.util.UUID.randomUUID().toString()).put("index", 0).put("key", retried + "2-0.png")
+              .put("seed", 1).put("width", 64).put("height", 64).put("size_bytes", 64).put("sha256", "00"))));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      List<String> left = keys(s3, "images/" + user + "/");
+      while (left.size() > 2 && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+        left = keys(s3, "images/" + user + "/");
+      }
+      assertThat(left).containsExactlyInAnyOrder(failed + "3-0.png", retried + "2-0.png");
+    }
+  }
+
+  private static List<String> keys(S3Client s3, String prefix) {
+    return s3.listObjectsV2(b -> b.bucket(ai.pingvas.embedded.SharedInfra.BUCKET).prefix(prefix)).contents()
+        .stream().map(o -> o.key()).toList();
+  }
+
+  private static void publish(String key, JsonObject event) throws Exception {
+    var config = new java.util.Properties();
+    config.put("bootstrap.servers", stack.infra.kafka().bootstrap());
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(config,
+        new org.apache.kafka.common.serialization.StringSerializer(),
+        new org.apache.kafka.common.serialization.StringSerializer())) {
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+          stack.galleryEnv.get("PINGVAS_EVENTS_TOPIC"), key, event.encode())).get(30, TimeUnit.SECONDS);
+    }
   }
 
   static Reply call(String method, String url, String key, String body) throws Exception {

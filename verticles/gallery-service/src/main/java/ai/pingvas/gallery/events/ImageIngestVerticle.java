@@ -23,6 +23,12 @@ import org.slf4j.LoggerFactory;
  * Records the images of every {@code job.succeeded} event. Idempotent (image ids are derived from
  * object keys; inserts ignore known ids) and at-least-once: offsets are committed only after the
  * batch is stored, so a crash replays rather than loses.
+ *
+ * <p>It also deletes the uploads nobody will ever serve: those of a job's attempts that did not
+ * succeed (a worker presumed dead, a timed-out or canceled attempt, a failed job). A terminal event
+ * of attempt {@code n} removes the objects of attempts up to {@code n} under the job's prefix,
+ * except the succeeded attempt's images and thumbnails; a later attempt's objects (an operator
+ * re-ran the job) are never touched, whatever the order events are replayed in.
  */
 public final class ImageIngestVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ImageIngestVerticle.class);
@@ -35,6 +41,7 @@ public final class ImageIngestVerticle extends VerticleBase {
   private final Thumbnailer thumbnailer;
   private final Counter ingested;
   private final Counter thumbnailsMissing;
+  private final Counter orphansDeleted;
   private KafkaConsumer<String, String> consumer;
 
   public ImageIngestVerticle(KafkaSettings kafka, String topic, String group, ImageStore store, ObjectStore objects,
@@ -49,6 +56,58 @@ public final class ImageIngestVerticle extends VerticleBase {
         .description("images recorded from job.succeeded events").register(registry);
     this.thumbnailsMissing = Counter.builder("pingvas_gallery_thumbnails_failed_total")
         .description("images recorded without a thumbnail (object missing or not decodable)").register(registry);
+    this.orphansDeleted = Counter.builder("pingvas_gallery_orphan_objects_deleted_total")
+        .description("uploads of attempts that did not succeed, deleted once their job ended").register(registry);
+  }
+
+  /** A finished job's uploads to delete: attempts up to {@code upTo}, except the {@code keep} keys. */
+  record Cleanup(String userId, String jobId, int upTo, java.util.Set<String> keep) {
+    String prefix() {
+      return "images/" + userId + "/" + jobId + "/";
+    }
+
+    /** Whether {@code key} (under the prefix) is an upload or thumbnail of an attempt up to {@code upTo} not kept. */
+    boolean removes(String key) {
+      if (keep.contains(key) || !key.startsWith(prefix())) {
+        return false;
+      }
+      String name = key.substring(prefix().length());
+      int dash = name.indexOf('-');
+      try {
+        return dash > 0 && Integer.parseInt(name.substring(0, dash)) <= upTo;
+      } catch (NumberFormatException e) {
+        return false; // not named by this system: left alone
+      }
+    }
+
+    /** The cleanup a job event calls for, or null (not terminal, nothing ran, or only one attempt succeeded). */
+    static Cleanup of(JsonObject event, List<Image> images) {
+      String type = event.getString("type");
+      Integer attempt = event.getValue("attempt") instanceof Number n ? n.intValue() : null;
+      String userId = event.getString("user_id");
+      String jobId = event.getString("job_id");
+      if (attempt == null || attempt < 1 || !ai.pingvas.platform.ids.Uuids.isUuid(userId)
+          || !ai.pingvas.platform.ids.Uuids.isUuid(jobId)) {
+        return null;
+      }
+      userId = ai.pingvas.platform.ids.Uuids.canonical(userId);
+      jobId = ai.pingvas.platform.ids.Uuids.canonical(jobId);
+      return switch (type == null ? "" : type) {
+        case "job.failed", "job.canceled" -> new Cleanup(userId, jobId, attempt, java.util.Set.of());
+        case "job.succeeded" -> {
+          if (attempt == 1) {
+            yield null; // the first attempt succeeded: every upload of the job is one of its images
+          }
+          java.util.Set<String> keep = new java.util.HashSet<>();
+          images.forEach(i -> {
+            keep.add(i.objectKey());
+            keep.add(Thumbnailer.keyOf(i.objectKey()));
+          });
+          yield new Cleanup(userId, jobId, attempt, keep);
+        }
+        default -> null;
+      };
+    }
   }
 
   @Override
@@ -63,29 +122,34 @@ public final class ImageIngestVerticle extends VerticleBase {
 
   private void ingest(KafkaConsumerRecords<String, String> records) {
     List<Image> images = new ArrayList<>();
+    List<Cleanup> cleanups = new ArrayList<>();
     for (int i = 0; i < records.size(); i++) {
       KafkaConsumerRecord<String, String> record = records.recordAt(i);
       try {
         JsonObject event = new JsonObject(record.value());
-        if ("job.succeeded".equals(event.getString("type"))) {
-          images.addAll(imagesOf(event));
+        List<Image> own = "job.succeeded".equals(event.getString("type")) ? imagesOf(event) : List.of();
+        images.addAll(own);
+        Cleanup cleanup = Cleanup.of(event, own);
+        if (cleanup != null) {
+          cleanups.add(cleanup);
         }
       } catch (RuntimeException e) {
         LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
       }
     }
-    if (images.isEmpty()) {
+    if (images.isEmpty() && cleanups.isEmpty()) {
       consumer.commit();
       return;
     }
     consumer.pause();
     // Rows first, so an image is served the moment its job succeeded; thumbnails follow.
-    store.insert(images)
+    Future<Void> recorded = images.isEmpty() ? Future.succeededFuture() : store.insert(images)
         .compose(stored -> {
           ingested.increment(stored);
           return store.withoutThumbnail(images.stream().map(Image::id).toList());
         })
-        .compose(missing -> thumbnails(images.stream().filter(i -> missing.contains(i.id())).toList(), 0))
+        .compose(missing -> thumbnails(images.stream().filter(i -> missing.contains(i.id())).toList(), 0));
+    recorded.compose(v -> removeOrphans(cleanups, 0))
         .compose(v -> consumer.commit())
         .onComplete(ar -> {
           if (ar.failed()) {
@@ -126,6 +190,25 @@ public final class ImageIngestVerticle extends VerticleBase {
               .compose(v -> store.setThumbnail(image.id(), key, thumb.length));
         })
         .compose(v -> thumbnails(images, index + 1));
+  }
+
+  /** Deletes the finished jobs' orphaned uploads, one job at a time; a storage failure replays the batch. */
+  private Future<Void> removeOrphans(List<Cleanup> cleanups, int index) {
+    if (index == cleanups.size()) {
+      return Future.succeededFuture();
+    }
+    Cleanup cleanup = cleanups.get(index);
+    return objects.list(context, cleanup.prefix()).compose(keys -> {
+      List<String> orphans = keys.stream().filter(cleanup::removes).toList();
+      return Future.all(orphans.stream().map(key -> objects.delete(context, key)).toList()).map(done -> {
+        if (!orphans.isEmpty()) {
+          orphansDeleted.increment(orphans.size());
+          LOG.atInfo().addKeyValue("job_id", cleanup.jobId()).addKeyValue("objects", orphans.size())
+              .log("deleted the uploads of attempts that did not succeed");
+        }
+        return (Void) null;
+      });
+    }).compose(v -> removeOrphans(cleanups, index + 1));
   }
 
   /** After a failure, a fresh consumer rejoins the group and replays from the last commit. */

@@ -116,6 +116,12 @@ public final class ObjectStore implements AutoCloseable {
     return on(context, client.deleteObject(b -> b.bucket(bucket).key(key)).thenApply(r -> null));
   }
 
+  /** The keys under {@code prefix} (the first 1,000: one listing page). */
+  public Future<java.util.List<String>> list(Context context, String prefix) {
+    return on(context, client.listObjectsV2(b -> b.bucket(bucket).prefix(prefix).maxKeys(1000))
+        .thenApply(r -> r.contents().stream().map(o -> o.key()).toList()));
+  }
+
   /** A presigned GET URL valid for the configured download TTL. */
   public String presignGet(String key) {
     return presigner.presignGetObject(b -> b.signatureDuration(downloadTtl)
