@@ -83,11 +83,8 @@ class GalleryIT {
       publish(failedJob, new JsonObject().put("type", "job.failed").put("job_id", failedJob).put("user_id", user)
           .put("seq", 9).put("status", "failed").put("attempt", 2)
           .put("error", new JsonObject().put("code", "execution_timeout").put("message", "ran too long")));
-      publish(retriedJob, new JsonObject().put("type", "job.succeeded").put("job_id", retriedJob).put("user_id", user)
-          .put("seq", 7).put("status", "succeeded").put("attempt", 2).put("model", "sd-1.5").put("prompt", "kite")
-          .put("images", new io.vertx.core.json.JsonArray().add(new JsonObject()
-              .put("id", java.util.UUID.randomUUID().toString()).put("index", 0).put("key", retried + "2-0.png")
-              .put("seed", 1).put("width", 64).put("height", 64).put("size_bytes", 64).put("sha256", "00"))));
+      publish(retriedJob, succeeded(user, retriedJob, java.util.UUID.randomUUID().toString(), retried + "2-0.png")
+          .put("attempt", 2));
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       List<String> left = keys(s3, "images/" + user + "/");
       while (left.size() > 2 && System.nanoTime() < deadline) {
@@ -232,6 +229,30 @@ class GalleryIT {
     }
     assertThat(call("GET", stack.galleryUrl() + "/v1/images/usage", key, null).json().getLong("used_bytes"))
         .isZero();
+
+    // the ingest replays the job's event (at-least-once): the deleted image does not come back. A
+    // second job's event behind it on the same partition (same record key) tells when it was read.
+    String user = objectKey.split("/")[1];
+    String jobId = image.getString("job_id");
+    String markerJob = java.util.UUID.randomUUID().toString();
+    String marker = java.util.UUID.randomUUID().toString();
+    publish(jobId, succeeded(user, jobId, id, objectKey));
+    publish(jobId, succeeded(user, markerJob, marker, "images/" + user + "/" + markerJob + "/1-0.png"));
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (call("GET", stack.galleryUrl() + "/v1/images/" + marker, key, null).status() != 200) {
+      assertThat(System.nanoTime()).as("the marker image was never ingested").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    assertThat(call("GET", stack.galleryUrl() + "/v1/images/" + id, key, null).status()).isEqualTo(404);
+  }
+
+  /** A job.succeeded event with one image, as the router publishes it. */
+  private static JsonObject succeeded(String user, String job, String imageId, String objectKey) {
+    return new JsonObject().put("type", "job.succeeded").put("job_id", job).put("user_id", user).put("seq", 3)
+        .put("status", "succeeded").put("attempt", 1).put("model", "sd-1.5").put("prompt", "replayed")
+        .put("images", new io.vertx.core.json.JsonArray().add(new JsonObject().put("id", imageId).put("index", 0)
+            .put("key", objectKey).put("seed", 1).put("width", 128).put("height", 128).put("size_bytes", 64)
+            .put("sha256", "00")));
   }
 
   @Test

@@ -187,7 +187,9 @@ public final class ImageIngestVerticle extends VerticleBase {
             return Future.<Void>succeededFuture();
           }
           return objects.put(context, key, thumb, Thumbnailer.CONTENT_TYPE)
-              .compose(v -> store.setThumbnail(image.id(), key, thumb.length));
+              .compose(v -> store.setThumbnail(image.id(), key, thumb.length))
+              // the owner deleted the image while its thumbnail was made: nothing will name it
+              .compose(recorded -> recorded ? Future.<Void>succeededFuture() : objects.delete(context, key));
         })
         .compose(v -> thumbnails(images, index + 1));
   }

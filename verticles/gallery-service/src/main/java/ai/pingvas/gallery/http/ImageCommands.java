@@ -26,7 +26,8 @@ final class ImageCommands {
   /**
    * {@code DELETE /v1/images/{id}}: the objects go first, then the row. A failure in between leaves
    * the row, so retrying the DELETE finishes the job (deleting a missing object succeeds); the other
-   * order could orphan objects nobody can name any more.
+   * order could orphan objects nobody can name any more. A thumbnail the ingest recorded in between
+   * is deleted after the row; one it stores after the row is gone, the ingest deletes itself.
    */
   void delete(RoutingContext ctx) {
     Principal principal = AuthHandler.principal(ctx);
@@ -38,7 +39,11 @@ final class ImageCommands {
       Future<Void> thumbnail = image.thumbnailKey() == null ? Future.succeededFuture()
           : objects.delete(ctx.vertx().getOrCreateContext(), image.thumbnailKey());
       return Future.all(objects.delete(ctx.vertx().getOrCreateContext(), image.objectKey()), thumbnail)
-          .compose(v -> store.delete(principal.userId(), id));
+          .compose(v -> store.delete(principal.userId(), id))
+          // the ingest recorded a thumbnail after this request read the row: delete that one too
+          .compose(deleted -> deleted == null || deleted.thumbnailKey() == null
+              || deleted.thumbnailKey().equals(image.thumbnailKey()) ? Future.<Void>succeededFuture()
+              : objects.delete(ctx.vertx().getOrCreateContext(), deleted.thumbnailKey()));
     }).onSuccess(deleted -> ctx.response().setStatusCode(204).end()).onFailure(ctx::fail);
   }
 

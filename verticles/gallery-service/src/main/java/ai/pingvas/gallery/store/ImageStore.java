@@ -12,8 +12,8 @@ public interface ImageStore {
   /** Which of these images are stored without a thumbnail. */
   Future<Set<String>> withoutThumbnail(List<String> ids);
 
-  /** Records an image's thumbnail. */
-  Future<Void> setThumbnail(String imageId, String key, long bytes);
+  /** Records an image's thumbnail; false if the image is gone (deleted meanwhile). */
+  Future<Boolean> setThumbnail(String imageId, String key, long bytes);
 
   /** The image if it exists and belongs to the user, else null. */
   Future<Image> get(String userId, String imageId);
@@ -21,8 +21,15 @@ public interface ImageStore {
   /** A page of the user's images, newest first. */
   Future<ImagePage> list(String userId, String cursor, int limit);
 
-  /** Removes the user's image row; false if there was none. */
-  Future<Boolean> delete(String userId, String imageId);
+  /**
+   * Removes the user's image row, remembering its id so a replayed ingest never brings it back;
+   * null if there was none.
+   */
+  Future<Deleted> delete(String userId, String imageId);
+
+  /** A deleted row: its thumbnail's key as it was when deleted (null if it had none). */
+  record Deleted(String thumbnailKey) {
+  }
 
   /** What the user's images take in storage (images and thumbnails). */
   Future<Usage> usage(String userId);

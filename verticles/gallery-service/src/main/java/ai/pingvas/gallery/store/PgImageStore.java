@@ -24,13 +24,17 @@ public final class PgImageStore implements ImageStore {
                           size_bytes, sha256, thumbnail_key, thumbnail_bytes)
       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::text[], $7::text[],
                            $8::text[], $9::bigint[], $10::int[], $11::int[], $12::bigint[], $13::text[], $14::text[],
-                           $15::bigint[])
+                           $15::bigint[]) AS t(id)
+      WHERE NOT EXISTS (SELECT 1 FROM deleted_images d WHERE d.id = t.id)
       ON CONFLICT (id) DO NOTHING""";
   private static final String WITHOUT_THUMBNAIL = "SELECT id FROM images WHERE id = ANY($1::uuid[]) "
       + "AND thumbnail_key IS NULL";
   private static final String SET_THUMBNAIL = "UPDATE images SET thumbnail_key = $2, thumbnail_bytes = $3 WHERE id = $1";
   private static final String GET = "SELECT " + COLUMNS + " FROM images WHERE id = $1 AND user_id = $2";
-  private static final String DELETE = "DELETE FROM images WHERE id = $1 AND user_id = $2";
+  private static final String DELETE = """
+      WITH gone AS (DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING id, thumbnail_key),
+      tombstone AS (INSERT INTO deleted_images (id) SELECT id FROM gone ON CONFLICT (id) DO NOTHING)
+      SELECT thumbnail_key FROM gone""";
   private static final String USAGE = "SELECT count(*) AS n, coalesce(sum(size_bytes + thumbnail_bytes), 0)::bigint AS bytes "
       + "FROM images WHERE user_id = $1";
 
@@ -94,8 +98,9 @@ public final class PgImageStore implements ImageStore {
   }
 
   @Override
-  public Future<Void> setThumbnail(String imageId, String key, long bytes) {
-    return pool.preparedQuery(SET_THUMBNAIL).execute(Tuple.of(UUID.fromString(imageId), key, bytes)).mapEmpty();
+  public Future<Boolean> setThumbnail(String imageId, String key, long bytes) {
+    return pool.preparedQuery(SET_THUMBNAIL).execute(Tuple.of(UUID.fromString(imageId), key, bytes))
+        .map(rows -> rows.rowCount() == 1);
   }
 
   @Override
@@ -112,9 +117,9 @@ public final class PgImageStore implements ImageStore {
   }
 
   @Override
-  public Future<Boolean> delete(String userId, String imageId) {
+  public Future<Deleted> delete(String userId, String imageId) {
     return pool.preparedQuery(DELETE).execute(Tuple.of(UUID.fromString(imageId), UUID.fromString(userId)))
-        .map(rows -> rows.rowCount() == 1);
+        .map(rows -> rows.size() == 0 ? null : new Deleted(rows.iterator().next().getString("thumbnail_key")));
   }
 
   @Override
