@@ -389,15 +389,16 @@ final class Dispatcher {
       if (ar.failed()) {
         LOG.atWarn().addKeyValue("jobs", decisions.size()).addKeyValue("error", ar.cause().toString())
             .log("claim failed; jobs stay queued");
+        List<Assignment> unsure = new ArrayList<>();
         for (Assignment a : decisions) {
           if (elsewhere.contains(a.job().jobId())) {
             freeSlot(fleet.get(a.workerId()), a.job().jobId()); // it runs on another replica's worker
           } else {
             undo(a);
-            queue.add(a.job(), System.currentTimeMillis());
+            unsure.add(a);
           }
         }
-        retryLater();
+        requeueUnsure(unsure, 0);
         return;
       }
       Map<String, Claimed> won = new HashMap<>();
@@ -417,6 +418,41 @@ final class Dispatcher {
       }
       schedule();
     });
+  }
+
+  /**
+   * Queues again the jobs of a claim that failed. It may have committed all the same (the
+   * connection broke after the commit): such rows would be dispatched to workers never sent them
+   * until the execution timeout, and claims of them from the queue here would lose. So first any
+   * such row goes back to queued in Postgres, then the jobs join this queue; while Postgres cannot
+   * be reached they wait out of it (retried 0.5 s doubling to 30 s), and if this replica dies
+   * meanwhile its lapsed lease re-queues them.
+   */
+  private void requeueUnsure(List<Assignment> unsure, int retries) {
+    if (unsure.isEmpty()) {
+      retryLater();
+      return;
+    }
+    store.unclaimUndelivered(settings.routerId(), unsure.stream().map(a -> a.job().jobId()).toList(),
+        unsure.stream().map(Assignment::workerId).toList()).onComplete(ar -> {
+          if (stopping) {
+            return;
+          }
+          if (ar.failed()) {
+            long delay = Math.min(30_000L, 500L << Math.min(retries, 6));
+            LOG.atWarn().addKeyValue("jobs", unsure.size()).addKeyValue("retry_ms", delay)
+                .addKeyValue("error", ar.cause().toString()).log("cannot check a failed claim yet");
+            vertx.setTimer(delay, t -> requeueUnsure(unsure, retries + 1));
+            return;
+          }
+          if (!ar.result().isEmpty()) {
+            LOG.atWarn().addKeyValue("jobs", ar.result().size())
+                .log("a claim reported failed had committed; its jobs were put back to queued");
+          }
+          long now = System.currentTimeMillis();
+          unsure.forEach(a -> queue.add(a.job(), now));
+          schedule();
+        });
   }
 
   private long claimAheadMs() {

@@ -49,6 +49,13 @@ public interface JobStore {
   /** Puts claimed jobs back to queued after a failed assignment (attempt not counted). */
   Future<List<Transition>> unclaim(List<String> jobIds, List<Integer> attempts);
 
+  /**
+   * After a claim whose outcome is unknown (it failed, but may have committed before the connection
+   * broke): puts back to queued, attempt not counted, the jobs still dispatched by this router to
+   * the workers it meant, which none of them was ever sent. Returns the ids it put back.
+   */
+  Future<List<String>> unclaimUndelivered(String routerId, List<String> jobIds, List<String> workerIds);
+
   Future<Transition> progress(String jobId, int attempt, int step, int total, String preview);
 
   /** A worker's verified result for an attempt. */

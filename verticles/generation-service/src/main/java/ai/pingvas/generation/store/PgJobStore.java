@@ -262,6 +262,20 @@ public final class PgJobStore implements JobStore {
       )
       SELECT * FROM upd""".formatted(J_ACTIVE, QUEUED_DATA));
 
+  /** Parameters: $1 router, $2 job ids, $3 the workers its failed claim meant them for. */
+  static final String UNCLAIM_UNDELIVERED = named("""
+      WITH input AS (SELECT * FROM unnest($2::uuid[], $3::text[]) AS t(id, worker)),
+      upd AS (
+        UPDATE jobs j SET status = 'queued', router_id = NULL, queued_at = now(), not_before = NULL,
+          max_attempts = j.max_attempts + 1, event_seq = j.event_seq + 1
+        FROM input i WHERE j.id = i.id AND j.router_id = $1 AND j.worker_id = i.worker AND %s
+        RETURNING {j.columns}
+      ), ev AS (
+        INSERT INTO outbox (job_id, user_id, seq, type, data)
+        SELECT x.id, x.user_id, x.event_seq, 'job.queued', %s FROM upd x
+      )
+      SELECT id FROM upd""".formatted(statusIn("j", "dispatched"), QUEUED_DATA));
+
   private static final String EXPIRE_QUEUED = named("""
       WITH target AS (
         SELECT id FROM jobs WHERE status = 'queued' AND queued_at < now() - make_interval(secs => $1::bigint / 1000.0)
@@ -488,6 +502,16 @@ public final class PgJobStore implements JobStore {
     UUID[] ids = jobIds.stream().map(UUID::fromString).toArray(UUID[]::new);
     return writes(UNCLAIM, Tuple.of(ids).addArrayOfInteger(attempts.toArray(Integer[]::new)))
         .map(PgJobStore::transitions);
+  }
+
+  @Override
+  public Future<List<String>> unclaimUndelivered(String routerId, List<String> jobIds, List<String> workerIds) {
+    UUID[] ids = jobIds.stream().map(UUID::fromString).toArray(UUID[]::new);
+    return writes(UNCLAIM_UNDELIVERED, Tuple.of(routerId, ids, workerIds.toArray(String[]::new))).map(rows -> {
+      List<String> out = new ArrayList<>();
+      rows.forEach(row -> out.add(row.getUUID("id").toString()));
+      return out;
+    });
   }
 
   @Override

@@ -1,0 +1,96 @@
+package ai.pingvas.generation.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.pingvas.embedded.PostgresServer;
+import ai.pingvas.generation.GenerationDatabase;
+import ai.pingvas.platform.db.Database;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A claim whose connection broke after it committed is reported failed to the dispatcher: the jobs
+ * it dispatched (to workers never sent them) go back to queued, without counting the attempt; what
+ * it did not dispatch, or another router did, is left alone.
+ */
+class ClaimRecoveryIT {
+  private static Vertx vertx;
+  private static Connection jdbc;
+  private static PgJobStore store;
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    Database database = GenerationDatabase.migrated("claimrecovery", 2);
+    store = new PgJobStore(database.pool(vertx), () -> { });
+    jdbc = DriverManager.getConnection(database.jdbcUrl(), PostgresServer.USER, PostgresServer.PASSWORD);
+    try (Statement sql = jdbc.createStatement()) {
+      sql.execute("SET search_path = generation");
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    jdbc.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void theJobsOfAClaimThatCommittedUnseenGoBackToQueuedWithTheirAttemptGiven() throws Exception {
+    String mine = queuedJob();
+    String elsewhere = queuedJob();
+    String neverClaimed = queuedJob();
+    // the claims commit; this router then hears only that its own failed
+    assertThat(join(store.claim("router-a", List.of(mine), List.of("worker-1")))).hasSize(1);
+    assertThat(join(store.claim("router-b", List.of(elsewhere), List.of("worker-1")))).hasSize(1);
+
+    List<String> back = join(store.unclaimUndelivered("router-a", List.of(mine, elsewhere, neverClaimed),
+        List.of("worker-1", "worker-1", "worker-1")));
+    assertThat(back).containsExactly(mine);
+    assertThat(row(mine)).isEqualTo("queued|null|4|last=job.queued");
+    assertThat(row(elsewhere)).isEqualTo("dispatched|router-b|3|last=job.dispatched");
+    assertThat(row(neverClaimed)).isEqualTo("queued|null|3|last=none");
+    // the job can be claimed again, and checking the failed claim twice changes nothing more
+    assertThat(join(store.unclaimUndelivered("router-a", List.of(mine), List.of("worker-1")))).isEmpty();
+    assertThat(join(store.claim("router-a", List.of(mine), List.of("worker-2")))).hasSize(1);
+    assertThat(join(store.unclaimUndelivered("router-a", List.of(mine), List.of("worker-1")))).isEmpty();
+    assertThat(row(mine)).startsWith("dispatched|router-a|4|");
+  }
+
+  private static String queuedJob() throws Exception {
+    String id = UUID.randomUUID().toString();
+    try (Statement sql = jdbc.createStatement()) {
+      sql.execute("""
+          INSERT INTO jobs (id, user_id, tier, status, model, prompt, params, max_attempts, event_seq)
+          VALUES ('%s', gen_random_uuid(), 'pro', 'queued', 'sdxl', 'a lighthouse', '{"width": 512, "height": 512,
+                  "steps": 4, "cfg_scale": 7, "seed": 1, "scheduler": "euler", "loras": [], "count": 1,
+                  "priority": 0}', 3, 1)""".formatted(id));
+    }
+    return id;
+  }
+
+  /** status|router|max_attempts|last=type of its newest outbox event. */
+  private static String row(String id) throws Exception {
+    try (Statement sql = jdbc.createStatement(); ResultSet r = sql.executeQuery("""
+        SELECT status, router_id, max_attempts,
+               coalesce((SELECT type FROM outbox o WHERE o.job_id = j.id ORDER BY o.id DESC LIMIT 1), 'none')
+        FROM jobs j WHERE id = '%s'""".formatted(id))) {
+      r.next();
+      return r.getString(1) + "|" + r.getString(2) + "|" + r.getInt(3) + "|last=" + r.getString(4);
+    }
+  }
+
+  private static <T> T join(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+}
