@@ -34,6 +34,12 @@ import java.util.Map;
  */
 final class AffinityPolicy implements DispatchPolicy {
   private static final int SCAN_LIMIT = 512;
+  /**
+   * Users at their running cap are skipped without counting towards {@code SCAN_LIMIT} (a check of
+   * a counter, against the limit's per-user model work): 512 capped users ahead in fair order
+   * otherwise hid every user behind them from free workers. Bounded all the same.
+   */
+  private static final int CAPPED_SKIP_LIMIT = 1 << 16;
   private static final int DEEP_USERS = 128;
   private static final int DEEP_JOBS = 32;
   private final SchedulerSettings settings;
@@ -62,11 +68,15 @@ final class AffinityPolicy implements DispatchPolicy {
     double mustLoadShare = -1;
     boolean aged = false;
     int scanned = 0;
-    for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < SCAN_LIMIT; scanned++) {
+    int capped = 0;
+    for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < SCAN_LIMIT
+        && capped < CAPPED_SKIP_LIMIT;) {
       UserQueue user = it.next();
       if (user.atRunningCap()) {
+        capped++;
         continue;
       }
+      scanned++;
       QueuedJob job = user.head();
       WorkerView warm = bestWarm(fleet, job);
       if (warm != null) {
@@ -115,11 +125,15 @@ final class AffinityPolicy implements DispatchPolicy {
       return null;
     }
     int scanned = 0;
-    for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < DEEP_USERS; scanned++) {
+    int capped = 0;
+    for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < DEEP_USERS
+        && capped < CAPPED_SKIP_LIMIT;) {
       UserQueue user = it.next();
       if (user.atRunningCap()) {
+        capped++;
         continue;
       }
+      scanned++;
       int priority = user.head().priority();
       int depth = 0;
       for (QueuedJob job : user.jobs()) {
@@ -191,9 +205,16 @@ final class AffinityPolicy implements DispatchPolicy {
       return null;
     }
     int scanned = 0;
-    for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < SCAN_LIMIT; scanned++) {
+    int capped = 0;
+    for (Iterator<UserQueue> it = queue.usersInOrder(); it.hasNext() && scanned < SCAN_LIMIT
+        && capped < CAPPED_SKIP_LIMIT;) {
       UserQueue user = it.next();
-      if (!user.atRunningCap() && user.head().model().equals(b)) {
+      if (user.atRunningCap()) {
+        capped++;
+        continue;
+      }
+      scanned++;
+      if (user.head().model().equals(b)) {
         return new Assignment(user.head(), worker.id(), true);
       }
     }

@@ -25,6 +25,25 @@ class AffinityPolicyTest {
   }
 
   @Test
+  void usersAtTheirRunningCapDoNotHideTheUsersBehindThemFromAFreeWorker() {
+    FairQueue queue = new FairQueue(Jobs.TIERS);
+    Fleet fleet = new Fleet();
+    fleet.add(worker("w", "sd-1.5"));
+    // 600 free users ahead in fair order, each running its cap of 2 (on other replicas' workers)
+    for (int u = 0; u < 600; u++) {
+      String user = "capped-" + u;
+      queue.add(job(user, "sd-1.5", 0), 0);
+      queue.runningStarted(user + "-a", user, "free");
+      queue.runningStarted(user + "-b", user, "free");
+    }
+    queue.add(job("zed", "sd-1.5", 10), 10);
+    assertThat(policy.decide(queue, fleet, 20)).singleElement().satisfies(a -> {
+      assertThat(a.job().userId()).isEqualTo("zed");
+      assertThat(a.workerId()).isEqualTo("w");
+    });
+  }
+
+  @Test
   void prefersTheWarmWorkerHoldingTheJobsLoras() {
     FairQueue queue = new FairQueue(Jobs.TIERS);
     Fleet fleet = new Fleet();
