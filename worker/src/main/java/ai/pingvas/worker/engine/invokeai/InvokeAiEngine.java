@@ -9,6 +9,7 @@ import ai.pingvas.worker.engine.ModelSizes;
 import ai.pingvas.worker.engine.invokeai.Txt2ImgGraph.LoraUse;
 import ai.pingvas.worker.engine.invokeai.Txt2ImgGraph.ModelRef;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -78,7 +79,18 @@ public final class InvokeAiEngine implements Engine {
   public Future<List<RenderedImage>> generate(JobSpec job, StepListener listener, CancelSignal cancel) {
     Future<ModelRef> main = models.resolve(job.model(), "main");
     List<Future<ModelRef>> loraRefs = job.loras().stream().map(l -> models.resolve(l.name(), "lora")).toList();
-    return Future.all(main, Future.all(loraRefs))
+    // resolving may mean installing (minutes): a cancel ends the attempt, and frees its slot, at
+    // once; the install itself goes on and the next job of the model finds it
+    Promise<Void> resolved = Promise.promise();
+    Future.all(main, Future.all(loraRefs)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        resolved.tryComplete();
+      } else {
+        resolved.tryFail(ar.cause());
+      }
+    });
+    cancel.onCancel(() -> resolved.tryFail(EngineException.canceled()));
+    return resolved.future()
         .compose(all -> {
           cancel.check();
           List<LoraUse> loras = new ArrayList<>();

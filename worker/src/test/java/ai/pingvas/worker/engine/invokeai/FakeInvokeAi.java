@@ -492,6 +492,9 @@ final class FakeInvokeAi implements AutoCloseable {
     json(ctx, 201, job);
   }
 
+  /** Polls an install job answers "running" before it completes (a large download takes many). */
+  volatile int installRunningPolls = 1;
+
   /** Install jobs advance on each poll: waiting, running, then completed (or error for "bad:" sources). */
   private void installJob(RoutingContext ctx) {
     long id = Long.parseLong(ctx.pathParam("id"));
@@ -502,7 +505,7 @@ final class FakeInvokeAi implements AutoCloseable {
         int polls = job.getInteger("polls") + 1;
         job.put("polls", polls);
         String source = job.getString("local_path");
-        if (polls == 1) {
+        if (polls <= installRunningPolls) {
           job.put("status", "running");
         } else if (source.startsWith("bad:")) {
           job.put("status", "error").put("error", "InvalidModelConfigException")

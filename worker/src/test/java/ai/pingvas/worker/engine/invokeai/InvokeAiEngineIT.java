@@ -146,6 +146,27 @@ class InvokeAiEngineIT {
   }
 
   @Test
+  void cancelingDuringAModelInstallEndsTheAttemptAtOnce() throws Exception {
+    // the install runs on (the next job of the model reuses it); the attempt and its slot do not wait
+    start(true, Map.of("sdxl", "/models/sdxl/sd_xl_base_1.0.safetensors"), 20_000);
+    fake.installRunningPolls = Integer.MAX_VALUE;
+    CancelSignal cancel = new CancelSignal();
+    Future<List<RenderedImage>> installing = generate(job("sdxl", 1, 2, List.of()), new CopyOnWriteArrayList<>(),
+        cancel);
+    awaitUntil(() -> !fake.installs.isEmpty());
+    cancel.cancel();
+    // well inside the install timeout (10 s here), after which the attempt used to end
+    try {
+      installing.toCompletionStage().toCompletableFuture().orTimeout(3, TimeUnit.SECONDS).join();
+      throw new AssertionError("the job succeeded");
+    } catch (CompletionException e) {
+      assertThat(e.getCause()).isInstanceOf(EngineException.class);
+      assertThat(((EngineException) e.getCause()).code()).isEqualTo("canceled");
+    }
+    assertThat(fake.batches).isEmpty();
+  }
+
+  @Test
   void aTruncatedImageFailsTheRunInsteadOfLeavingItHanging() {
     start(true, Map.of(), 20_000);
     fake.withModel("sd-1.5", "sd-1", "main");
