@@ -76,6 +76,26 @@ class StripeBillingIT {
   }
 
   @Test
+  void eventsOfOneSubscriptionInTheSameSecondApplyInTheOrderOfItsLife() {
+    JsonObject user = h.newUser();
+    String id = user.getString("id");
+    String sub = "sub_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+    long t = StripeEvents.now();
+    // created (incomplete) and activated in the same second, delivered activation first
+    assertThat(h.deliver(StripeEvents.event("customer.subscription.updated", t,
+        StripeEvents.subscription(sub, id, "active", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
+    assertThat(h.deliver(StripeEvents.event("customer.subscription.created", t,
+        StripeEvents.subscription(sub, id, "incomplete", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
+    assertThat(tier(user)).isEqualTo("pro");
+    // deleted, and an update of the same second delivered after it
+    assertThat(h.deliver(StripeEvents.event("customer.subscription.deleted", t + 5,
+        StripeEvents.subscription(sub, id, "canceled", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
+    assertThat(h.deliver(StripeEvents.event("customer.subscription.updated", t + 5,
+        StripeEvents.subscription(sub, id, "active", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
+    assertThat(tier(user)).isEqualTo("free");
+  }
+
+  @Test
   void aRefundedPurchaseTakesItsCreditsBackOnceNeverBelowZero() {
     JsonObject user = h.newUser();
     String session = "cs_test_" + UUID.randomUUID().toString().replace("-", "");

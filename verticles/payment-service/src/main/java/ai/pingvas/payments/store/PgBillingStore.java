@@ -52,12 +52,22 @@ public final class PgBillingStore implements BillingStore {
       GROUP BY t.id ORDER BY t.created_at DESC, t.id DESC LIMIT $6""";
   private static final String RECORD_EVENT = "INSERT INTO stripe_events (id, type, created) VALUES ($1, $2, $3) "
       + "ON CONFLICT (id) DO NOTHING";
+  /**
+   * Stripe's event times have one-second resolution and its deliveries are unordered: of two events
+   * of one subscription in the same second, the one further along the subscription's life wins
+   * (incomplete, trialing, active, past_due, unpaid/paused, then canceled/incomplete_expired, which
+   * are final), so a creation delivered after its activation, or an update after the deletion, of
+   * the same second changes nothing.
+   */
+  private static final String STAGE = "CASE %s WHEN 'incomplete' THEN 0 WHEN 'trialing' THEN 1 WHEN 'active' THEN 2 "
+      + "WHEN 'past_due' THEN 3 WHEN 'unpaid' THEN 4 WHEN 'paused' THEN 4 ELSE 5 END";
   private static final String UPSERT_SUBSCRIPTION = """
       INSERT INTO subscriptions (id, user_id, status, tier, event_created) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, tier = EXCLUDED.tier,
         event_created = EXCLUDED.event_created, updated_at = now()
-      WHERE subscriptions.event_created <= EXCLUDED.event_created
-      RETURNING id""";
+      WHERE subscriptions.event_created < EXCLUDED.event_created
+         OR (subscriptions.event_created = EXCLUDED.event_created AND %s <= %s)
+      RETURNING id""".formatted(STAGE.formatted("subscriptions.status"), STAGE.formatted("EXCLUDED.status"));
   private static final String PURCHASE_OF_INTENT = """
       SELECT t.user_id, (SELECT e.amount FROM ledger_entries e WHERE e.txn_id = t.id AND e.account = 'user:' || t.user_id)
              AS credits
