@@ -151,22 +151,14 @@ class LedgerIT {
       assertThat(h.reserve(job, user.getString("id"), "free", 512, 512, 30, 1).status()).isEqualTo(201);
       held.add(job);
     }
-    ExecutorService pool = Executors.newFixedThreadPool(8);
-    try {
-      List<Future<Integer>> calls = new ArrayList<>();
-      for (int i = 0; i < 40; i++) {
-        String old = held.get(i);
-        calls.add(pool.submit(() -> h.reserve(UUID.randomUUID().toString(), user.getString("id"), "free", 512, 512,
-            30, 1).status()));
-        calls.add(pool.submit(() -> h.billing.send("POST", "/internal/v1/reservations/" + old + "/release", null, null,
-            "X-Internal-Token", BillingHarness.INTERNAL_TOKEN).status()));
-      }
-      for (Future<Integer> call : calls) {
-        assertThat(call.get(60, java.util.concurrent.TimeUnit.SECONDS)).isBetween(200, 201);
-      }
-    } finally {
-      pool.shutdownNow();
+    List<java.util.concurrent.Callable<Integer>> calls = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      String old = held.get(i);
+      calls.add(() -> h.reserve(UUID.randomUUID().toString(), user.getString("id"), "free", 512, 512, 30, 1)
+          .status());
+      calls.add(() -> release(old).status());
     }
+    assertThat(concurrently(8, calls)).allMatch(status -> status == 200 || status == 201);
     JsonObject balance = h.balance(user.getString("key"));
     assertThat(balance.getLong("available") + balance.getLong("reserved")).isEqualTo(100_000);
     assertConsistent();
@@ -240,20 +232,13 @@ class LedgerIT {
   void reservationsRacingTheirOwnReleasesNeverLeaveCreditsHeld() throws Exception {
     // whichever comes first, a job the router released ends with nothing held
     JsonObject user = fundedUser(10_000);
-    ExecutorService pool = Executors.newFixedThreadPool(8);
-    try {
-      List<Future<Integer>> calls = new ArrayList<>();
-      for (int i = 0; i < 60; i++) {
-        String job = UUID.randomUUID().toString();
-        calls.add(pool.submit(() -> h.reserve(job, user.getString("id"), "free", 512, 512, 30, 1).status()));
-        calls.add(pool.submit(() -> release(job).status()));
-      }
-      for (Future<Integer> call : calls) {
-        assertThat(call.get(60, java.util.concurrent.TimeUnit.SECONDS)).isIn(200, 201, 409);
-      }
-    } finally {
-      pool.shutdownNow();
+    List<java.util.concurrent.Callable<Integer>> calls = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String job = UUID.randomUUID().toString();
+      calls.add(() -> h.reserve(job, user.getString("id"), "free", 512, 512, 30, 1).status());
+      calls.add(() -> release(job).status());
     }
+    assertThat(concurrently(8, calls)).allMatch(status -> status == 200 || status == 201 || status == 409);
     JsonObject balance = h.balance(user.getString("key"));
     assertThat(balance.getLong("reserved")).isZero();
     assertThat(balance.getLong("available")).isEqualTo(10_000);
@@ -263,25 +248,14 @@ class LedgerIT {
   @Test
   void fiftyConcurrentReservationsAgainstTenJobsOfCreditsAcceptExactlyTen() throws Exception {
     JsonObject user = fundedUser(100);
-    ExecutorService pool = Executors.newFixedThreadPool(50);
-    try {
-      List<Future<Integer>> results = new ArrayList<>();
-      for (int i = 0; i < 50; i++) {
-        results.add(pool.submit(() -> h.reserve(UUID.randomUUID().toString(), user.getString("id"), "free",
-            512, 512, 30, 1).status()));
-      }
-      int accepted = 0;
-      int refused = 0;
-      for (Future<Integer> f : results) {
-        int status = f.get();
-        accepted += status == 201 ? 1 : 0;
-        refused += status == 402 ? 1 : 0;
-      }
-      assertThat(accepted).isEqualTo(10);
-      assertThat(refused).isEqualTo(40);
-    } finally {
-      pool.shutdownNow();
+    List<java.util.concurrent.Callable<Integer>> calls = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      calls.add(() -> h.reserve(UUID.randomUUID().toString(), user.getString("id"), "free", 512, 512, 30, 1)
+          .status());
     }
+    List<Integer> statuses = concurrently(50, calls);
+    assertThat(statuses.stream().filter(status -> status == 201)).hasSize(10);
+    assertThat(statuses.stream().filter(status -> status == 402)).hasSize(40);
     JsonObject balance = h.balance(user.getString("key"));
     assertThat(balance.getLong("available")).isZero();
     assertThat(balance.getLong("reserved")).isEqualTo(100);
@@ -336,6 +310,21 @@ class LedgerIT {
     assertThat(report.getJsonArray("mismatched_balances").encode()).contains(account);
     h.query("UPDATE payments.balances SET amount = amount - 5 WHERE account = '" + account + "' RETURNING 1");
     assertConsistent();
+  }
+
+  /** Runs the calls on {@code threads} threads at once; their answers' statuses, in order. */
+  private static List<Integer> concurrently(int threads, List<java.util.concurrent.Callable<Integer>> calls)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Integer> statuses = new ArrayList<>();
+      for (Future<Integer> call : pool.invokeAll(calls)) {
+        statuses.add(call.get(60, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      return statuses;
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   private static Http.Response release(String job) {

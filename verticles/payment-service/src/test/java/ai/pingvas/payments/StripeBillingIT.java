@@ -82,17 +82,19 @@ class StripeBillingIT {
     String sub = "sub_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
     long t = StripeEvents.now();
     // created (incomplete) and activated in the same second, delivered activation first
-    assertThat(h.deliver(StripeEvents.event("customer.subscription.updated", t,
-        StripeEvents.subscription(sub, id, "active", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
-    assertThat(h.deliver(StripeEvents.event("customer.subscription.created", t,
-        StripeEvents.subscription(sub, id, "incomplete", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
+    deliverSubscription("customer.subscription.updated", t, sub, id, "active", BillingHarness.PRO_PRICE);
+    deliverSubscription("customer.subscription.created", t, sub, id, "incomplete", BillingHarness.PRO_PRICE);
     assertThat(tier(user)).isEqualTo("pro");
     // deleted, and an update of the same second delivered after it
-    assertThat(h.deliver(StripeEvents.event("customer.subscription.deleted", t + 5,
-        StripeEvents.subscription(sub, id, "canceled", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
-    assertThat(h.deliver(StripeEvents.event("customer.subscription.updated", t + 5,
-        StripeEvents.subscription(sub, id, "active", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
+    deliverSubscription("customer.subscription.deleted", t + 5, sub, id, "canceled", BillingHarness.PRO_PRICE);
+    deliverSubscription("customer.subscription.updated", t + 5, sub, id, "active", BillingHarness.PRO_PRICE);
     assertThat(tier(user)).isEqualTo("free");
+  }
+
+  /** Delivers a subscription event of {@code sub} (of user {@code id}) created at {@code t}; Stripe is told 200. */
+  private static void deliverSubscription(String type, long t, String sub, String id, String status, String price) {
+    assertThat(h.deliver(StripeEvents.event(type, t, StripeEvents.subscription(sub, id, status, price))).status())
+        .isEqualTo(200);
   }
 
   @Test
@@ -183,18 +185,14 @@ class StripeBillingIT {
     String sub = "sub_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
     long t = StripeEvents.now();
     // delivered out of order: the update (active, t+10) arrives before the creation (incomplete, t)
-    assertThat(h.deliver(StripeEvents.event("customer.subscription.updated", t + 10,
-        StripeEvents.subscription(sub, id, "active", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
+    deliverSubscription("customer.subscription.updated", t + 10, sub, id, "active", BillingHarness.PRO_PRICE);
     assertThat(tier(user)).isEqualTo("pro");
-    assertThat(h.deliver(StripeEvents.event("customer.subscription.created", t,
-        StripeEvents.subscription(sub, id, "incomplete", BillingHarness.PRO_PRICE))).status()).isEqualTo(200);
+    deliverSubscription("customer.subscription.created", t, sub, id, "incomplete", BillingHarness.PRO_PRICE);
     assertThat(tier(user)).isEqualTo("pro");
     // an upgrade, then the end of the subscription
-    assertThat(h.deliver(StripeEvents.event("customer.subscription.updated", t + 20,
-        StripeEvents.subscription(sub, id, "active", BillingHarness.STUDIO_PRICE))).status()).isEqualTo(200);
+    deliverSubscription("customer.subscription.updated", t + 20, sub, id, "active", BillingHarness.STUDIO_PRICE);
     assertThat(tier(user)).isEqualTo("studio");
-    assertThat(h.deliver(StripeEvents.event("customer.subscription.deleted", t + 30,
-        StripeEvents.subscription(sub, id, "canceled", BillingHarness.STUDIO_PRICE))).status()).isEqualTo(200);
+    deliverSubscription("customer.subscription.deleted", t + 30, sub, id, "canceled", BillingHarness.STUDIO_PRICE);
     assertThat(tier(user)).isEqualTo("free");
   }
 

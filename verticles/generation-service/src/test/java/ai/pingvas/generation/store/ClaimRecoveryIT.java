@@ -2,18 +2,11 @@ package ai.pingvas.generation.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.pingvas.embedded.PostgresServer;
-import ai.pingvas.generation.GenerationDatabase;
-import ai.pingvas.platform.db.Database;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,25 +17,20 @@ import org.junit.jupiter.api.Test;
  * it did not dispatch, or another router did, is left alone.
  */
 class ClaimRecoveryIT {
-  private static Vertx vertx;
+  private static StoreFixture fixture;
   private static Connection jdbc;
   private static PgJobStore store;
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = Vertx.vertx();
-    Database database = GenerationDatabase.migrated("claimrecovery", 2);
-    store = new PgJobStore(database.pool(vertx), () -> { });
-    jdbc = DriverManager.getConnection(database.jdbcUrl(), PostgresServer.USER, PostgresServer.PASSWORD);
-    try (Statement sql = jdbc.createStatement()) {
-      sql.execute("SET search_path = generation");
-    }
+    fixture = new StoreFixture("claimrecovery");
+    jdbc = fixture.jdbc;
+    store = fixture.store;
   }
 
   @AfterAll
   static void stop() throws Exception {
-    jdbc.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    fixture.close();
   }
 
   @Test
@@ -51,19 +39,19 @@ class ClaimRecoveryIT {
     String elsewhere = queuedJob();
     String neverClaimed = queuedJob();
     // the claims commit; this router then hears only that its own failed
-    assertThat(join(store.claim("router-a", List.of(mine), List.of("worker-1")))).hasSize(1);
-    assertThat(join(store.claim("router-b", List.of(elsewhere), List.of("worker-1")))).hasSize(1);
+    assertThat(StoreFixture.join(store.claim("router-a", List.of(mine), List.of("worker-1")))).hasSize(1);
+    assertThat(StoreFixture.join(store.claim("router-b", List.of(elsewhere), List.of("worker-1")))).hasSize(1);
 
-    List<String> back = join(store.unclaimUndelivered("router-a", List.of(mine, elsewhere, neverClaimed),
+    List<String> back = StoreFixture.join(store.unclaimUndelivered("router-a", List.of(mine, elsewhere, neverClaimed),
         List.of("worker-1", "worker-1", "worker-1")));
     assertThat(back).containsExactly(mine);
     assertThat(row(mine)).isEqualTo("queued|null|4|last=job.queued");
     assertThat(row(elsewhere)).isEqualTo("dispatched|router-b|3|last=job.dispatched");
     assertThat(row(neverClaimed)).isEqualTo("queued|null|3|last=none");
     // the job can be claimed again, and checking the failed claim twice changes nothing more
-    assertThat(join(store.unclaimUndelivered("router-a", List.of(mine), List.of("worker-1")))).isEmpty();
-    assertThat(join(store.claim("router-a", List.of(mine), List.of("worker-2")))).hasSize(1);
-    assertThat(join(store.unclaimUndelivered("router-a", List.of(mine), List.of("worker-1")))).isEmpty();
+    assertThat(StoreFixture.join(store.unclaimUndelivered("router-a", List.of(mine), List.of("worker-1")))).isEmpty();
+    assertThat(StoreFixture.join(store.claim("router-a", List.of(mine), List.of("worker-2")))).hasSize(1);
+    assertThat(StoreFixture.join(store.unclaimUndelivered("router-a", List.of(mine), List.of("worker-1")))).isEmpty();
     assertThat(row(mine)).startsWith("dispatched|router-a|4|");
   }
 
@@ -90,7 +78,4 @@ class ClaimRecoveryIT {
     }
   }
 
-  private static <T> T join(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
 }

@@ -2,12 +2,7 @@ package ai.pingvas.generation.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.pingvas.embedded.PostgresServer;
-import ai.pingvas.generation.GenerationDatabase;
-import ai.pingvas.platform.db.Database;
-import io.vertx.core.Vertx;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -23,25 +18,20 @@ import org.junit.jupiter.api.Test;
  * (2^1999 overflowed Postgres' float8 and failed it, so the attempt could never be ended).
  */
 class RetryBackoffIT {
-  private static Vertx vertx;
+  private static StoreFixture fixture;
   private static Connection jdbc;
   private static PgJobStore store;
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = Vertx.vertx();
-    Database database = GenerationDatabase.migrated("backoff", 2);
-    store = new PgJobStore(database.pool(vertx), () -> { });
-    jdbc = DriverManager.getConnection(database.jdbcUrl(), PostgresServer.USER, PostgresServer.PASSWORD);
-    try (Statement sql = jdbc.createStatement()) {
-      sql.execute("SET search_path = generation");
-    }
+    fixture = new StoreFixture("backoff");
+    jdbc = fixture.jdbc;
+    store = fixture.store;
   }
 
   @AfterAll
   static void stop() throws Exception {
-    jdbc.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    fixture.close();
   }
 
   @Test
