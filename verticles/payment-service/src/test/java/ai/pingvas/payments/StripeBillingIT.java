@@ -138,7 +138,7 @@ class StripeBillingIT {
   }
 
   @Test
-  void aRefundOfAPurchaseNotRecordedYetIsRetriedByStripeWithNothingWritten() {
+  void aRefundOfAPurchaseNotRecordedYetIsRetriedByStripeWithNothingWrittenForADay() {
     JsonObject user = h.newUser();
     String session = "cs_test_" + UUID.randomUUID().toString().replace("-", "");
     JsonObject refund = StripeEvents.event("charge.refunded", StripeEvents.now(),
@@ -153,6 +153,12 @@ class StripeBillingIT {
     assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(1000);
     assertThat(h.deliver(refund).status()).isEqualTo(200);
     assertThat(h.balance(user.getString("key")).getLong("available")).isZero();
+    // a refund of no recorded purchase that is more than a day old has nothing to wait for
+    JsonObject stale = StripeEvents.event("charge.refunded", StripeEvents.now() - 2 * 86_400,
+        StripeEvents.refundedCharge("ch_unknown" + session.substring(8), "pi_unknown" + session.substring(8), 500, 500));
+    assertThat(h.deliver(stale).status()).isEqualTo(200);
+    assertThat(h.query("SELECT count(*) FROM payments.stripe_events WHERE id = '" + stale.getString("id") + "'"))
+        .isEqualTo("1");
   }
 
   @Test

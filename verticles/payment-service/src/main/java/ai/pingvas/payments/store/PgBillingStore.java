@@ -23,6 +23,7 @@ import java.util.function.BiFunction;
 
 /** {@link BillingStore} on Postgres: every statement of the ledger is in this class. */
 public final class PgBillingStore implements BillingStore {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PgBillingStore.class);
   private static final String POST_TXN = "INSERT INTO ledger_transactions (id, kind, user_id, ref, detail) "
       + "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (ref) DO NOTHING RETURNING id";
   private static final String POST_ENTRIES = "INSERT INTO ledger_entries (txn_id, account, amount) "
@@ -324,7 +325,7 @@ public final class PgBillingStore implements BillingStore {
           return switch (event.kind()) {
             case PURCHASE -> purchase(conn, event.purchase()).map(Applied.APPLIED);
             case SUBSCRIPTION -> subscription(conn, event, setTier).map(Applied.APPLIED);
-            case REFUND -> refund(conn, event.refund()).map(Applied.APPLIED);
+            case REFUND -> refund(conn, event.refund(), event.created()).map(Applied.APPLIED);
             case IGNORED -> Future.succeededFuture(Applied.APPLIED);
           };
         }));
@@ -341,11 +342,18 @@ public final class PgBillingStore implements BillingStore {
    * Takes a refunded purchase's credits back: the refunded share of the charge (cumulative, so
    * partial refunds add up and a redelivered or older event takes nothing twice), from the available
    * balance and never below zero. What the user already spent is written off (in the transaction's
-   * detail). A refund of a purchase not recorded yet fails, so Stripe delivers it again later.
+   * detail). A refund of a purchase not recorded yet fails, so Stripe delivers it again later; after
+   * a day there is no such purchase to wait for (not ours, or bought before purchases recorded
+   * their payment intent) and the event is recorded without effect.
    */
-  private Future<Void> refund(SqlConnection conn, WebhookEvent.Refund r) {
+  private Future<Void> refund(SqlConnection conn, WebhookEvent.Refund r, Instant created) {
     return conn.preparedQuery(PURCHASE_OF_INTENT).execute(Tuple.of(r.paymentIntent())).compose(rows -> {
       if (rows.size() == 0) {
+        if (created.isBefore(Instant.now().minus(java.time.Duration.ofDays(1)))) {
+          LOG.atWarn().addKeyValue("charge", r.chargeId()).addKeyValue("payment_intent", r.paymentIntent())
+              .log("refund of a charge that paid for no recorded purchase; ignored");
+          return Future.<Void>succeededFuture();
+        }
         return Future.failedFuture(new IllegalStateException("no purchase paid by " + r.paymentIntent()
             + " (yet) for the refund of " + r.chargeId()));
       }
