@@ -79,7 +79,7 @@ class StripeBillingIT {
   void eventsOfOneSubscriptionInTheSameSecondApplyInTheOrderOfItsLife() {
     JsonObject user = h.newUser();
     String id = user.getString("id");
-    String sub = "sub_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+    String sub = subscriptionId();
     long t = StripeEvents.now();
     // created (incomplete) and activated in the same second, delivered activation first
     deliverSubscription("customer.subscription.updated", t, sub, id, "active", BillingHarness.PRO_PRICE);
@@ -89,6 +89,10 @@ class StripeBillingIT {
     deliverSubscription("customer.subscription.deleted", t + 5, sub, id, "canceled", BillingHarness.PRO_PRICE);
     deliverSubscription("customer.subscription.updated", t + 5, sub, id, "active", BillingHarness.PRO_PRICE);
     assertThat(tier(user)).isEqualTo("free");
+  }
+
+  private static String subscriptionId() {
+    return "sub_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
   }
 
   /** Delivers a subscription event of {@code sub} (of user {@code id}) created at {@code t}; Stripe is told 200. */
@@ -188,7 +192,7 @@ class StripeBillingIT {
   void subscriptionEventsSetTheTierAndAnOlderEventNeverOverridesANewerOne() {
     JsonObject user = h.newUser();
     String id = user.getString("id");
-    String sub = "sub_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+    String sub = subscriptionId();
     long t = StripeEvents.now();
     // delivered out of order: the update (active, t+10) arrives before the creation (incomplete, t)
     deliverSubscription("customer.subscription.updated", t + 10, sub, id, "active", BillingHarness.PRO_PRICE);

@@ -4,6 +4,7 @@ import ai.pingvas.gallery.storage.ObjectStore;
 import ai.pingvas.gallery.storage.Thumbnailer;
 import ai.pingvas.gallery.store.Image;
 import ai.pingvas.gallery.store.ImageStore;
+import ai.pingvas.platform.ids.Uuids;
 import ai.pingvas.platform.kafka.KafkaSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,7 +16,9 @@ import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,18 +63,17 @@ public final class ImageIngestVerticle extends VerticleBase {
         .description("uploads of attempts that did not succeed, deleted once their job ended").register(registry);
   }
 
-  /** A finished job's uploads to delete: attempts up to {@code upTo}, except the {@code keep} keys. */
-  record Cleanup(String userId, String jobId, int upTo, java.util.Set<String> keep) {
-    String prefix() {
-      return "images/" + userId + "/" + jobId + "/";
-    }
-
+  /**
+   * A finished job's uploads to delete: those under its {@code prefix} of attempts up to {@code upTo},
+   * except the {@code keep} keys.
+   */
+  record Cleanup(String jobId, String prefix, int upTo, Set<String> keep) {
     /** Whether {@code key} (under the prefix) is an upload or thumbnail of an attempt up to {@code upTo} not kept. */
     boolean removes(String key) {
-      if (keep.contains(key) || !key.startsWith(prefix())) {
+      if (keep.contains(key) || !key.startsWith(prefix)) {
         return false;
       }
-      String name = key.substring(prefix().length());
+      String name = key.substring(prefix.length());
       int dash = name.indexOf('-');
       try {
         return dash > 0 && Integer.parseInt(name.substring(0, dash)) <= upTo;
@@ -86,24 +88,23 @@ public final class ImageIngestVerticle extends VerticleBase {
       Integer attempt = event.getValue("attempt") instanceof Number n ? n.intValue() : null;
       String userId = event.getString("user_id");
       String jobId = event.getString("job_id");
-      if (attempt == null || attempt < 1 || !ai.pingvas.platform.ids.Uuids.isUuid(userId)
-          || !ai.pingvas.platform.ids.Uuids.isUuid(jobId)) {
+      if (attempt == null || attempt < 1 || !Uuids.isUuid(userId) || !Uuids.isUuid(jobId)) {
         return null;
       }
-      userId = ai.pingvas.platform.ids.Uuids.canonical(userId);
-      jobId = ai.pingvas.platform.ids.Uuids.canonical(jobId);
+      jobId = Uuids.canonical(jobId);
+      String prefix = "images/" + Uuids.canonical(userId) + "/" + jobId + "/";
       return switch (type == null ? "" : type) {
-        case "job.failed", "job.canceled" -> new Cleanup(userId, jobId, attempt, java.util.Set.of());
+        case "job.failed", "job.canceled" -> new Cleanup(jobId, prefix, attempt, Set.of());
         case "job.succeeded" -> {
           if (attempt == 1) {
             yield null; // the first attempt succeeded: every upload of the job is one of its images
           }
-          java.util.Set<String> keep = new java.util.HashSet<>();
+          Set<String> keep = new HashSet<>();
           images.forEach(i -> {
             keep.add(i.objectKey());
             keep.add(Thumbnailer.keyOf(i.objectKey()));
           });
-          yield new Cleanup(userId, jobId, attempt, keep);
+          yield new Cleanup(jobId, prefix, attempt, keep);
         }
         default -> null;
       };

@@ -5,6 +5,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -117,7 +118,7 @@ public final class ObjectStore implements AutoCloseable {
   }
 
   /** The keys under {@code prefix} (the first 1,000: one listing page). */
-  public Future<java.util.List<String>> list(Context context, String prefix) {
+  public Future<List<String>> list(Context context, String prefix) {
     return on(context, client.listObjectsV2(b -> b.bucket(bucket).prefix(prefix).maxKeys(1000))
         .thenApply(r -> r.contents().stream().map(o -> o.key()).toList()));
   }

@@ -389,16 +389,7 @@ final class Dispatcher {
       if (ar.failed()) {
         LOG.atWarn().addKeyValue("jobs", decisions.size()).addKeyValue("error", ar.cause().toString())
             .log("claim failed; jobs stay queued");
-        List<Assignment> unsure = new ArrayList<>();
-        for (Assignment a : decisions) {
-          if (elsewhere.contains(a.job().jobId())) {
-            freeSlot(fleet.get(a.workerId()), a.job().jobId()); // it runs on another replica's worker
-          } else {
-            undo(a);
-            unsure.add(a);
-          }
-        }
-        requeueUnsure(unsure, 0);
+        requeueUnsure(decisions.stream().filter(a -> undoUnlessElsewhere(a, elsewhere)).toList(), 0);
         return;
       }
       Map<String, Claimed> won = new HashMap<>();
@@ -406,11 +397,7 @@ final class Dispatcher {
       for (Assignment a : decisions) {
         Claimed claimed = won.get(a.job().jobId());
         if (claimed == null) {
-          if (elsewhere.contains(a.job().jobId())) {
-            freeSlot(fleet.get(a.workerId()), a.job().jobId()); // won by another replica: still running
-          } else {
-            undo(a);
-          }
+          undoUnlessElsewhere(a, elsewhere);
           metrics.claimLost();
         } else {
           deliver(a, claimed);
@@ -421,11 +408,24 @@ final class Dispatcher {
   }
 
   /**
+   * Takes back a decision whose claim did not come through: its worker slot, and its running count
+   * unless another replica was seen dispatching the job meanwhile (it runs there). True if undone.
+   */
+  private boolean undoUnlessElsewhere(Assignment a, Set<String> elsewhere) {
+    if (elsewhere.contains(a.job().jobId())) {
+      freeSlot(fleet.get(a.workerId()), a.job().jobId());
+      return false;
+    }
+    undo(a);
+    return true;
+  }
+
+  /**
    * Queues again the jobs of a claim that failed. It may have committed all the same (the
    * connection broke after the commit): such rows would be dispatched to workers never sent them
    * until the execution timeout, and claims of them from the queue here would lose. So first any
    * such row goes back to queued in Postgres, then the jobs join this queue; while Postgres cannot
-   * be reached they wait out of it (retried 0.5 s doubling to 30 s), and if this replica dies
+   * be reached they wait out of it (retried with {@link #backoff}), and if this replica dies
    * meanwhile its lapsed lease re-queues them.
    */
   private void requeueUnsure(List<Assignment> unsure, int retries) {
@@ -439,10 +439,9 @@ final class Dispatcher {
             return;
           }
           if (ar.failed()) {
-            long delay = Math.min(30_000L, 500L << Math.min(retries, 6));
-            LOG.atWarn().addKeyValue("jobs", unsure.size()).addKeyValue("retry_ms", delay)
+            LOG.atWarn().addKeyValue("jobs", unsure.size()).addKeyValue("tries", retries + 1)
                 .addKeyValue("error", ar.cause().toString()).log("cannot check a failed claim yet");
-            vertx.setTimer(delay, t -> requeueUnsure(unsure, retries + 1));
+            vertx.setTimer(backoff(retries), t -> requeueUnsure(unsure, retries + 1));
             return;
           }
           if (!ar.result().isEmpty()) {

@@ -20,8 +20,10 @@ public interface JobStore {
   record Inserted(Job job, boolean created) {
   }
 
-  /** A job holding a worker slot, for rebuilding running counts. */
-  /** A dispatched or running job as loaded at start; {@code seq} is that of its last event. */
+  /**
+   * A job holding a worker slot (dispatched or running) as loaded at start, for rebuilding running
+   * counts; {@code seq} is that of its last event.
+   */
   record ActiveJob(String jobId, String userId, String tier, String routerId, String workerId, int seq) {
   }
 

@@ -249,32 +249,31 @@ public final class PgJobStore implements JobStore {
   /** ... of this router's attempts over the execution timeout ($5 router, $6 timeout ms). */
   private static final String EXPIRE_RUNNING = END_ATTEMPTS.formatted(OVERTIME_TARGET, J_ACTIVE, QUEUED_DATA);
 
-  static final String UNCLAIM = named("""
-      WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS t(id, attempt)),
+  /**
+   * Puts jobs a claim took back to queued, the attempt not counted. Parameters: the input rows
+   * (id, ...), and the condition on {@code j} (the job row) and {@code i} (its input row).
+   */
+  private static final String PUT_BACK = """
+      WITH input AS (%s),
       upd AS (
         UPDATE jobs j SET status = 'queued', router_id = NULL, queued_at = now(), not_before = NULL,
           max_attempts = j.max_attempts + 1, event_seq = j.event_seq + 1
-        FROM input i WHERE j.id = i.id AND j.attempt = i.attempt AND %s
+        FROM input i WHERE j.id = i.id AND %s
         RETURNING {j.columns}
       ), ev AS (
         INSERT INTO outbox (job_id, user_id, seq, type, data)
         SELECT x.id, x.user_id, x.event_seq, 'job.queued', %s FROM upd x
       )
-      SELECT * FROM upd""".formatted(J_ACTIVE, QUEUED_DATA));
+      SELECT * FROM upd""";
+  /** ... after a failed assignment: $1 job ids, $2 their attempts. */
+  static final String UNCLAIM = named(PUT_BACK.formatted(
+      "SELECT * FROM unnest($1::uuid[], $2::int[]) AS t(id, attempt)", "j.attempt = i.attempt AND " + J_ACTIVE,
+      QUEUED_DATA));
 
-  /** Parameters: $1 router, $2 job ids, $3 the workers its failed claim meant them for. */
-  static final String UNCLAIM_UNDELIVERED = named("""
-      WITH input AS (SELECT * FROM unnest($2::uuid[], $3::text[]) AS t(id, worker)),
-      upd AS (
-        UPDATE jobs j SET status = 'queued', router_id = NULL, queued_at = now(), not_before = NULL,
-          max_attempts = j.max_attempts + 1, event_seq = j.event_seq + 1
-        FROM input i WHERE j.id = i.id AND j.router_id = $1 AND j.worker_id = i.worker AND %s
-        RETURNING {j.columns}
-      ), ev AS (
-        INSERT INTO outbox (job_id, user_id, seq, type, data)
-        SELECT x.id, x.user_id, x.event_seq, 'job.queued', %s FROM upd x
-      )
-      SELECT id FROM upd""".formatted(statusIn("j", "dispatched"), QUEUED_DATA));
+  /** ... after a claim reported failed that may have committed: $1 router, $2 job ids, $3 the workers it meant. */
+  static final String UNCLAIM_UNDELIVERED = named(PUT_BACK.formatted(
+      "SELECT * FROM unnest($2::uuid[], $3::text[]) AS t(id, worker)",
+      "j.router_id = $1 AND j.worker_id = i.worker AND " + statusIn("j", "dispatched"), QUEUED_DATA));
 
   private static final String EXPIRE_QUEUED = named("""
       WITH target AS (
@@ -507,11 +506,8 @@ public final class PgJobStore implements JobStore {
   @Override
   public Future<List<String>> unclaimUndelivered(String routerId, List<String> jobIds, List<String> workerIds) {
     UUID[] ids = jobIds.stream().map(UUID::fromString).toArray(UUID[]::new);
-    return writes(UNCLAIM_UNDELIVERED, Tuple.of(routerId, ids, workerIds.toArray(String[]::new))).map(rows -> {
-      List<String> out = new ArrayList<>();
-      rows.forEach(row -> out.add(row.getUUID("id").toString()));
-      return out;
-    });
+    return writes(UNCLAIM_UNDELIVERED, Tuple.of(routerId, ids, workerIds.toArray(String[]::new)))
+        .map(PgJobStore::ids);
   }
 
   @Override
@@ -614,13 +610,7 @@ public final class PgJobStore implements JobStore {
   @Override
   public Future<List<String>> requeueFailed(List<String> jobIds, int attempts) {
     UUID[] ids = jobIds.stream().filter(Uuids::isUuid).map(UUID::fromString).toArray(UUID[]::new);
-    return writes(REQUEUE_FAILED, Tuple.of(ids, attempts)).map(rows -> {
-      List<String> out = new ArrayList<>();
-      for (Row row : rows) {
-        out.add(row.getUUID("id").toString());
-      }
-      return out;
-    });
+    return writes(REQUEUE_FAILED, Tuple.of(ids, attempts)).map(PgJobStore::ids);
   }
 
   @Override
@@ -677,6 +667,13 @@ public final class PgJobStore implements JobStore {
 
   private static Tuple endArgs(String code, String message, Backoff backoff) {
     return Tuple.of(code, message, backoff.base().toMillis(), backoff.max().toMillis());
+  }
+
+  /** The job ids of the rows. */
+  private static List<String> ids(RowSet<Row> rows) {
+    List<String> out = new ArrayList<>(rows.size());
+    rows.forEach(row -> out.add(row.getUUID("id").toString()));
+    return out;
   }
 
   private static List<Transition> transitions(RowSet<Row> rows) {

@@ -4,6 +4,7 @@ import ai.pingvas.payments.store.BillingStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +42,7 @@ public final class ReservationSweeperVerticle extends VerticleBase {
     }
     sweeping = true;
     store.overdue(500).compose(this::expire)
-        .compose(v -> store.purgeVoided(java.time.Instant.now().minus(keepVoided))).onComplete(ar -> {
+        .compose(v -> store.purgeVoided(Instant.now().minus(keepVoided))).onComplete(ar -> {
       sweeping = false;
       if (ar.failed()) {
         LOG.warn("reservation sweep failed: {}", ar.cause().toString());

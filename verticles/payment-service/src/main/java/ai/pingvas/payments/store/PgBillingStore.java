@@ -9,10 +9,12 @@ import ai.pingvas.platform.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -20,10 +22,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@link BillingStore} on Postgres: every statement of the ledger is in this class. */
 public final class PgBillingStore implements BillingStore {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PgBillingStore.class);
+  private static final Logger LOG = LoggerFactory.getLogger(PgBillingStore.class);
   private static final String POST_TXN = "INSERT INTO ledger_transactions (id, kind, user_id, ref, detail) "
       + "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (ref) DO NOTHING RETURNING id";
   private static final String POST_ENTRIES = "INSERT INTO ledger_entries (txn_id, account, amount) "
@@ -125,19 +129,10 @@ public final class PgBillingStore implements BillingStore {
                   .map(v -> new Reserved(true, amount, available - amount, false));
             })))
         // a release voided the job while this reservation waited for the balance lock: its row won
-        // the primary key and this transaction rolled back, holding nothing
-        .recover(err -> isUniqueViolation(err) ? voidedNow(jobId, amount) : Future.failedFuture(err));
-  }
-
-  private Future<Reserved> voidedNow(String jobId, long amount) {
-    return pool.preparedQuery(FIND_RESERVATION).execute(Tuple.of(UUID.fromString(jobId))).compose(rows ->
-        rows.size() > 0 && "voided".equals(rows.iterator().next().getString("status"))
-            ? Future.succeededFuture(Reserved.voidedFor(amount, 0))
-            : Future.failedFuture(new IllegalStateException("reservation of job " + jobId + " conflicted")));
-  }
-
-  private static boolean isUniqueViolation(Throwable err) {
-    return err instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState());
+        // the primary key (only a void inserts a row without the balance lock) and this transaction
+        // rolled back, holding nothing
+        .recover(err -> err instanceof PgException pg && "reservations_pkey".equals(pg.getConstraint())
+            ? Future.succeededFuture(Reserved.voidedFor(amount, 0)) : Future.failedFuture(err));
   }
 
   @Override
@@ -176,15 +171,17 @@ public final class PgBillingStore implements BillingStore {
 
   @Override
   public Future<Release> releaseOrVoid(String jobId) {
-    UUID job = UUID.fromString(jobId);
     // READ COMMITTED: when the void conflicts with a reservation that committed meanwhile (its insert
-    // waited for it), the second settle is a new statement that sees and releases it
-    return pool.withTransaction(conn -> settle(conn, jobId, "released", "release", this::giveBack).compose(released ->
-        released ? Future.succeededFuture(Release.RELEASED)
-            : conn.preparedQuery(VOID_RESERVATION).execute(Tuple.of(job)).compose(inserted -> inserted.rowCount() == 1
-                ? Future.succeededFuture(Release.VOIDED)
-                : settle(conn, jobId, "released", "release", this::giveBack)
-                    .map(again -> again ? Release.RELEASED : Release.NOTHING_OPEN))));
+    // waited for it), the second release is a new statement that sees and releases it
+    return pool.withTransaction(conn -> releaseIn(conn, jobId).compose(released -> released
+        ? Future.succeededFuture(Release.RELEASED)
+        : conn.preparedQuery(VOID_RESERVATION).execute(Tuple.of(UUID.fromString(jobId))).compose(inserted ->
+            inserted.rowCount() == 1 ? Future.succeededFuture(Release.VOIDED)
+                : releaseIn(conn, jobId).map(again -> again ? Release.RELEASED : Release.NOTHING_OPEN))));
+  }
+
+  private Future<Boolean> releaseIn(SqlConnection conn, String jobId) {
+    return settle(conn, jobId, "released", "release", this::giveBack);
   }
 
   @Override
@@ -349,7 +346,7 @@ public final class PgBillingStore implements BillingStore {
   private Future<Void> refund(SqlConnection conn, WebhookEvent.Refund r, Instant created) {
     return conn.preparedQuery(PURCHASE_OF_INTENT).execute(Tuple.of(r.paymentIntent())).compose(rows -> {
       if (rows.size() == 0) {
-        if (created.isBefore(Instant.now().minus(java.time.Duration.ofDays(1)))) {
+        if (created.isBefore(Instant.now().minus(Duration.ofDays(1)))) {
           LOG.atWarn().addKeyValue("charge", r.chargeId()).addKeyValue("payment_intent", r.paymentIntent())
               .log("refund of a charge that paid for no recorded purchase; ignored");
           return Future.<Void>succeededFuture();
@@ -361,8 +358,7 @@ public final class PgBillingStore implements BillingStore {
       String userId = purchase.getUUID("user_id").toString();
       long credits = purchase.getLong("credits");
       // the refunded share of the credits, rounded down: a partial refund never takes more than paid for
-      long owed = java.math.BigInteger.valueOf(credits).multiply(java.math.BigInteger.valueOf(r.amountRefunded()))
-          .divide(java.math.BigInteger.valueOf(r.amount())).min(java.math.BigInteger.valueOf(credits)).longValueExact();
+      long owed = Math.min(credits, Math.multiplyExact(credits, r.amountRefunded()) / r.amount());
       return lockAvailable(conn, userId).compose(available -> conn.preparedQuery(REFUNDED_CREDITS)
           .execute(Tuple.of(r.paymentIntent())).compose(before -> {
             long increment = owed - before.iterator().next().getLong("owed");

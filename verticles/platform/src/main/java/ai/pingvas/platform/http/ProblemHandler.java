@@ -12,6 +12,9 @@ import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatorException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,17 +130,16 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     return e.getMessage();
   }
 
-  private static final java.util.regex.Pattern REQUIRED =
-      java.util.regex.Pattern.compile("does not have required property \"(.+)\"");
+  private static final Pattern REQUIRED = Pattern.compile("does not have required property \"(.+)\"");
 
   /**
    * Turns the validator's output into one error per field, most specific message first:
    * {@code /width: 100 is not a multiple of 8}, {@code /style: unknown field, not allowed}.
    */
   private static ApiException fromSchema(SchemaValidationException e) {
-    java.util.regex.Matcher parameter = e.getMessage() == null ? null : PARAMETER.matcher(e.getMessage());
+    Matcher parameter = e.getMessage() == null ? null : PARAMETER.matcher(e.getMessage());
     if (parameter != null && parameter.find()) {
-      return fromParameter(parameter.group(1).toLowerCase(java.util.Locale.ROOT), parameter.group(2), e.getOutputUnit());
+      return fromParameter(parameter.group(1).toLowerCase(Locale.ROOT), parameter.group(2), e.getOutputUnit());
     }
     ApiException mapped = fromOutput(e.getOutputUnit());
     if (mapped.errors() == null || mapped.errors().isEmpty()) {
@@ -146,8 +148,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     return mapped;
   }
 
-  private static final java.util.regex.Pattern PARAMETER =
-      java.util.regex.Pattern.compile("^The value of (\\w+) parameter (\\S+) is invalid");
+  private static final Pattern PARAMETER = Pattern.compile("^The value of (\\w+) parameter (\\S+) is invalid");
 
   /**
    * A path, query or header parameter that broke its schema, named as such: {@code path parameter
@@ -180,7 +181,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     for (OutputUnit unit : leaves) {
       String pointer = pointer(unit.getInstanceLocation());
       String message = unit.getError();
-      java.util.regex.Matcher required = REQUIRED.matcher(message);
+      Matcher required = REQUIRED.matcher(message);
       if (required.find()) {
         specific.computeIfAbsent(pointer.equals("/") ? "/" + required.group(1) : pointer + "/" + required.group(1),
             k -> new ArrayList<>()).add("is required");

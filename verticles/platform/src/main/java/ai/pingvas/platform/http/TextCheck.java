@@ -27,7 +27,7 @@ public final class TextCheck implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     String uri = ctx.request().uri();
-    if (uri != null && uri.toLowerCase().contains("%00")) {
+    if (uri != null && uri.contains("%00")) {
       ctx.fail(ApiException.badRequest("invalid_uri", "the request URI contains %00 (the NUL character), "
           + "which no identifier or parameter can hold"));
       return;
