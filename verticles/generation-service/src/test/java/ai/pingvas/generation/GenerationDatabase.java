@@ -14,7 +14,8 @@ public final class GenerationDatabase {
   public static Database migrated(String name, int poolSize) {
     Database database = Database.fromConfig(Config.of(Map.of("pg.url", SharedInfra.newDatabase(name),
         "pg.user", PostgresServer.USER, "pg.password", PostgresServer.PASSWORD, "pg.schema", "generation",
-        "pg.pool-size", poolSize, "pg.plan-cache-mode", "force_generic_plan", "pg.statement-timeout", "30s")));
+        "pg.pool-size", poolSize, "pg.plan-cache-mode", "force_generic_plan", "pg.statement-timeout", "30s",
+        "pg.response-timeout", "35s")));
     database.migrateBlocking("db/generation");
     return database;
   }

@@ -24,13 +24,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Postgres restarts and Kafka goes away under load: readiness turns false and submissions get 503
- * while it lasts, the router recovers by itself, nothing accepted is lost and the outbox drains.
- * Uses its own Postgres and Kafka so other test classes are not disturbed.
+ * Postgres restarts, fails over leaving connections half-open, and Kafka goes away under load:
+ * readiness turns false or submissions get 503 while it lasts, the router recovers by itself,
+ * nothing accepted is lost and the outbox drains. Uses its own Postgres and Kafka so other test
+ * classes are not disturbed; the router reaches Postgres through a relay that can leave its
+ * connections half-open.
  */
 class InfraOutageIT {
   private static final HttpClient HTTP = Http.client();
   private static LocalInfra infra;
+  private static TcpProxy pgLink;
   private static RouterHarness harness;
   private static ApiClient api;
   private static String key;
@@ -41,28 +44,108 @@ class InfraOutageIT {
     infra = LocalInfra.start(new LocalInfra.Options(dir, 0, 0, 0, false, true, true, false, List.of()));
     // objects go to the shared S3: this test only stops Postgres and Kafka
     LocalInfra withS3 = LocalInfra.borrowing(infra.postgres(), infra.kafka(), SharedInfra.get().s3());
-    harness = new RouterHarness("outage", withS3, infra.postgres().createDatabase("outage"))
+    int pgPort = infra.postgres().port();
+    pgLink = new TcpProxy(pgPort);
+    String url = infra.postgres().createDatabase("outage").replace(":" + pgPort + "/", ":" + pgLink.port() + "/");
+    harness = new RouterHarness("outage", withS3, url)
+        // short enough for a test to wait out; the defaults are 30 s and 35 s
+        .with("PINGVAS_PG_STATEMENT_TIMEOUT", "2s").with("PINGVAS_PG_RESPONSE_TIMEOUT", "3s")
         .startedWithWorker("outage-worker", Map.of());
     api = new ApiClient(harness.baseUrl());
     key = harness.createUser("studio");
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
     harness.close();
+    pgLink.close();
     infra.close();
   }
 
   @Test
   void survivesAPostgresRestartAndAKafkaOutageLosingNothing() throws Exception {
-    List<String> accepted = Collections.synchronizedList(new ArrayList<>());
-    Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
-    AtomicBoolean running = new AtomicBoolean(true);
-    Thread load = new Thread(() -> {
+    try (Load load = new Load("outage")) {
+      pause(2_000);
+
+      // Postgres crashes and comes back
+      infra.postgres().kill();
+      awaitTrue(() -> ready() == 503, Duration.ofSeconds(15), "readiness to turn false without Postgres");
+      awaitTrue(() -> load.count(503) > 0, Duration.ofSeconds(15), "submissions to get 503");
+      pause(1_500);
+      infra.postgres().restart();
+      awaitTrue(() -> ready() == 200, Duration.ofSeconds(60), "readiness to recover after Postgres");
+      int acceptedAfterPg = load.accepted.size();
+      pause(2_000);
+      assertThat(load.accepted.size()).as("accepting again after Postgres came back").isGreaterThan(acceptedAfterPg);
+
+      // Kafka goes away: work goes on, events wait in the outbox
+      int before503 = load.count(503);
+      infra.kafka().kill();
+      awaitTrue(() -> ready() == 503, Duration.ofSeconds(20), "readiness to turn false without Kafka");
+      awaitTrue(() -> load.count(503) > before503, Duration.ofSeconds(15), "submissions to get 503");
+      awaitTrue(() -> harness.count("SELECT count(*) FROM generation.outbox") > 0, Duration.ofSeconds(15),
+          "events to wait in the outbox");
+      infra.kafka().restart();
+      awaitTrue(() -> ready() == 200, Duration.ofSeconds(60), "readiness to recover after Kafka");
+      awaitTrue(() -> harness.count("SELECT count(*) FROM generation.outbox") == 0, Duration.ofSeconds(60),
+          "the outbox to drain");
+      pause(1_000);
+      load.stop();
+      load.assertEveryAcceptedJobSucceeds(20);
+    }
+  }
+
+  /**
+   * A failover (or partition) leaves every open connection half-open: the old server never closes
+   * them, and the new one takes new connections. Nothing tells the router, and the kernel would keep
+   * retransmitting its statements for ~15 minutes while every submission waited behind the one insert
+   * in flight. The router closes connections whose server owes answers and stays silent for
+   * pg.response-timeout (3 s here), and goes on over new ones.
+   */
+  @Test
+  void aFailoverLeavingConnectionsHalfOpenHoldsSubmissionsOnlyForTheResponseTimeout() throws Exception {
+    double closedBefore = api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"silent\"");
+    try (Load load = new Load("half-open")) {
+      awaitTrue(() -> load.accepted.size() >= 10, Duration.ofSeconds(30), "submissions to be accepted");
+      pgLink.freezeAll();
+      long frozeAt = System.nanoTime();
+      int acceptedAtFreeze = load.accepted.size();
+      awaitTrue(() -> load.accepted.size() >= acceptedAtFreeze + 10, Duration.ofSeconds(30),
+          "submissions to be accepted again over new connections");
+      double waited = (System.nanoTime() - frozeAt) / 1e9;
+      assertThat(api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"silent\""))
+          .as("half-open connections closed by the watchdog").isGreaterThan(closedBefore);
+      awaitTrue(() -> ready() == 200, Duration.ofSeconds(30), "readiness after the failover");
+      load.stop();
+      load.assertEveryAcceptedJobSucceeds(20);
+      // the statements in flight never reached a server: a 503 left nothing behind
+      assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE prompt = 'half-open'"))
+          .as("jobs stored: only the accepted ones").isEqualTo(load.accepted.size());
+      System.out.printf("half-open failover: accepting again %.1f s after the freeze; connections closed: %.0f silent, "
+          + "%.0f idle%n", waited, api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"silent\""),
+          api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"suspect\""));
+    }
+  }
+
+  /** Submits a job every 50 ms until stopped, recording every answer. */
+  private static final class Load implements AutoCloseable {
+    final List<String> accepted = Collections.synchronizedList(new ArrayList<>());
+    final Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final String prompt;
+    private final Thread thread;
+
+    Load(String prompt) {
+      this.prompt = prompt;
+      this.thread = new Thread(this::run, "outage-load");
+      thread.start();
+    }
+
+    private void run() {
       while (running.get()) {
         try {
-          ApiClient.Response r = api.post("/v1/generations", key,
-              "{\"model\": \"sd-1.5\", \"prompt\": \"outage\", \"steps\": 2, \"width\": 64, \"height\": 64}");
+          ApiClient.Response r = api.post("/v1/generations", key, "{\"model\": \"sd-1.5\", \"prompt\": \"" + prompt
+              + "\", \"steps\": 2, \"width\": 64, \"height\": 64}");
           statuses.merge(r.status(), 1, Integer::sum);
           if (r.status() == 202) {
             accepted.add(r.json().getString("id"));
@@ -72,43 +155,32 @@ class InfraOutageIT {
         }
         pause(50);
       }
-    }, "outage-load");
-    load.start();
-    pause(2_000);
+    }
 
-    // Postgres crashes and comes back
-    infra.postgres().kill();
-    awaitTrue(() -> ready() == 503, Duration.ofSeconds(15), "readiness to turn false without Postgres");
-    awaitTrue(() -> statuses.getOrDefault(503, 0) > 0, Duration.ofSeconds(15), "submissions to get 503");
-    pause(1_500);
-    infra.postgres().restart();
-    awaitTrue(() -> ready() == 200, Duration.ofSeconds(60), "readiness to recover after Postgres");
-    int acceptedAfterPg = accepted.size();
-    pause(2_000);
-    assertThat(accepted.size()).as("accepting again after Postgres came back").isGreaterThan(acceptedAfterPg);
+    int count(int status) {
+      return statuses.getOrDefault(status, 0);
+    }
 
-    // Kafka goes away: work goes on, events wait in the outbox
-    int before503 = statuses.getOrDefault(503, 0);
-    infra.kafka().kill();
-    awaitTrue(() -> ready() == 503, Duration.ofSeconds(20), "readiness to turn false without Kafka");
-    awaitTrue(() -> statuses.getOrDefault(503, 0) > before503, Duration.ofSeconds(15), "submissions to get 503");
-    awaitTrue(() -> harness.count("SELECT count(*) FROM generation.outbox") > 0, Duration.ofSeconds(15),
-        "events to wait in the outbox");
-    infra.kafka().restart();
-    awaitTrue(() -> ready() == 200, Duration.ofSeconds(60), "readiness to recover after Kafka");
-    awaitTrue(() -> harness.count("SELECT count(*) FROM generation.outbox") == 0, Duration.ofSeconds(60),
-        "the outbox to drain");
-    pause(1_000);
-    running.set(false);
-    load.join();
+    void stop() throws InterruptedException {
+      running.set(false);
+      thread.join();
+    }
 
-    assertThat(statuses.keySet()).as("only 202 and 503, never a 5xx of another kind: %s", statuses)
-        .isSubsetOf(202, 503);
-    assertThat(accepted).hasSizeGreaterThan(20);
-    String ids = String.join("','", accepted);
-    awaitTrue(() -> harness.count("SELECT count(*) FROM generation.jobs WHERE id IN ('" + ids
-        + "') AND status = 'succeeded'") == accepted.size(), Duration.ofSeconds(90), "every accepted job to succeed");
-    System.out.printf("outages: %d accepted (all succeeded), responses %s%n", accepted.size(), statuses);
+    /** Only 202 and 503 were answered, and every accepted job succeeds. */
+    void assertEveryAcceptedJobSucceeds(int atLeast) {
+      assertThat(statuses.keySet()).as("only 202 and 503, never a 5xx of another kind: %s", statuses)
+          .isSubsetOf(202, 503);
+      assertThat(accepted).hasSizeGreaterThanOrEqualTo(atLeast);
+      String ids = String.join("','", accepted);
+      awaitTrue(() -> harness.count("SELECT count(*) FROM generation.jobs WHERE id IN ('" + ids
+          + "') AND status = 'succeeded'") == accepted.size(), Duration.ofSeconds(90), "every accepted job to succeed");
+      System.out.printf("%s: %d accepted (all succeeded), responses %s%n", prompt, accepted.size(), statuses);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      stop();
+    }
   }
 
   private static int ready() {

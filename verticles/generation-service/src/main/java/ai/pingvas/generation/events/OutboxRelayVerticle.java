@@ -10,6 +10,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.Json;
 import io.vertx.kafka.client.producer.KafkaProducer;
+import ai.pingvas.platform.db.ConnectionWatch;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.pubsub.PgSubscriber;
@@ -85,6 +86,7 @@ public final class OutboxRelayVerticle extends VerticleBase {
   private final Pool pool;
   private final PgConnectOptions connectOptions;
   private final PgConnectOptions relayConnectOptions;
+  private final ConnectionWatch watch;
   private final KafkaProducer<String, String> producer;
   private final String topic;
   private final Counter published;
@@ -103,17 +105,18 @@ public final class OutboxRelayVerticle extends VerticleBase {
   private boolean stopped;
   private long timer;
 
-  public OutboxRelayVerticle(Pool pool, PgConnectOptions connectOptions, KafkaProducer<String, String> producer,
-      String topic, MeterRegistry registry) {
-    this(pool, connectOptions, producer, topic, registry, POLL_MS);
+  public OutboxRelayVerticle(Pool pool, PgConnectOptions connectOptions, ConnectionWatch watch,
+      KafkaProducer<String, String> producer, String topic, MeterRegistry registry) {
+    this(pool, connectOptions, watch, producer, topic, registry, POLL_MS);
   }
 
   /** With the fallback poll every {@code pollMs} (tests lengthen it to see that wake-ups alone relay). */
-  OutboxRelayVerticle(Pool pool, PgConnectOptions connectOptions, KafkaProducer<String, String> producer,
-      String topic, MeterRegistry registry, long pollMs) {
+  OutboxRelayVerticle(Pool pool, PgConnectOptions connectOptions, ConnectionWatch watch,
+      KafkaProducer<String, String> producer, String topic, MeterRegistry registry, long pollMs) {
     this.pollMs = pollMs;
     this.pool = pool;
     this.connectOptions = connectOptions;
+    this.watch = watch;
     // The relay holds its lock, reads and deletes on a connection of its own. Its deletes need not
     // wait for their WAL flush: lost in a Postgres crash, their rows are published again, as after a
     // relay crash between send and delete (consumers take events at least once, by job and seq).
@@ -236,6 +239,8 @@ public final class OutboxRelayVerticle extends VerticleBase {
     }
     Future<SqlConnection> connection = lockConnection != null ? Future.succeededFuture(lockConnection)
         : PgConnection.connect(vertx, relayConnectOptions).map(SqlConnection.class::cast).onSuccess(c -> {
+          // half-open, it would hold the relay (and the outbox) until the kernel gave up on it
+          watch.install(c);
           lockConnection = c;
           c.closeHandler(v -> {
             // only if it is still the relay's: dropLock() closes a connection it has already let go,

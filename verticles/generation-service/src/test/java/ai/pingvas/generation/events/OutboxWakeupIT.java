@@ -106,8 +106,8 @@ class OutboxWakeupIT {
         "value.serializer", "org.apache.kafka.common.serialization.StringSerializer",
         "acks", "all"));
     producers.add(producer);
-    OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, database.connectOptions(), producer, topic,
-        new SimpleMeterRegistry(), TimeUnit.HOURS.toMillis(1));
+    OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, database.connectOptions(),
+        database.watch(new SimpleMeterRegistry()), producer, topic, new SimpleMeterRegistry(), TimeUnit.HOURS.toMillis(1));
     join(vertx.deployVerticle(relay));
     return new Replica(new PgJobStore(pool, relay::written), relay, pool);
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.pingvas.embedded.PostgresServer;
 import ai.pingvas.embedded.SharedInfra;
+import ai.pingvas.platform.db.ConnectionWatch;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,6 +16,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -34,7 +36,8 @@ class RelayLockIT {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(connect).using(vertx).build();
     try (Connection other = DriverManager.getConnection(SharedInfra.get().postgres().jdbcUrl(db), "postgres", "")) {
       // deployed for its Vert.x instance; it polls once an hour, so only the calls below take the lock
-      OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, connect, null, "unused", new SimpleMeterRegistry(),
+      OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, connect,
+          new ConnectionWatch(Duration.ofMinutes(1), new SimpleMeterRegistry()), null, "unused", new SimpleMeterRegistry(),
           TimeUnit.HOURS.toMillis(1));
       join(vertx.deployVerticle(relay));
       assertThat(join(relay.ensureLeader())).isTrue();

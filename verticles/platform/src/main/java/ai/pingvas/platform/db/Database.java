@@ -2,12 +2,15 @@ package ai.pingvas.platform.db;
 
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.config.ConfigException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,16 +29,18 @@ public final class Database {
   private final PgConnectOptions connectOptions;
   private final String schema;
   private final int poolSize;
+  private final Duration responseTimeout;
 
-  private Database(PgConnectOptions connectOptions, String schema, int poolSize) {
+  private Database(PgConnectOptions connectOptions, String schema, int poolSize, Duration responseTimeout) {
     this.connectOptions = connectOptions;
     this.schema = schema;
     this.poolSize = poolSize;
+    this.responseTimeout = responseTimeout;
   }
 
   /**
    * Reads {@code pg.url}, {@code pg.user}, {@code pg.password}, {@code pg.schema}, {@code pg.pool-size},
-   * {@code pg.plan-cache-mode}, {@code pg.statement-timeout}.
+   * {@code pg.plan-cache-mode}, {@code pg.statement-timeout}, {@code pg.response-timeout}.
    */
   public static Database fromConfig(Config config) {
     String url = config.string("pg.url");
@@ -77,7 +82,13 @@ public final class Database {
       properties.put("statement_timeout", Long.toString(statementTimeoutMs));
     }
     options.setProperties(properties);
-    return new Database(options, schema, config.integer("pg.pool-size"));
+    Duration responseTimeout = config.duration("pg.response-timeout");
+    if (!responseTimeout.isZero() && statementTimeoutMs > 0 && responseTimeout.toMillis() <= statementTimeoutMs) {
+      // a statement Postgres is still running sends nothing: it must be cancelled by the server first
+      throw new ConfigException("pg.response-timeout (" + responseTimeout + ") must be longer than "
+          + "pg.statement-timeout (" + Duration.ofMillis(statementTimeoutMs) + "), or 0s to turn it off");
+    }
+    return new Database(options, schema, config.integer("pg.pool-size"), responseTimeout);
   }
 
   public String schema() {
@@ -116,12 +127,26 @@ public final class Database {
     return result.migrationsExecuted;
   }
 
-  /** A pool for this schema; the caller closes it. */
+  /** Watches connections for answers owed longer than {@code pg.response-timeout}, counting closes in the registry. */
+  public ConnectionWatch watch(MeterRegistry registry) {
+    return new ConnectionWatch(responseTimeout, registry);
+  }
+
+  /** A pool for this schema whose connections are watched with a registry of its own (tests); the caller closes it. */
   public Pool pool(Vertx vertx) {
+    return pool(vertx, watch(new SimpleMeterRegistry()));
+  }
+
+  /** A pool for this schema whose every connection is watched from when it joins; the caller closes it. */
+  public Pool pool(Vertx vertx, ConnectionWatch watch) {
     return PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(poolSize).setMaxWaitQueueSize(10_000)
             .setConnectionTimeout(5).setName("pg-" + schema).setShared(false))
         .connectingTo(connectOptions)
+        .withConnectHandler(connection -> {
+          watch.install(connection);
+          connection.close(); // hands the new connection to the pool
+        })
         .using(vertx)
         .build();
   }

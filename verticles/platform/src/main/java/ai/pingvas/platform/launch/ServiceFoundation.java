@@ -1,5 +1,6 @@
 package ai.pingvas.platform.launch;
 
+import ai.pingvas.platform.db.ConnectionWatch;
 import ai.pingvas.platform.db.Database;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.kafka.KafkaSettings;
@@ -14,7 +15,7 @@ import java.util.List;
  * its Kafka topics, its OpenAPI contract, the Postgres pool, and readiness checks of Postgres and
  * (when it uses Kafka) the broker. Everything opened here is closed with the runtime.
  */
-public record ServiceFoundation(Database database, Pool pool, Contracts.Loaded contract) {
+public record ServiceFoundation(Database database, ConnectionWatch watch, Pool pool, Contracts.Loaded contract) {
   private static final long PROBE_REFRESH_MS = 1_000;
 
   /** A service that uses Postgres only. */
@@ -38,7 +39,8 @@ public record ServiceFoundation(Database database, Pool pool, Contracts.Loaded c
             : kafka.ensureTopics(vertx, topics))
         .compose(v -> Contracts.load(vertx, contractPath))
         .map(contract -> {
-          Pool pool = database.pool(vertx);
+          ConnectionWatch watch = database.watch(runtime.registry());
+          Pool pool = database.pool(vertx, watch);
           runtime.onClose(pool::close);
           runtime.probes().register("postgres", () -> pool.query("SELECT 1").execute());
           if (kafka != null) {
@@ -47,7 +49,7 @@ public record ServiceFoundation(Database database, Pool pool, Contracts.Loaded c
             runtime.probes().register("kafka", admin::describeCluster);
           }
           runtime.probes().startRefreshing(PROBE_REFRESH_MS);
-          return new ServiceFoundation(database, pool, contract);
+          return new ServiceFoundation(database, watch, pool, contract);
         });
   }
 }

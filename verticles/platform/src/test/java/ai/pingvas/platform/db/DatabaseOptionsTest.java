@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.config.ConfigException;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.pgclient.PgConnectOptions;
 import java.util.HashMap;
 import java.util.Map;
@@ -12,10 +13,15 @@ import org.junit.jupiter.api.Test;
 
 class DatabaseOptionsTest {
   private static Config config(String planCacheMode, String statementTimeout) {
+    return config(planCacheMode, statementTimeout, "60s");
+  }
+
+  private static Config config(String planCacheMode, String statementTimeout, String responseTimeout) {
     Map<String, Object> values = new HashMap<>(Map.of("pg.url", "postgresql://db:5432/pingvas", "pg.user", "u",
         "pg.password", "p", "pg.schema", "generation", "pg.pool-size", 4));
     values.put("pg.plan-cache-mode", planCacheMode);
     values.put("pg.statement-timeout", statementTimeout);
+    values.put("pg.response-timeout", responseTimeout);
     return Config.of(values);
   }
 
@@ -39,5 +45,16 @@ class DatabaseOptionsTest {
   void anUnknownPlanCacheModeIsRefused() {
     assertThatThrownBy(() -> Database.fromConfig(config("generic", "0s"))).isInstanceOf(ConfigException.class)
         .hasMessageContaining("pg.plan-cache-mode");
+  }
+
+  @Test
+  void aResponseTimeoutNoLongerThanTheStatementTimeoutIsRefused() {
+    // the server sends nothing while it runs a statement: a watchdog this short would cut it off
+    assertThatThrownBy(() -> Database.fromConfig(config("auto", "30s", "30s"))).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("pg.response-timeout").hasMessageContaining("pg.statement-timeout");
+    assertThat(Database.fromConfig(config("auto", "30s", "31s")).watch(new SimpleMeterRegistry()).responseTimeout())
+        .hasSeconds(31);
+    assertThat(Database.fromConfig(config("auto", "30s", "0s")).watch(new SimpleMeterRegistry()).responseTimeout())
+        .as("0s turns it off").isZero();
   }
 }
