@@ -130,6 +130,12 @@ final class BillingHarness implements AutoCloseable {
         .put("steps", steps).put("count", count).encode(), "X-Internal-Token", INTERNAL_TOKEN);
   }
 
+  /** The router's release of a job's hold. */
+  Http.Response release(String jobId) {
+    return billing.send("POST", "/internal/v1/reservations/" + jobId + "/release", null, "{}",
+        "Content-Type", "application/json", "X-Internal-Token", INTERNAL_TOKEN);
+  }
+
   /** Publishes a job event as the router's outbox relay does (key = job id). */
   void publish(String type, String jobId, String userId) {
     publish(type, jobId, userId, jobId);

@@ -166,6 +166,75 @@ class StripeBillingIT {
   }
 
   @Test
+  void aChargebackTakesTheDisputedCreditsAndAWonDisputeGivesBackWhatItTook() {
+    JsonObject user = h.newUser();
+    String key = user.getString("key");
+    String session = "cs_test_" + UUID.randomUUID().toString().replace("-", "");
+    String intent = "pi_" + session.substring(8);
+    String charge = "ch_" + session.substring(8);
+    String dispute = "dp_" + session.substring(8, 32);
+    assertThat(h.deliver(StripeEvents.event("checkout.session.completed", StripeEvents.now(),
+        StripeEvents.paidSession(session, user.getString("id"), 1000, 500))).status()).isEqualTo(200);
+    // 80 credits held for a job, 100 of the pack refunded: 820 available, 900 of the pack left to dispute
+    String job = UUID.randomUUID().toString();
+    assertThat(h.reserve(job, user.getString("id"), "free", 1024, 1024, 30, 2).status()).isEqualTo(201);
+    assertThat(h.deliver(StripeEvents.event("charge.refunded", StripeEvents.now(),
+        StripeEvents.refundedCharge(charge, intent, 500, 50))).status()).isEqualTo(200);
+    assertThat(h.balance(key).getLong("available")).isEqualTo(820);
+
+    // the cardholder disputes the rest of the charge (450 of 500 cents): 900 credits owed, 820 to take
+    JsonObject withdrawn = StripeEvents.event("charge.dispute.funds_withdrawn", StripeEvents.now(),
+        StripeEvents.dispute(dispute, charge, intent, 450, false));
+    assertThat(h.deliver(withdrawn).status()).isEqualTo(200);
+    JsonObject balance = h.balance(key);
+    assertThat(balance.getLong("available")).isZero();
+    assertThat(balance.getLong("reserved")).as("a hold is not taken").isEqualTo(80);
+    // Stripe's redelivery, and a second event of the same withdrawal, take nothing more
+    assertThat(h.deliver(withdrawn).json().getBoolean("duplicate")).isTrue();
+    assertThat(h.deliver(StripeEvents.event("charge.dispute.funds_withdrawn", StripeEvents.now(),
+        StripeEvents.dispute(dispute, charge, intent, 450, false))).status()).isEqualTo(200);
+    assertThat(h.balance(key).getLong("available")).isZero();
+
+    // the hold is released meanwhile (80 back), then the dispute is won: the 820 taken come back, once
+    assertThat(h.release(job).status()).isEqualTo(200);
+    JsonObject won = StripeEvents.event("charge.dispute.funds_reinstated", StripeEvents.now(),
+        StripeEvents.dispute(dispute, charge, intent, 450, true));
+    assertThat(h.deliver(won).status()).isEqualTo(200);
+    assertThat(h.deliver(StripeEvents.event("charge.dispute.funds_reinstated", StripeEvents.now(),
+        StripeEvents.dispute(dispute, charge, intent, 450, true))).status()).isEqualTo(200);
+    assertThat(h.balance(key).getLong("available")).isEqualTo(900);
+
+    var disputes = h.billing.get("/v1/billing/ledger?limit=50", key).json().getJsonArray("items").stream()
+        .map(JsonObject.class::cast).filter(e -> "dispute".equals(e.getString("kind")))
+        .map(e -> e.getLong("amount")).toList();
+    assertThat(disputes).containsExactly(820L, -820L);
+    JsonObject books = h.billing.get("/v1/billing/reconciliation", BillingHarness.ADMIN_KEY).json();
+    assertThat(books.getBoolean("consistent")).as(books.encodePrettily()).isTrue();
+  }
+
+  @Test
+  void aReinstatementDeliveredBeforeItsWithdrawalIsRetriedUntilTheWithdrawalIsRecorded() {
+    JsonObject user = h.newUser();
+    String key = user.getString("key");
+    String session = "cs_test_" + UUID.randomUUID().toString().replace("-", "");
+    String intent = "pi_" + session.substring(8);
+    String charge = "ch_" + session.substring(8);
+    String dispute = "dp_" + session.substring(8, 32);
+    assertThat(h.deliver(StripeEvents.event("checkout.session.completed", StripeEvents.now(),
+        StripeEvents.paidSession(session, user.getString("id"), 1000, 500))).status()).isEqualTo(200);
+    JsonObject won = StripeEvents.event("charge.dispute.funds_reinstated", StripeEvents.now(),
+        StripeEvents.dispute(dispute, charge, intent, 500, true));
+    assertThat(h.deliver(won).status()).as("nothing withdrawn yet to give back").isEqualTo(503);
+    assertThat(h.balance(key).getLong("available")).isEqualTo(1000);
+
+    assertThat(h.deliver(StripeEvents.event("charge.dispute.funds_withdrawn", StripeEvents.now(),
+        StripeEvents.dispute(dispute, charge, intent, 500, false))).status()).isEqualTo(200);
+    assertThat(h.balance(key).getLong("available")).isZero();
+    assertThat(h.deliver(won).status()).as("Stripe's retry").isEqualTo(200);
+    assertThat(h.balance(key).getLong("available")).isEqualTo(1000);
+  }
+
+  @Test
   void badStaleOrTamperedSignaturesAre400AndWriteNothing() {
     JsonObject user = h.newUser();
     JsonObject event = StripeEvents.event("checkout.session.completed", StripeEvents.now(),

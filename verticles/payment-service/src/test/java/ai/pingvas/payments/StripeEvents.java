@@ -53,6 +53,26 @@ final class StripeEvents {
         .put("payment_intent", paymentIntent).put("refunded", refunded >= amount).put("status", "succeeded");
   }
 
+  /**
+   * A Dispute of {@code amount} of a charge, as charge.dispute.funds_withdrawn / funds_reinstated carry
+   * it (status lost while withdrawn, won once reinstated).
+   */
+  static JsonObject dispute(String disputeId, String chargeId, String paymentIntent, long amount, boolean won) {
+    JsonArray balance = new JsonArray().add(new JsonObject().put("id", "txn_w" + disputeId.substring(3))
+        .put("object", "balance_transaction").put("amount", -amount).put("currency", "usd").put("fee", 1500)
+        .put("net", -amount - 1500).put("source", disputeId).put("type", "adjustment"));
+    if (won) {
+      balance.add(new JsonObject().put("id", "txn_r" + disputeId.substring(3)).put("object", "balance_transaction")
+          .put("amount", amount).put("currency", "usd").put("fee", -1500).put("net", amount + 1500)
+          .put("source", disputeId).put("type", "adjustment"));
+    }
+    return new JsonObject().put("id", disputeId).put("object", "dispute").put("amount", amount)
+        .put("balance_transactions", balance).put("charge", chargeId).put("created", now()).put("currency", "usd")
+        .put("evidence", new JsonObject().put("customer_name", null)).put("is_charge_refundable", false)
+        .put("livemode", false).put("metadata", new JsonObject()).put("payment_intent", paymentIntent)
+        .put("reason", "fraudulent").put("status", won ? "won" : "needs_response");
+  }
+
   /** A Subscription object with one item on {@code priceId}. */
   static JsonObject subscription(String id, String userId, String status, String priceId) {
     JsonObject price = new JsonObject().put("id", priceId).put("object", "price").put("active", true)

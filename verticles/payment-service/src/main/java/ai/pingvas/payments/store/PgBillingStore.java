@@ -75,8 +75,10 @@ public final class PgBillingStore implements BillingStore {
       RETURNING id""".formatted(STAGE.formatted("subscriptions.status"), STAGE.formatted("EXCLUDED.status"));
   private static final String PURCHASE_OF_INTENT = """
       SELECT t.user_id, (SELECT e.amount FROM ledger_entries e WHERE e.txn_id = t.id AND e.account = 'user:' || t.user_id)
-             AS credits
+             AS credits, (t.detail->>'amount_total')::bigint AS amount_total
       FROM ledger_transactions t WHERE t.kind = 'purchase' AND t.detail->>'payment_intent' = $1""";
+  private static final String DISPUTE_WITHDRAWAL = "SELECT user_id, (detail->>'taken')::bigint AS taken "
+      + "FROM ledger_transactions WHERE ref = $1 AND kind = 'dispute'";
   private static final String REFUNDED_CREDITS = "SELECT coalesce(max((detail->>'credits_owed')::bigint), 0) AS owed "
       + "FROM ledger_transactions WHERE kind = 'refund' AND detail->>'payment_intent' = $1";
   private static final String USER_SUBSCRIPTIONS = "SELECT tier, status FROM subscriptions WHERE user_id = $1";
@@ -323,6 +325,9 @@ public final class PgBillingStore implements BillingStore {
             case PURCHASE -> purchase(conn, event.purchase()).map(Applied.APPLIED);
             case SUBSCRIPTION -> subscription(conn, event, setTier).map(Applied.APPLIED);
             case REFUND -> refund(conn, event.refund(), event.created()).map(Applied.APPLIED);
+            case DISPUTE -> event.dispute().reinstated()
+                ? reinstate(conn, event.dispute(), event.created()).map(Applied.APPLIED)
+                : withdraw(conn, event.dispute(), event.created()).map(Applied.APPLIED);
             case IGNORED -> Future.succeededFuture(Applied.APPLIED);
           };
         }));
@@ -339,20 +344,13 @@ public final class PgBillingStore implements BillingStore {
    * Takes a refunded purchase's credits back: the refunded share of the charge (cumulative, so
    * partial refunds add up and a redelivered or older event takes nothing twice), from the available
    * balance and never below zero. What the user already spent is written off (in the transaction's
-   * detail). A refund of a purchase not recorded yet fails, so Stripe delivers it again later; after
-   * a day there is no such purchase to wait for (not ours, or bought before purchases recorded
-   * their payment intent) and the event is recorded without effect.
+   * detail). A refund of a purchase not recorded yet is retried ({@link #notRecordedYet}).
    */
   private Future<Void> refund(SqlConnection conn, WebhookEvent.Refund r, Instant created) {
     return conn.preparedQuery(PURCHASE_OF_INTENT).execute(Tuple.of(r.paymentIntent())).compose(rows -> {
       if (rows.size() == 0) {
-        if (created.isBefore(Instant.now().minus(Duration.ofDays(1)))) {
-          LOG.atWarn().addKeyValue("charge", r.chargeId()).addKeyValue("payment_intent", r.paymentIntent())
-              .log("refund of a charge that paid for no recorded purchase; ignored");
-          return Future.<Void>succeededFuture();
-        }
-        return Future.failedFuture(new IllegalStateException("no purchase paid by " + r.paymentIntent()
-            + " (yet) for the refund of " + r.chargeId()));
+        return notRecordedYet(created, "no purchase paid by " + r.paymentIntent() + " for the refund of charge "
+            + r.chargeId());
       }
       Row purchase = rows.iterator().next();
       String userId = purchase.getUUID("user_id").toString();
@@ -374,6 +372,78 @@ public final class PgBillingStore implements BillingStore {
                 .put("written_off", increment - taken), entries).mapEmpty();
           }));
     });
+  }
+
+  /**
+   * A dispute's funds were withdrawn: takes the disputed share of its purchase's credits (the
+   * dispute's amount of what the purchase cost, rounded down, never more than refunds left), from the
+   * available balance and never below zero; what the user already spent is written off. Once per
+   * dispute. A purchase not recorded yet is waited for as a refund's is.
+   */
+  private Future<Void> withdraw(SqlConnection conn, WebhookEvent.Dispute d, Instant created) {
+    return conn.preparedQuery(PURCHASE_OF_INTENT).execute(Tuple.of(d.paymentIntent())).compose(rows -> {
+      if (rows.size() == 0) {
+        return notRecordedYet(created, "no purchase paid by " + d.paymentIntent() + " for dispute " + d.disputeId());
+      }
+      Row purchase = rows.iterator().next();
+      String userId = purchase.getUUID("user_id").toString();
+      long credits = purchase.getLong("credits");
+      Long paid = purchase.getLong("amount_total");
+      // a dispute may differ from the charge (currency moves, part of an order): its share, at most all of it
+      long share = paid == null || paid <= 0 ? credits
+          : Math.multiplyExact(credits, Math.min(d.amount(), paid)) / paid;
+      return lockAvailable(conn, userId).compose(available -> conn.preparedQuery(REFUNDED_CREDITS)
+          .execute(Tuple.of(d.paymentIntent())).compose(refunded -> {
+            long owed = Math.max(0, Math.min(share, credits - refunded.iterator().next().getLong("owed")));
+            long taken = Math.min(owed, Math.max(0, available));
+            List<Entry> entries = taken == 0 ? List.of()
+                : List.of(new Entry(Accounts.available(userId), -taken), new Entry(Accounts.STRIPE, taken));
+            return post(conn, "dispute", userId, withdrawalRef(d), new JsonObject().put("stage", "funds_withdrawn")
+                .put("dispute", d.disputeId()).put("charge", d.chargeId()).put("payment_intent", d.paymentIntent())
+                .put("amount", d.amount()).put("credits_owed", owed).put("taken", taken)
+                .put("written_off", owed - taken), entries).mapEmpty();
+          }));
+    });
+  }
+
+  /**
+   * A dispute was won and its funds reinstated: gives back exactly what its withdrawal took (the
+   * part written off was spent, so there is nothing of it to return). Once per dispute. Stripe may
+   * deliver it before the withdrawal: it is then retried, as a refund of an unrecorded purchase is.
+   */
+  private Future<Void> reinstate(SqlConnection conn, WebhookEvent.Dispute d, Instant created) {
+    return conn.preparedQuery(DISPUTE_WITHDRAWAL).execute(Tuple.of(withdrawalRef(d))).compose(rows -> {
+      if (rows.size() == 0) {
+        return notRecordedYet(created, "no withdrawal of dispute " + d.disputeId() + " to reinstate");
+      }
+      Row withdrawal = rows.iterator().next();
+      String userId = withdrawal.getUUID("user_id").toString();
+      long taken = withdrawal.getLong("taken");
+      List<Entry> entries = taken == 0 ? List.of()
+          : List.of(new Entry(Accounts.STRIPE, -taken), new Entry(Accounts.available(userId), taken));
+      return post(conn, "dispute", userId, "dispute:" + d.disputeId() + ":funds_reinstated", new JsonObject()
+          .put("stage", "funds_reinstated").put("dispute", d.disputeId()).put("charge", d.chargeId())
+          .put("payment_intent", d.paymentIntent()).put("amount", d.amount()).put("given_back", taken), entries)
+          .mapEmpty();
+    });
+  }
+
+  private static String withdrawalRef(WebhookEvent.Dispute d) {
+    return "dispute:" + d.disputeId() + ":funds_withdrawn";
+  }
+
+  /**
+   * What an event needs (its purchase, a dispute's withdrawal) is not recorded: the event fails, so
+   * Stripe delivers it again later. A day after the event there is nothing to wait for (a charge
+   * that bought nothing of ours, or a purchase recorded before purchases kept their payment
+   * intent): it is recorded without effect.
+   */
+  private static Future<Void> notRecordedYet(Instant created, String what) {
+    if (created.isBefore(Instant.now().minus(Duration.ofDays(1)))) {
+      LOG.atWarn().addKeyValue("missing", what).log("Stripe event about nothing recorded here, a day on; ignored");
+      return Future.succeededFuture();
+    }
+    return Future.failedFuture(new IllegalStateException(what + " (yet)"));
   }
 
   private Future<Void> subscription(SqlConnection conn, WebhookEvent event,

@@ -7,12 +7,12 @@ import java.util.Map;
 
 /**
  * What a verified Stripe event means to billing: buy credits, a subscription changed, a purchase
- * was refunded, or nothing.
+ * was refunded, its charge's disputed funds were withdrawn or reinstated, or nothing.
  */
 public record WebhookEvent(String id, String type, Instant created, Kind kind, Purchase purchase,
-    Subscription subscription, Refund refund) {
+    Subscription subscription, Refund refund, Dispute dispute) {
 
-  public enum Kind { PURCHASE, SUBSCRIPTION, REFUND, IGNORED }
+  public enum Kind { PURCHASE, SUBSCRIPTION, REFUND, DISPUTE, IGNORED }
 
   /**
    * A paid Checkout Session of mode payment: {@code credits} go to {@code userId}; its
@@ -27,6 +27,14 @@ public record WebhookEvent(String id, String type, Instant created, Kind kind, P
    * total refunded so far of the charge's {@code amount}, both in the currency's smallest unit.
    */
   public record Refund(String chargeId, String paymentIntent, long amount, long amountRefunded) {
+  }
+
+  /**
+   * A dispute (chargeback) of a charge: {@code amount} of it was withdrawn from us
+   * ({@code charge.dispute.funds_withdrawn}) or, the dispute won, given back
+   * ({@code charge.dispute.funds_reinstated}). An inquiry withdraws nothing and sends neither.
+   */
+  public record Dispute(String disputeId, String chargeId, String paymentIntent, long amount, boolean reinstated) {
   }
 
   /** A subscription's new state; {@code tier} is null when its price is not one of our plans. */
@@ -48,7 +56,7 @@ public record WebhookEvent(String id, String type, Instant created, Kind kind, P
             && userId != null && credits != null) {
           return new WebhookEvent(id, type, created, Kind.PURCHASE, new Purchase(object.getString("id"), userId,
               Long.parseLong(credits), object.getLong("amount_total", 0L), object.getString("currency"),
-              object.getString("payment_intent")), null, null);
+              object.getString("payment_intent")), null, null, null);
         }
       }
       case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted" -> {
@@ -56,7 +64,7 @@ public record WebhookEvent(String id, String type, Instant created, Kind kind, P
         if (userId != null) {
           String status = type.endsWith(".deleted") ? "canceled" : object.getString("status", "incomplete");
           return new WebhookEvent(id, type, created, Kind.SUBSCRIPTION, null,
-              new Subscription(object.getString("id"), userId, status, planTiers.get(priceId(object))), null);
+              new Subscription(object.getString("id"), userId, status, planTiers.get(priceId(object))), null, null);
         }
       }
       case "charge.refunded" -> {
@@ -66,13 +74,22 @@ public record WebhookEvent(String id, String type, Instant created, Kind kind, P
         long refunded = object.getLong("amount_refunded", 0L);
         if (charge != null && intent != null && amount > 0 && refunded > 0) {
           return new WebhookEvent(id, type, created, Kind.REFUND, null, null,
-              new Refund(charge, intent, amount, Math.min(refunded, amount)));
+              new Refund(charge, intent, amount, Math.min(refunded, amount)), null);
+        }
+      }
+      case "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated" -> {
+        String dispute = object.getString("id");
+        String intent = object.getString("payment_intent");
+        long amount = object.getLong("amount", 0L);
+        if (dispute != null && intent != null && amount > 0) {
+          return new WebhookEvent(id, type, created, Kind.DISPUTE, null, null, null, new Dispute(dispute,
+              object.getString("charge"), intent, amount, type.endsWith("funds_reinstated")));
         }
       }
       default -> {
       }
     }
-    return new WebhookEvent(id, type, created, Kind.IGNORED, null, null, null);
+    return new WebhookEvent(id, type, created, Kind.IGNORED, null, null, null, null);
   }
 
   private static String uuidOrNull(String text) {
