@@ -1,6 +1,7 @@
 package ai.pingvas.gallery;
 
 import ai.pingvas.gallery.events.ImageIngestVerticle;
+import ai.pingvas.gallery.events.TombstoneSweeperVerticle;
 import ai.pingvas.gallery.http.GalleryApiVerticle;
 import ai.pingvas.gallery.storage.ObjectStore;
 import ai.pingvas.gallery.storage.Thumbnailer;
@@ -48,6 +49,8 @@ public final class GalleryService {
           Thumbnailer thumbnailer = new Thumbnailer(settings.thumbnailSize(), settings.thumbnailQuality());
           return vertx.deployVerticle(new ImageIngestVerticle(kafka, topic, config.string("events.group"), store,
                   objects, thumbnailer, runtime.registry()))
+              .compose(id -> vertx.deployVerticle(new TombstoneSweeperVerticle(store, settings.tombstoneTtl(),
+                  settings.tombstoneSweepEvery())))
               .compose(id -> vertx.deployVerticle(new GalleryApiVerticle(runtime, store, objects,
                   authenticator, TierCatalog.fromConfig(vertx, config), foundation.contract())))
               .<Void>mapEmpty();

@@ -1,14 +1,28 @@
 package ai.pingvas.gallery;
 
 import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.config.ConfigException;
+import java.time.Duration;
 
 /**
  * gallery-service configuration, typed once at start. Storage quotas are not here: they are part of
  * the tier table user-service publishes, the one source the router's limits also come from.
+ * {@code tombstoneTtl}: how long a deleted image's id is remembered against replayed events.
  */
-public record GallerySettings(int thumbnailSize, double thumbnailQuality) {
+public record GallerySettings(int thumbnailSize, double thumbnailQuality, Duration tombstoneTtl,
+    Duration tombstoneSweepEvery) {
 
   public static GallerySettings from(Config config) {
-    return new GallerySettings(config.integer("thumbnails.size"), config.decimal("thumbnails.quality"));
+    Duration ttl = config.duration("images.tombstone-ttl");
+    if (ttl.compareTo(Duration.ofDays(1)) < 0) {
+      // a replay (a consumer group reset, a restore) re-reads the topic's whole retention
+      throw new ConfigException("images.tombstone-ttl must be at least 1d (longer than the events topic's "
+          + "retention), got " + ttl);
+    }
+    Duration every = config.duration("images.tombstone-sweep-every");
+    if (every.isZero() || every.isNegative()) {
+      throw new ConfigException("images.tombstone-sweep-every must be positive, got " + every);
+    }
+    return new GallerySettings(config.integer("thumbnails.size"), config.decimal("thumbnails.quality"), ttl, every);
   }
 }

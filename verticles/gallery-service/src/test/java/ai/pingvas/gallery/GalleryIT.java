@@ -31,6 +31,8 @@ class GalleryIT {
     // Quotas come from user-service's tier table: the free tier gets none here, pro keeps 7 GiB.
     stack.usersEnv.put("PINGVAS_TIERS_FREE_STORAGE_QUOTA_MB", "0");
     stack.usersEnv.put("PINGVAS_TIERS_PRO_STORAGE_QUOTA_MB", "7168");
+    // tombstones are kept the default 30 days; the sweep looks for old ones often here
+    stack.galleryEnv.put("PINGVAS_IMAGES_TOMBSTONE_SWEEP_EVERY", "200ms");
     stack.start();
   }
 
@@ -244,6 +246,21 @@ class GalleryIT {
       Thread.sleep(100);
     }
     assertThat(call("GET", stack.galleryUrl() + "/v1/images/" + id, key, null).status()).isEqualTo(404);
+  }
+
+  @Test
+  void aDeletedImagesTombstoneIsForgottenOnceNoReplayCanComeAndNotBefore() throws Exception {
+    String old = java.util.UUID.randomUUID().toString();
+    String recent = java.util.UUID.randomUUID().toString();
+    stack.execGallery("INSERT INTO gallery.deleted_images (id, deleted_at) VALUES ('" + old
+        + "', now() - interval '31 days'), ('" + recent + "', now() - interval '29 days')");
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (stack.countGallery("SELECT count(*) FROM gallery.deleted_images WHERE id = '" + old + "'") > 0) {
+      assertThat(System.nanoTime()).as("the 31-day-old tombstone was never forgotten").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    assertThat(stack.countGallery("SELECT count(*) FROM gallery.deleted_images WHERE id = '" + recent + "'"))
+        .as("a tombstone younger than images.tombstone-ttl (30d) stays").isEqualTo(1);
   }
 
   /** A job.succeeded event with one image, as the router publishes it. */

@@ -174,6 +174,18 @@ final class GalleryStack implements AutoCloseable {
     }
   }
 
+  /** Runs a query against gallery-service's database as the superuser; the first column of its one row. */
+  long countGallery(String sql) {
+    String url = galleryEnv.get("PINGVAS_PG_URL");
+    try (var c = java.sql.DriverManager.getConnection(infra.postgres().jdbcUrl(url.substring(url.lastIndexOf('/') + 1)),
+        "postgres", ""); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   S3Client s3() {
     return S3Client.builder().endpointOverride(URI.create(infra.s3().endpoint())).region(Region.US_EAST_1)
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3Server.ACCESS_KEY,

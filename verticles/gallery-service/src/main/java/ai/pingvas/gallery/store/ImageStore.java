@@ -1,6 +1,7 @@
 package ai.pingvas.gallery.store;
 
 import io.vertx.core.Future;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 
@@ -41,4 +42,7 @@ public interface ImageStore {
   /** A user's image count and bytes stored. */
   record Usage(long images, long bytes) {
   }
+
+  /** Forgets up to {@code limit} of the oldest deleted-image tombstones made before {@code before}; how many went. */
+  Future<Integer> purgeTombstones(Instant before, int limit);
 }

@@ -4,7 +4,10 @@ import ai.pingvas.platform.db.PageCursor;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -35,6 +38,8 @@ public final class PgImageStore implements ImageStore {
       WITH gone AS (DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING id, thumbnail_key),
       tombstone AS (INSERT INTO deleted_images (id) SELECT id FROM gone ON CONFLICT (id) DO NOTHING)
       SELECT thumbnail_key FROM gone""";
+  private static final String PURGE_TOMBSTONES = "DELETE FROM deleted_images WHERE id IN (SELECT id FROM deleted_images "
+      + "WHERE deleted_at < $1 ORDER BY deleted_at LIMIT $2)";
   private static final String USAGE = "SELECT count(*) AS n, coalesce(sum(size_bytes + thumbnail_bytes), 0)::bigint AS bytes "
       + "FROM images WHERE user_id = $1";
 
@@ -162,5 +167,11 @@ public final class PgImageStore implements ImageStore {
         row.getInteger("width"), row.getInteger("height"), row.getLong("size_bytes"), row.getString("sha256"),
         row.getOffsetDateTime("created_at").toInstant(), row.getString("thumbnail_key"),
         row.getLong("thumbnail_bytes"));
+  }
+
+  @Override
+  public Future<Integer> purgeTombstones(Instant before, int limit) {
+    return pool.preparedQuery(PURGE_TOMBSTONES).execute(Tuple.of(before.atOffset(ZoneOffset.UTC), limit))
+        .map(SqlResult::rowCount);
   }
 }
