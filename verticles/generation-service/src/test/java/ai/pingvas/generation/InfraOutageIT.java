@@ -127,6 +127,28 @@ class InfraOutageIT {
     }
   }
 
+  /**
+   * A failover can also lose just the answers: the statements in flight took effect and the router
+   * was never told. A submission whose insert committed is accepted (its jobs are looked up over a
+   * new connection), not answered 503 while its job is stored and runs; claims and results that
+   * committed unseen are recovered, and every accepted job succeeds.
+   */
+  @Test
+  void aFailoverThatLosesOnlyTheAnswersNeitherLosesNorInventsJobs() throws Exception {
+    try (Load load = new Load("answers-lost")) {
+      awaitTrue(() -> load.accepted.size() >= 10, Duration.ofSeconds(30), "submissions to be accepted");
+      pgLink.freezeReplies();
+      int acceptedAtFreeze = load.accepted.size();
+      awaitTrue(() -> load.accepted.size() >= acceptedAtFreeze + 10, Duration.ofSeconds(30),
+          "submissions to be accepted again over new connections");
+      awaitTrue(() -> ready() == 200, Duration.ofSeconds(30), "readiness after the failover");
+      load.stop();
+      load.assertEveryAcceptedJobSucceeds(20);
+      assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE prompt = 'answers-lost'"))
+          .as("jobs stored: only the accepted ones (a 503 left nothing behind)").isEqualTo(load.accepted.size());
+    }
+  }
+
   /** Submits a job every 50 ms until stopped, recording every answer. */
   private static final class Load implements AutoCloseable {
     final List<String> accepted = Collections.synchronizedList(new ArrayList<>());

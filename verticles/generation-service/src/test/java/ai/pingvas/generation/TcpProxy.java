@@ -14,15 +14,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * failure would) or freeze it half-open without killing either process, and refuse reconnects for
  * a while.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
   private final int targetPort;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  /** The relay's sockets to the target, whose reads are what the target answers. */
+  private final List<Socket> upstreams = new CopyOnWriteArrayList<>();
   private final java.util.Set<Socket> frozen = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean blocked;
   private volatile boolean closed;
 
-  TcpProxy(int targetPort) throws IOException {
+  public TcpProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
     this.server = new ServerSocket();
     server.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -31,7 +33,7 @@ final class TcpProxy implements AutoCloseable {
     acceptor.start();
   }
 
-  int port() {
+  public int port() {
     return server.getLocalPort();
   }
 
@@ -45,14 +47,24 @@ final class TcpProxy implements AutoCloseable {
       }
     }
     sockets.clear();
+    upstreams.clear();
   }
 
   /**
    * Open connections stay open but carry nothing more in either direction (a half-open link, as a
    * dead NAT entry or a peer that vanished without a FIN leaves it): neither end is told.
    */
-  void freezeAll() {
+  public void freezeAll() {
     frozen.addAll(sockets);
+  }
+
+  /**
+   * Open connections still carry what the client sends, but nothing the target answers: requests
+   * take effect and their answers are lost (a link that fails one way, or fails right after the
+   * requests went through). Neither end is told.
+   */
+  public void freezeReplies() {
+    frozen.addAll(upstreams);
   }
 
   /** While blocked, new connections are accepted and closed immediately. */
@@ -71,6 +83,7 @@ final class TcpProxy implements AutoCloseable {
         Socket upstream = new Socket("127.0.0.1", targetPort);
         sockets.add(client);
         sockets.add(upstream);
+        upstreams.add(upstream);
         pipe(client, upstream);
         pipe(upstream, client);
       } catch (IOException e) {

@@ -7,10 +7,14 @@ import ai.pingvas.generation.domain.QueuedJob;
 import ai.pingvas.platform.db.PageCursor;
 import ai.pingvas.platform.ids.Uuids;
 import ai.pingvas.protocol.RunningJob;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -19,11 +23,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@link JobStore} on PostgreSQL: each state change and its outbox event in one statement. */
 public final class PgJobStore implements JobStore {
+  private static final Logger LOG = LoggerFactory.getLogger(PgJobStore.class);
   private static final String ACTIVE = "('dispatched', 'running')";
 
   /**
@@ -377,18 +386,62 @@ public final class PgJobStore implements JobStore {
     return writes(INSERT, Tuple.of(ids, users, tiers, models, prompts, params).addArrayOfInteger(priorities)
             .addArrayOfString(keys).addArrayOfBuffer(hashes).addArrayOfInteger(maxAttempts)
             .addArrayOfString(workers).addArrayOfString(routers).addArrayOfInteger(steps))
-        .map(rows -> {
-          List<Inserted> out = new ArrayList<>(n);
-          java.util.Map<UUID, Row> byId = new java.util.HashMap<>();
-          for (Row row : rows) {
-            byId.put(row.getUUID("id"), row);
+        .map(rows -> inserted(jobs, ids, rows))
+        .recover(err -> err instanceof ClosedConnectionException ? storedAnyway(jobs, ids, err)
+            : Future.failedFuture(err));
+  }
+
+  /** Each job's outcome, in order: its row as stored, or not created (its idempotency key was taken). */
+  private static List<Inserted> inserted(List<NewJob> jobs, UUID[] ids, RowSet<Row> rows) {
+    Map<UUID, Row> byId = new HashMap<>();
+    for (Row row : rows) {
+      byId.put(row.getUUID("id"), row);
+    }
+    List<Inserted> out = new ArrayList<>(jobs.size());
+    for (int i = 0; i < jobs.size(); i++) {
+      Row row = byId.get(ids[i]);
+      out.add(row == null ? new Inserted(null, false) : new Inserted(stored(jobs.get(i), row), true));
+    }
+    return out;
+  }
+
+  /**
+   * The insert's connection went before its answer came (reset, or closed by the response watchdog
+   * on a half-open link): the statement may have committed all the same, and its jobs would then
+   * run while their clients were told 503 and their credits released. Its ids are new, so they are
+   * looked up over another connection: stored (all of them, it was one statement), they are
+   * accepted; not stored, or the lookup fails too, the insert's failure stands.
+   */
+  private Future<List<Inserted>> storedAnyway(List<NewJob> jobs, UUID[] ids, Throwable lost) {
+    return lookUp(ids, 2)
+        .recover(e -> Future.failedFuture(lost))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.failedFuture(lost);
           }
-          for (int i = 0; i < n; i++) {
-            Row row = byId.get(ids[i]);
-            out.add(row == null ? new Inserted(null, false) : new Inserted(stored(jobs.get(i), row), true));
-          }
-          return out;
+          LOG.atWarn().addKeyValue("jobs", rows.size()).addKeyValue("error", lost.toString())
+              .log("a submission insert lost its connection after it committed; its jobs are accepted");
+          return Future.succeededFuture(inserted(jobs, ids, rows));
         });
+  }
+
+  /**
+   * The jobs' rows, asked once the failure has run its course: the lost connection leaves the pool
+   * as it closes, after its statements are failed, and the idle ones the watchdog closes with it may
+   * still be lent meanwhile, hence a second try.
+   */
+  private Future<RowSet<Row>> lookUp(UUID[] ids, int tries) {
+    Promise<Void> later = Promise.promise();
+    Context context = Vertx.currentContext();
+    if (context == null) {
+      later.complete();
+    } else {
+      context.runOnContext(v -> later.complete());
+    }
+    return later.future()
+        .compose(v -> pool.preparedQuery("SELECT " + COLUMNS + " FROM jobs WHERE id = ANY($1)").execute(Tuple.of(ids)))
+        .recover(e -> tries > 1 && e instanceof ClosedConnectionException ? lookUp(ids, tries - 1)
+            : Future.failedFuture(e));
   }
 
   @Override
@@ -535,7 +588,7 @@ public final class PgJobStore implements JobStore {
     }
     return writes(SUCCEED, Tuple.of(ids).addArrayOfInteger(attempts).addArrayOfString(images))
         .map(rows -> {
-          java.util.Map<String, Transition> applied = new java.util.HashMap<>();
+          Map<String, Transition> applied = new HashMap<>();
           transitions(rows).forEach(t -> applied.put(t.jobId(), t));
           List<Transition> out = new ArrayList<>(results.size());
           results.forEach(r -> out.add(applied.getOrDefault(r.jobId(), Transition.refused(r.jobId()))));
