@@ -1,6 +1,7 @@
 package ai.pingvas.gallery;
 
 import ai.pingvas.gallery.events.ImageIngestVerticle;
+import ai.pingvas.gallery.events.LateUploadSweeperVerticle;
 import ai.pingvas.gallery.events.TombstoneSweeperVerticle;
 import ai.pingvas.gallery.http.GalleryApiVerticle;
 import ai.pingvas.gallery.storage.ObjectStore;
@@ -48,7 +49,9 @@ public final class GalleryService {
           ChainAuthenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
           Thumbnailer thumbnailer = new Thumbnailer(settings.thumbnailSize(), settings.thumbnailQuality());
           return vertx.deployVerticle(new ImageIngestVerticle(kafka, topic, config.string("events.group"), store,
-                  objects, thumbnailer, runtime.registry()))
+                  objects, thumbnailer, settings.recheckAfter(), runtime.registry()))
+              .compose(id -> vertx.deployVerticle(new LateUploadSweeperVerticle(store, objects,
+                  settings.recheckSweepEvery(), runtime.registry())))
               .compose(id -> vertx.deployVerticle(new TombstoneSweeperVerticle(store, settings.tombstoneTtl(),
                   settings.tombstoneSweepEvery())))
               .compose(id -> vertx.deployVerticle(new GalleryApiVerticle(runtime, store, objects,

@@ -7,10 +7,11 @@ import java.time.Duration;
 /**
  * gallery-service configuration, typed once at start. Storage quotas are not here: they are part of
  * the tier table user-service publishes, the one source the router's limits also come from.
- * {@code tombstoneTtl}: how long a deleted image's id is remembered against replayed events.
+ * {@code tombstoneTtl}: how long a deleted image's id is remembered against replayed events;
+ * {@code recheckAfter}: when a finished job's uploads are looked at again (late uploads).
  */
 public record GallerySettings(int thumbnailSize, double thumbnailQuality, Duration tombstoneTtl,
-    Duration tombstoneSweepEvery) {
+    Duration tombstoneSweepEvery, Duration recheckAfter, Duration recheckSweepEvery) {
 
   public static GallerySettings from(Config config) {
     Duration ttl = config.duration("images.tombstone-ttl");
@@ -19,10 +20,16 @@ public record GallerySettings(int thumbnailSize, double thumbnailQuality, Durati
       throw new ConfigException("images.tombstone-ttl must be at least 1d (longer than the events topic's "
           + "retention), got " + ttl);
     }
-    Duration every = config.duration("images.tombstone-sweep-every");
-    if (every.isZero() || every.isNegative()) {
-      throw new ConfigException("images.tombstone-sweep-every must be positive, got " + every);
+    return new GallerySettings(config.integer("thumbnails.size"), config.decimal("thumbnails.quality"), ttl,
+        positive(config, "images.tombstone-sweep-every"), positive(config, "cleanup.recheck-after"),
+        positive(config, "cleanup.sweep-every"));
+  }
+
+  private static Duration positive(Config config, String key) {
+    Duration d = config.duration(key);
+    if (d.isZero() || d.isNegative()) {
+      throw new ConfigException(key + " must be positive, got " + d);
     }
-    return new GallerySettings(config.integer("thumbnails.size"), config.decimal("thumbnails.quality"), ttl, every);
+    return d;
   }
 }

@@ -33,6 +33,9 @@ class GalleryIT {
     stack.usersEnv.put("PINGVAS_TIERS_PRO_STORAGE_QUOTA_MB", "7168");
     // tombstones are kept the default 30 days; the sweep looks for old ones often here
     stack.galleryEnv.put("PINGVAS_IMAGES_TOMBSTONE_SWEEP_EVERY", "200ms");
+    // finished jobs are looked at again 5 s after their cleanup instead of 20 min
+    stack.galleryEnv.put("PINGVAS_CLEANUP_RECHECK_AFTER", "5s");
+    stack.galleryEnv.put("PINGVAS_CLEANUP_SWEEP_EVERY", "200ms");
     stack.start();
   }
 
@@ -77,8 +80,7 @@ class GalleryIT {
     try (var s3 = stack.s3()) {
       for (String key : List.of(failed + "1-0.png", failed + "2-0.png", failed + "3-0.png", retried + "1-0.png",
           retried + "2-0.png")) {
-        s3.putObject(b -> b.bucket(ai.pingvas.embedded.SharedInfra.BUCKET).key(key).contentType("image/png"),
-            software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[64]));
+        upload(s3, key);
       }
       // as the router publishes them: the first job failed on its second attempt (a third ran after
       // an operator re-ran it), the second succeeded on its second attempt
@@ -94,6 +96,50 @@ class GalleryIT {
         left = keys(s3, "images/" + user + "/");
       }
       assertThat(left).containsExactlyInAnyOrder(failed + "3-0.png", retried + "2-0.png");
+    }
+  }
+
+  @Test
+  void anUploadThatComesAfterItsJobEndedIsDeletedWhenTheJobIsLookedAtAgain() throws Exception {
+    String user = java.util.UUID.randomUUID().toString();
+    String job = java.util.UUID.randomUUID().toString();
+    String prefix = "images/" + user + "/" + job + "/";
+    try (var s3 = stack.s3()) {
+      upload(s3, prefix + "1-0.png");
+      publish(job, new JsonObject().put("type", "job.canceled").put("job_id", job).put("user_id", user).put("seq", 5)
+          .put("status", "canceled").put("attempt", 1));
+      awaitKeys(s3, prefix, List.of(), "the canceled attempt's upload to be deleted");
+      awaitCount("SELECT count(*) FROM gallery.cleanup_rechecks WHERE job_id = '" + job + "'", 1,
+          "the job's recheck to be scheduled");
+      // the canceled attempt's worker uploads once more with the URL it still holds; an operator's
+      // re-run of the job (attempt 2) uploads too
+      upload(s3, prefix + "1-1.png");
+      upload(s3, prefix + "2-0.png");
+      awaitKeys(s3, prefix, List.of(prefix + "2-0.png"), "the late upload to be deleted by the recheck");
+      awaitCount("SELECT count(*) FROM gallery.cleanup_rechecks WHERE job_id = '" + job + "'", 0,
+          "the recheck to be forgotten once done");
+    }
+  }
+
+  private static void awaitCount(String sql, long expected, String what) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (stack.countGallery(sql) != expected) {
+      assertThat(System.nanoTime()).as("waiting for %s", what).isLessThan(deadline);
+      Thread.sleep(100);
+    }
+  }
+
+  private static void upload(S3Client s3, String key) {
+    s3.putObject(b -> b.bucket(ai.pingvas.embedded.SharedInfra.BUCKET).key(key).contentType("image/png"),
+        software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[64]));
+  }
+
+  /** Waits up to 30 s for exactly these keys under the prefix. */
+  private static void awaitKeys(S3Client s3, String prefix, List<String> expected, String what) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!new java.util.HashSet<>(keys(s3, prefix)).equals(new java.util.HashSet<>(expected))) {
+      assertThat(System.nanoTime()).as("waiting for %s; left: %s", what, keys(s3, prefix)).isLessThan(deadline);
+      Thread.sleep(100);
     }
   }
 
@@ -254,11 +300,8 @@ class GalleryIT {
     String recent = java.util.UUID.randomUUID().toString();
     stack.execGallery("INSERT INTO gallery.deleted_images (id, deleted_at) VALUES ('" + old
         + "', now() - interval '31 days'), ('" + recent + "', now() - interval '29 days')");
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (stack.countGallery("SELECT count(*) FROM gallery.deleted_images WHERE id = '" + old + "'") > 0) {
-      assertThat(System.nanoTime()).as("the 31-day-old tombstone was never forgotten").isLessThan(deadline);
-      Thread.sleep(100);
-    }
+    awaitCount("SELECT count(*) FROM gallery.deleted_images WHERE id = '" + old + "'", 0,
+        "the 31-day-old tombstone to be forgotten");
     assertThat(stack.countGallery("SELECT count(*) FROM gallery.deleted_images WHERE id = '" + recent + "'"))
         .as("a tombstone younger than images.tombstone-ttl (30d) stays").isEqualTo(1);
   }

@@ -4,7 +4,7 @@ import ai.pingvas.gallery.storage.ObjectStore;
 import ai.pingvas.gallery.storage.Thumbnailer;
 import ai.pingvas.gallery.store.Image;
 import ai.pingvas.gallery.store.ImageStore;
-import ai.pingvas.platform.ids.Uuids;
+import ai.pingvas.gallery.store.UploadCleanup;
 import ai.pingvas.platform.kafka.KafkaSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,10 +15,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * succeed (a worker presumed dead, a timed-out or canceled attempt, a failed job). A terminal event
  * of attempt {@code n} removes the objects of attempts up to {@code n} under the job's prefix,
  * except the succeeded attempt's images and thumbnails; a later attempt's objects (an operator
- * re-ran the job) are never touched, whatever the order events are replayed in.
+ * re-ran the job) are never touched, whatever the order events are replayed in. The job is looked
+ * at again {@code recheckAfter} later ({@link LateUploadSweeperVerticle}), once the upload URLs a
+ * worker presumed dead may still hold have expired.
  */
 public final class ImageIngestVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ImageIngestVerticle.class);
@@ -44,11 +45,12 @@ public final class ImageIngestVerticle extends VerticleBase {
   private final Thumbnailer thumbnailer;
   private final Counter ingested;
   private final Counter thumbnailsMissing;
-  private final Counter orphansDeleted;
+  private final OrphanRemover orphans;
+  private final Duration recheckAfter;
   private KafkaConsumer<String, String> consumer;
 
   public ImageIngestVerticle(KafkaSettings kafka, String topic, String group, ImageStore store, ObjectStore objects,
-      Thumbnailer thumbnailer, MeterRegistry registry) {
+      Thumbnailer thumbnailer, Duration recheckAfter, MeterRegistry registry) {
     this.kafka = kafka;
     this.topic = topic;
     this.group = group;
@@ -59,56 +61,8 @@ public final class ImageIngestVerticle extends VerticleBase {
         .description("images recorded from job.succeeded events").register(registry);
     this.thumbnailsMissing = Counter.builder("pingvas_gallery_thumbnails_failed_total")
         .description("images recorded without a thumbnail (object missing or not decodable)").register(registry);
-    this.orphansDeleted = Counter.builder("pingvas_gallery_orphan_objects_deleted_total")
-        .description("uploads of attempts that did not succeed, deleted once their job ended").register(registry);
-  }
-
-  /**
-   * A finished job's uploads to delete: those under its {@code prefix} of attempts up to {@code upTo},
-   * except the {@code keep} keys.
-   */
-  record Cleanup(String jobId, String prefix, int upTo, Set<String> keep) {
-    /** Whether {@code key} (under the prefix) is an upload or thumbnail of an attempt up to {@code upTo} not kept. */
-    boolean removes(String key) {
-      if (keep.contains(key) || !key.startsWith(prefix)) {
-        return false;
-      }
-      String name = key.substring(prefix.length());
-      int dash = name.indexOf('-');
-      try {
-        return dash > 0 && Integer.parseInt(name.substring(0, dash)) <= upTo;
-      } catch (NumberFormatException e) {
-        return false; // not named by this system: left alone
-      }
-    }
-
-    /** The cleanup a job event calls for, or null (not terminal, nothing ran, or only one attempt succeeded). */
-    static Cleanup of(JsonObject event, List<Image> images) {
-      String type = event.getString("type");
-      Integer attempt = event.getValue("attempt") instanceof Number n ? n.intValue() : null;
-      String userId = event.getString("user_id");
-      String jobId = event.getString("job_id");
-      if (attempt == null || attempt < 1 || !Uuids.isUuid(userId) || !Uuids.isUuid(jobId)) {
-        return null;
-      }
-      jobId = Uuids.canonical(jobId);
-      String prefix = "images/" + Uuids.canonical(userId) + "/" + jobId + "/";
-      return switch (type == null ? "" : type) {
-        case "job.failed", "job.canceled" -> new Cleanup(jobId, prefix, attempt, Set.of());
-        case "job.succeeded" -> {
-          if (attempt == 1) {
-            yield null; // the first attempt succeeded: every upload of the job is one of its images
-          }
-          Set<String> keep = new HashSet<>();
-          images.forEach(i -> {
-            keep.add(i.objectKey());
-            keep.add(Thumbnailer.keyOf(i.objectKey()));
-          });
-          yield new Cleanup(jobId, prefix, attempt, keep);
-        }
-        default -> null;
-      };
-    }
+    this.orphans = new OrphanRemover(objects, registry);
+    this.recheckAfter = recheckAfter;
   }
 
   @Override
@@ -123,14 +77,14 @@ public final class ImageIngestVerticle extends VerticleBase {
 
   private void ingest(KafkaConsumerRecords<String, String> records) {
     List<Image> images = new ArrayList<>();
-    List<Cleanup> cleanups = new ArrayList<>();
+    List<UploadCleanup> cleanups = new ArrayList<>();
     for (int i = 0; i < records.size(); i++) {
       KafkaConsumerRecord<String, String> record = records.recordAt(i);
       try {
         JsonObject event = new JsonObject(record.value());
         List<Image> own = "job.succeeded".equals(event.getString("type")) ? imagesOf(event) : List.of();
         images.addAll(own);
-        Cleanup cleanup = Cleanup.of(event, own);
+        UploadCleanup cleanup = UploadCleanup.of(event, own);
         if (cleanup != null) {
           cleanups.add(cleanup);
         }
@@ -150,7 +104,9 @@ public final class ImageIngestVerticle extends VerticleBase {
           return store.withoutThumbnail(images.stream().map(Image::id).toList());
         })
         .compose(missing -> thumbnails(images.stream().filter(i -> missing.contains(i.id())).toList(), 0));
-    recorded.compose(v -> removeOrphans(cleanups, 0))
+    // what a worker presumed dead uploads later, with the URLs it still holds, the recheck finds
+    recorded.compose(v -> orphans.remove(context, cleanups, "deleted the uploads of attempts that did not succeed"))
+        .compose(v -> cleanups.isEmpty() ? Future.<Void>succeededFuture() : store.scheduleRechecks(cleanups, recheckAfter))
         .compose(v -> consumer.commit())
         .onComplete(ar -> {
           if (ar.failed()) {
@@ -195,31 +151,12 @@ public final class ImageIngestVerticle extends VerticleBase {
         .compose(v -> thumbnails(images, index + 1));
   }
 
-  /** Deletes the finished jobs' orphaned uploads, one job at a time; a storage failure replays the batch. */
-  private Future<Void> removeOrphans(List<Cleanup> cleanups, int index) {
-    if (index == cleanups.size()) {
-      return Future.succeededFuture();
-    }
-    Cleanup cleanup = cleanups.get(index);
-    return objects.list(context, cleanup.prefix()).compose(keys -> {
-      List<String> orphans = keys.stream().filter(cleanup::removes).toList();
-      return Future.all(orphans.stream().map(key -> objects.delete(context, key)).toList()).map(done -> {
-        if (!orphans.isEmpty()) {
-          orphansDeleted.increment(orphans.size());
-          LOG.atInfo().addKeyValue("job_id", cleanup.jobId()).addKeyValue("objects", orphans.size())
-              .log("deleted the uploads of attempts that did not succeed");
-        }
-        return (Void) null;
-      });
-    }).compose(v -> removeOrphans(cleanups, index + 1));
-  }
-
   /** After a failure, a fresh consumer rejoins the group and replays from the last commit. */
   private void restart() {
     start();
   }
 
-  static List<Image> imagesOf(JsonObject event) {
+  public static List<Image> imagesOf(JsonObject event) {
     List<Image> out = new ArrayList<>();
     JsonArray images = event.getJsonArray("images", new JsonArray());
     for (int i = 0; i < images.size(); i++) {

@@ -1,6 +1,7 @@
 package ai.pingvas.gallery.store;
 
 import io.vertx.core.Future;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -45,4 +46,13 @@ public interface ImageStore {
 
   /** Forgets up to {@code limit} of the oldest deleted-image tombstones made before {@code before}; how many went. */
   Future<Integer> purgeTombstones(Instant before, int limit);
+
+  /** Looks at these finished jobs' uploads again {@code after} from now (a later attempt's cleanup replaces an earlier one). */
+  Future<Void> scheduleRechecks(List<UploadCleanup> cleanups, Duration after);
+
+  /** Up to {@code limit} rechecks now due, each put off by {@code lease} so no other replica takes it meanwhile. */
+  Future<List<UploadCleanup>> dueRechecks(int limit, Duration lease);
+
+  /** Forgets rechecks that are done (unless a later attempt's cleanup replaced one meanwhile). */
+  Future<Void> rechecked(List<UploadCleanup> done);
 }

@@ -2,10 +2,12 @@ package ai.pingvas.gallery.store;
 
 import ai.pingvas.platform.db.PageCursor;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -40,6 +42,21 @@ public final class PgImageStore implements ImageStore {
       SELECT thumbnail_key FROM gone""";
   private static final String PURGE_TOMBSTONES = "DELETE FROM deleted_images WHERE id IN (SELECT id FROM deleted_images "
       + "WHERE deleted_at < $1 ORDER BY deleted_at LIMIT $2)";
+  private static final String SCHEDULE_RECHECKS = """
+      INSERT INTO cleanup_rechecks (job_id, prefix, up_to, keep, due_at)
+      SELECT t.job_id, t.prefix, t.up_to, ARRAY(SELECT jsonb_array_elements_text(t.keep::jsonb)),
+             now() + make_interval(secs => $5::bigint / 1000.0)
+      FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[]) AS t(job_id, prefix, up_to, keep)
+      ON CONFLICT (job_id) DO UPDATE SET prefix = EXCLUDED.prefix, up_to = EXCLUDED.up_to, keep = EXCLUDED.keep,
+        due_at = EXCLUDED.due_at
+      WHERE cleanup_rechecks.up_to <= EXCLUDED.up_to""";
+  private static final String DUE_RECHECKS = """
+      UPDATE cleanup_rechecks SET due_at = now() + make_interval(secs => $2::bigint / 1000.0)
+      WHERE job_id IN (SELECT job_id FROM cleanup_rechecks WHERE due_at <= now() ORDER BY due_at LIMIT $1
+                       FOR UPDATE SKIP LOCKED)
+      RETURNING job_id, prefix, up_to, keep""";
+  private static final String RECHECKED = "DELETE FROM cleanup_rechecks c USING unnest($1::uuid[], $2::int[]) "
+      + "AS t(job_id, up_to) WHERE c.job_id = t.job_id AND c.up_to = t.up_to";
   private static final String USAGE = "SELECT count(*) AS n, coalesce(sum(size_bytes + thumbnail_bytes), 0)::bigint AS bytes "
       + "FROM images WHERE user_id = $1";
 
@@ -173,5 +190,45 @@ public final class PgImageStore implements ImageStore {
   public Future<Integer> purgeTombstones(Instant before, int limit) {
     return pool.preparedQuery(PURGE_TOMBSTONES).execute(Tuple.of(before.atOffset(ZoneOffset.UTC), limit))
         .map(SqlResult::rowCount);
+  }
+
+  @Override
+  public Future<Void> scheduleRechecks(List<UploadCleanup> cleanups, Duration after) {
+    int n = cleanups.size();
+    UUID[] jobs = new UUID[n];
+    String[] prefixes = new String[n];
+    Integer[] upTo = new Integer[n];
+    String[] keep = new String[n];
+    for (int i = 0; i < n; i++) {
+      UploadCleanup c = cleanups.get(i);
+      jobs[i] = UUID.fromString(c.jobId());
+      prefixes[i] = c.prefix();
+      upTo[i] = c.upTo();
+      keep[i] = new JsonArray(List.copyOf(c.keep())).encode();
+    }
+    return pool.preparedQuery(SCHEDULE_RECHECKS)
+        .execute(Tuple.tuple().addArrayOfUUID(jobs).addArrayOfString(prefixes).addArrayOfInteger(upTo)
+            .addArrayOfString(keep).addLong(after.toMillis()))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<List<UploadCleanup>> dueRechecks(int limit, Duration lease) {
+    return pool.preparedQuery(DUE_RECHECKS).execute(Tuple.of(limit, lease.toMillis())).map(rows -> {
+      List<UploadCleanup> due = new ArrayList<>(rows.size());
+      for (Row row : rows) {
+        due.add(new UploadCleanup(row.getUUID("job_id").toString(), row.getString("prefix"), row.getInteger("up_to"),
+            Set.of(row.getArrayOfStrings("keep"))));
+      }
+      return due;
+    });
+  }
+
+  @Override
+  public Future<Void> rechecked(List<UploadCleanup> done) {
+    UUID[] jobs = done.stream().map(c -> UUID.fromString(c.jobId())).toArray(UUID[]::new);
+    Integer[] upTo = done.stream().map(UploadCleanup::upTo).toArray(Integer[]::new);
+    return pool.preparedQuery(RECHECKED).execute(Tuple.tuple().addArrayOfUUID(jobs).addArrayOfInteger(upTo))
+        .mapEmpty();
   }
 }

@@ -1,8 +1,8 @@
-package ai.pingvas.gallery.events;
+package ai.pingvas.gallery.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.pingvas.gallery.store.Image;
+import ai.pingvas.gallery.events.ImageIngestVerticle;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -10,7 +10,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /** Which uploads a job's terminal event leaves for deletion. */
-class CleanupTest {
+class UploadCleanupTest {
   private final String user = UUID.randomUUID().toString();
   private final String job = UUID.randomUUID().toString();
   private final String prefix = "images/" + user + "/" + job + "/";
@@ -22,7 +22,7 @@ class CleanupTest {
   @Test
   void aFailedOrCanceledJobLosesTheUploadsOfItsAttemptsButNeverOfLaterOnes() {
     for (String type : List.of("job.failed", "job.canceled")) {
-      ImageIngestVerticle.Cleanup cleanup = ImageIngestVerticle.Cleanup.of(event(type, 2), List.of());
+      UploadCleanup cleanup = UploadCleanup.of(event(type, 2), List.of());
       assertThat(cleanup.prefix()).isEqualTo(prefix);
       assertThat(cleanup.removes(prefix + "1-0.png")).isTrue();
       assertThat(cleanup.removes(prefix + "2-3.png")).isTrue();
@@ -41,7 +41,7 @@ class CleanupTest {
         .put("id", UUID.randomUUID().toString()).put("index", 0).put("key", key).put("seed", 7).put("width", 64)
         .put("height", 64).put("size_bytes", 100).put("sha256", "00")));
     List<Image> images = ImageIngestVerticle.imagesOf(succeeded);
-    ImageIngestVerticle.Cleanup cleanup = ImageIngestVerticle.Cleanup.of(succeeded, images);
+    UploadCleanup cleanup = UploadCleanup.of(succeeded, images);
     assertThat(cleanup.removes(key)).isFalse();
     assertThat(cleanup.removes(prefix + "3-0.thumb.jpg")).isFalse();
     assertThat(cleanup.removes(prefix + "2-0.png")).isTrue();
@@ -50,11 +50,11 @@ class CleanupTest {
 
   @Test
   void nothingIsCleanedForAFirstAttemptSuccessOrAnEventThatCannotNameItsPrefix() {
-    assertThat(ImageIngestVerticle.Cleanup.of(event("job.succeeded", 1), List.of())).isNull();
-    assertThat(ImageIngestVerticle.Cleanup.of(event("job.canceled", 0), List.of())).isNull();
-    assertThat(ImageIngestVerticle.Cleanup.of(event("job.failed", null), List.of())).isNull();
-    assertThat(ImageIngestVerticle.Cleanup.of(event("job.queued", 2), List.of())).isNull();
-    assertThat(ImageIngestVerticle.Cleanup.of(event("job.failed", 2).put("user_id", ""), List.of())).isNull();
-    assertThat(ImageIngestVerticle.Cleanup.of(event("job.failed", 2).put("job_id", "../x"), List.of())).isNull();
+    assertThat(UploadCleanup.of(event("job.succeeded", 1), List.of())).isNull();
+    assertThat(UploadCleanup.of(event("job.canceled", 0), List.of())).isNull();
+    assertThat(UploadCleanup.of(event("job.failed", null), List.of())).isNull();
+    assertThat(UploadCleanup.of(event("job.queued", 2), List.of())).isNull();
+    assertThat(UploadCleanup.of(event("job.failed", 2).put("user_id", ""), List.of())).isNull();
+    assertThat(UploadCleanup.of(event("job.failed", 2).put("job_id", "../x"), List.of())).isNull();
   }
 }

@@ -1,0 +1,49 @@
+package ai.pingvas.gallery.events;
+
+import ai.pingvas.gallery.storage.ObjectStore;
+import ai.pingvas.gallery.store.UploadCleanup;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Deletes the objects a finished job's {@link UploadCleanup} removes: at its end, and once more later. */
+final class OrphanRemover {
+  private static final Logger LOG = LoggerFactory.getLogger(OrphanRemover.class);
+
+  private final ObjectStore objects;
+  private final Counter deleted;
+
+  OrphanRemover(ObjectStore objects, MeterRegistry registry) {
+    this.objects = objects;
+    this.deleted = Counter.builder("pingvas_gallery_orphan_objects_deleted_total")
+        .description("uploads of attempts that did not succeed, deleted once their job ended (or found on the "
+            + "recheck after the upload URLs expired)").register(registry);
+  }
+
+  /** The cleanups in order, one job at a time; fails on the first storage failure. */
+  Future<Void> remove(Context context, List<UploadCleanup> cleanups, String why) {
+    Future<Void> chain = Future.succeededFuture();
+    for (UploadCleanup cleanup : cleanups) {
+      chain = chain.compose(v -> remove(context, cleanup, why));
+    }
+    return chain;
+  }
+
+  private Future<Void> remove(Context context, UploadCleanup cleanup, String why) {
+    return objects.list(context, cleanup.prefix()).compose(keys -> {
+      List<String> orphans = keys.stream().filter(cleanup::removes).toList();
+      return Future.all(orphans.stream().map(key -> objects.delete(context, key)).toList()).map(done -> {
+        if (!orphans.isEmpty()) {
+          deleted.increment(orphans.size());
+          LOG.atInfo().addKeyValue("job_id", cleanup.jobId()).addKeyValue("objects", orphans.size())
+              .log(why);
+        }
+        return (Void) null;
+      });
+    });
+  }
+}
