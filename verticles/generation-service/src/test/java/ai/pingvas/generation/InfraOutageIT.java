@@ -149,6 +149,43 @@ class InfraOutageIT {
     }
   }
 
+  /**
+   * A claim that commits unseen (its answer lost as the link fails): the dispatcher hears that it
+   * failed, while a job it dispatched would wait for a worker that never got it. The dispatcher puts
+   * such jobs back in the queue, giving the attempt back, and every job of the burst runs.
+   */
+  @Test
+  void aClaimThatCommitsUnseenPutsItsJobBackAndItRuns() throws Exception {
+    // fresh connections prepare the claim again, so its text goes over the wire
+    pgLink.freezeRepliesAfter("attempt = j.attempt + 1, worker_id = i.worker");
+    pgLink.dropAll();
+    // one worker with a slot and a queue of one: a burst of longer jobs is claimed as slots free
+    List<String> ids = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (ids.size() < 12) {
+      ApiClient.Response r = api.post("/v1/generations", key,
+          "{\"model\": \"sd-1.5\", \"prompt\": \"claim-lost\", \"steps\": 20, \"width\": 64, \"height\": 64}");
+      if (r.status() == 202) {
+        ids.add(r.json().getString("id"));
+      } else {
+        assertThat(r.status()).as("only 503 while the relay's connections come back").isEqualTo(503);
+        assertThat(System.nanoTime()).as("submissions accepted again").isLessThan(deadline);
+        pause(100);
+      }
+    }
+    awaitTrue(pgLink::tripped, Duration.ofSeconds(60), "a claim to go out");
+    String in = String.join("','", ids);
+    awaitTrue(() -> harness.count("SELECT count(*) FROM generation.jobs WHERE id IN ('" + in
+        + "') AND status = 'succeeded'") == ids.size(), Duration.ofSeconds(90), "every job of the burst to succeed");
+    assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE id IN ('" + in
+        + "') AND NOT (attempt = 1 AND max_attempts = 3 OR attempt = 2 AND max_attempts = 4)"))
+        .as("no job lost an attempt to the failed claim").isZero();
+    // whether the claim had dispatched a job (put back, run on attempt 2 of 4) depends on the race
+    // with the worker's next free slot; either way nothing waits for the execution timeout
+    System.out.printf("claim lost: %d of %d jobs put back and run again%n", harness.count("SELECT count(*) FROM "
+        + "generation.jobs WHERE id IN ('" + in + "') AND attempt = 2 AND max_attempts = 4"), ids.size());
+  }
+
   /** Submits a job every 50 ms until stopped, recording every answer. */
   private static final class Load implements AutoCloseable {
     final List<String> accepted = Collections.synchronizedList(new ArrayList<>());

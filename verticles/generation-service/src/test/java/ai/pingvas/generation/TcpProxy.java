@@ -22,6 +22,9 @@ public final class TcpProxy implements AutoCloseable {
   private final List<Socket> upstreams = new CopyOnWriteArrayList<>();
   private final java.util.Set<Socket> frozen = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean blocked;
+  /** While armed: the first connection whose client sends these bytes gets no answer from then on. */
+  private volatile byte[] trigger;
+  private final java.util.concurrent.atomic.AtomicBoolean tripped = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean closed;
 
   public TcpProxy(int targetPort) throws IOException {
@@ -67,6 +70,21 @@ public final class TcpProxy implements AutoCloseable {
     frozen.addAll(upstreams);
   }
 
+  /**
+   * The first connection whose client sends {@code marker} (say, a statement's text, sent when the
+   * client prepares it on that connection) carries it to the target, then no answer from it: that
+   * request takes effect unseen. Once.
+   */
+  public void freezeRepliesAfter(String marker) {
+    tripped.set(false);
+    trigger = marker.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** Whether {@link #freezeRepliesAfter} found its marker. */
+  public boolean tripped() {
+    return tripped.get();
+  }
+
   /** While blocked, new connections are accepted and closed immediately. */
   void block(boolean block) {
     this.blocked = block;
@@ -84,8 +102,8 @@ public final class TcpProxy implements AutoCloseable {
         sockets.add(client);
         sockets.add(upstream);
         upstreams.add(upstream);
-        pipe(client, upstream);
-        pipe(upstream, client);
+        pipe(client, upstream, upstream);
+        pipe(upstream, client, upstream);
       } catch (IOException e) {
         if (closed) {
           return;
@@ -94,9 +112,11 @@ public final class TcpProxy implements AutoCloseable {
     }
   }
 
-  private void pipe(Socket from, Socket to) {
+  /** Copies {@code from} to {@code to}; {@code upstream} is the connection's socket to the target. */
+  private void pipe(Socket from, Socket to, Socket upstream) {
     Thread t = new Thread(() -> {
       byte[] buffer = new byte[16 * 1024];
+      String seen = ""; // the end of what the client sent, so a marker split across reads is found
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
         while ((n = in.read(buffer)) >= 0) {
@@ -105,6 +125,16 @@ public final class TcpProxy implements AutoCloseable {
           }
           out.write(buffer, 0, n);
           out.flush();
+          byte[] marker = trigger;
+          if (marker != null && from != upstream) {
+            String text = seen + new String(buffer, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (text.contains(new String(marker, java.nio.charset.StandardCharsets.ISO_8859_1))
+                && tripped.compareAndSet(false, true)) {
+              trigger = null;
+              frozen.add(upstream);
+            }
+            seen = text.substring(Math.max(0, text.length() - marker.length));
+          }
         }
       } catch (IOException e) {
         // connection cut
