@@ -58,8 +58,7 @@ class GalleryIT {
     String job = java.util.UUID.randomUUID().toString();
     String key = "images/" + user + "/" + job + "/1-0.png";
     try (var s3 = stack.s3()) {
-      s3.putObject(b -> b.bucket(ai.pingvas.embedded.SharedInfra.BUCKET).key(key).contentType("image/png"),
-          software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[0]));
+      upload(s3, key, new byte[0]);
     }
     JsonObject body = new JsonObject().put("job_id", job).put("user_id", user).put("images", new io.vertx.core.json.JsonArray()
         .add(new JsonObject().put("index", 0).put("key", key).put("width", 64).put("height", 64).put("size_bytes", 0)));
@@ -130,8 +129,12 @@ class GalleryIT {
   }
 
   private static void upload(S3Client s3, String key) {
+    upload(s3, key, new byte[64]);
+  }
+
+  private static void upload(S3Client s3, String key, byte[] bytes) {
     s3.putObject(b -> b.bucket(ai.pingvas.embedded.SharedInfra.BUCKET).key(key).contentType("image/png"),
-        software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[64]));
+        software.amazon.awssdk.core.sync.RequestBody.fromBytes(bytes));
   }
 
   /** Waits up to 30 s for exactly these keys under the prefix. */

@@ -165,46 +165,52 @@ class StripeBillingIT {
         .isEqualTo("1");
   }
 
-  @Test
-  void aChargebackTakesTheDisputedCreditsAndAWonDisputeGivesBackWhatItTook() {
+  /** A new user who bought a 1,000-credit pack for 500 cents, and the Stripe ids of its payment. */
+  private record Pack(String userId, String key, String intent, String charge, String dispute) {
+  }
+
+  private static Pack boughtPack() {
     JsonObject user = h.newUser();
-    String key = user.getString("key");
     String session = "cs_test_" + UUID.randomUUID().toString().replace("-", "");
-    String intent = "pi_" + session.substring(8);
-    String charge = "ch_" + session.substring(8);
-    String dispute = "dp_" + session.substring(8, 32);
     assertThat(h.deliver(StripeEvents.event("checkout.session.completed", StripeEvents.now(),
         StripeEvents.paidSession(session, user.getString("id"), 1000, 500))).status()).isEqualTo(200);
+    return new Pack(user.getString("id"), user.getString("key"), "pi_" + session.substring(8),
+        "ch_" + session.substring(8), "dp_" + session.substring(8, 32));
+  }
+
+  @Test
+  void aChargebackTakesTheDisputedCreditsAndAWonDisputeGivesBackWhatItTook() {
+    Pack pack = boughtPack();
     // 80 credits held for a job, 100 of the pack refunded: 820 available, 900 of the pack left to dispute
     String job = UUID.randomUUID().toString();
-    assertThat(h.reserve(job, user.getString("id"), "free", 1024, 1024, 30, 2).status()).isEqualTo(201);
+    assertThat(h.reserve(job, pack.userId(), "free", 1024, 1024, 30, 2).status()).isEqualTo(201);
     assertThat(h.deliver(StripeEvents.event("charge.refunded", StripeEvents.now(),
-        StripeEvents.refundedCharge(charge, intent, 500, 50))).status()).isEqualTo(200);
-    assertThat(h.balance(key).getLong("available")).isEqualTo(820);
+        StripeEvents.refundedCharge(pack.charge(), pack.intent(), 500, 50))).status()).isEqualTo(200);
+    assertThat(h.balance(pack.key()).getLong("available")).isEqualTo(820);
 
     // the cardholder disputes the rest of the charge (450 of 500 cents): 900 credits owed, 820 to take
     JsonObject withdrawn = StripeEvents.event("charge.dispute.funds_withdrawn", StripeEvents.now(),
-        StripeEvents.dispute(dispute, charge, intent, 450, false));
+        StripeEvents.dispute(pack.dispute(), pack.charge(), pack.intent(), 450, false));
     assertThat(h.deliver(withdrawn).status()).isEqualTo(200);
-    JsonObject balance = h.balance(key);
+    JsonObject balance = h.balance(pack.key());
     assertThat(balance.getLong("available")).isZero();
     assertThat(balance.getLong("reserved")).as("a hold is not taken").isEqualTo(80);
     // Stripe's redelivery, and a second event of the same withdrawal, take nothing more
     assertThat(h.deliver(withdrawn).json().getBoolean("duplicate")).isTrue();
     assertThat(h.deliver(StripeEvents.event("charge.dispute.funds_withdrawn", StripeEvents.now(),
-        StripeEvents.dispute(dispute, charge, intent, 450, false))).status()).isEqualTo(200);
-    assertThat(h.balance(key).getLong("available")).isZero();
+        StripeEvents.dispute(pack.dispute(), pack.charge(), pack.intent(), 450, false))).status()).isEqualTo(200);
+    assertThat(h.balance(pack.key()).getLong("available")).isZero();
 
     // the hold is released meanwhile (80 back), then the dispute is won: the 820 taken come back, once
     assertThat(h.release(job).status()).isEqualTo(200);
     JsonObject won = StripeEvents.event("charge.dispute.funds_reinstated", StripeEvents.now(),
-        StripeEvents.dispute(dispute, charge, intent, 450, true));
+        StripeEvents.dispute(pack.dispute(), pack.charge(), pack.intent(), 450, true));
     assertThat(h.deliver(won).status()).isEqualTo(200);
     assertThat(h.deliver(StripeEvents.event("charge.dispute.funds_reinstated", StripeEvents.now(),
-        StripeEvents.dispute(dispute, charge, intent, 450, true))).status()).isEqualTo(200);
-    assertThat(h.balance(key).getLong("available")).isEqualTo(900);
+        StripeEvents.dispute(pack.dispute(), pack.charge(), pack.intent(), 450, true))).status()).isEqualTo(200);
+    assertThat(h.balance(pack.key()).getLong("available")).isEqualTo(900);
 
-    var disputes = h.billing.get("/v1/billing/ledger?limit=50", key).json().getJsonArray("items").stream()
+    var disputes = h.billing.get("/v1/billing/ledger?limit=50", pack.key()).json().getJsonArray("items").stream()
         .map(JsonObject.class::cast).filter(e -> "dispute".equals(e.getString("kind")))
         .map(e -> e.getLong("amount")).toList();
     assertThat(disputes).containsExactly(820L, -820L);
@@ -214,24 +220,17 @@ class StripeBillingIT {
 
   @Test
   void aReinstatementDeliveredBeforeItsWithdrawalIsRetriedUntilTheWithdrawalIsRecorded() {
-    JsonObject user = h.newUser();
-    String key = user.getString("key");
-    String session = "cs_test_" + UUID.randomUUID().toString().replace("-", "");
-    String intent = "pi_" + session.substring(8);
-    String charge = "ch_" + session.substring(8);
-    String dispute = "dp_" + session.substring(8, 32);
-    assertThat(h.deliver(StripeEvents.event("checkout.session.completed", StripeEvents.now(),
-        StripeEvents.paidSession(session, user.getString("id"), 1000, 500))).status()).isEqualTo(200);
+    Pack pack = boughtPack();
     JsonObject won = StripeEvents.event("charge.dispute.funds_reinstated", StripeEvents.now(),
-        StripeEvents.dispute(dispute, charge, intent, 500, true));
+        StripeEvents.dispute(pack.dispute(), pack.charge(), pack.intent(), 500, true));
     assertThat(h.deliver(won).status()).as("nothing withdrawn yet to give back").isEqualTo(503);
-    assertThat(h.balance(key).getLong("available")).isEqualTo(1000);
+    assertThat(h.balance(pack.key()).getLong("available")).isEqualTo(1000);
 
     assertThat(h.deliver(StripeEvents.event("charge.dispute.funds_withdrawn", StripeEvents.now(),
-        StripeEvents.dispute(dispute, charge, intent, 500, false))).status()).isEqualTo(200);
-    assertThat(h.balance(key).getLong("available")).isZero();
+        StripeEvents.dispute(pack.dispute(), pack.charge(), pack.intent(), 500, false))).status()).isEqualTo(200);
+    assertThat(h.balance(pack.key()).getLong("available")).isZero();
     assertThat(h.deliver(won).status()).as("Stripe's retry").isEqualTo(200);
-    assertThat(h.balance(key).getLong("available")).isEqualTo(1000);
+    assertThat(h.balance(pack.key()).getLong("available")).isEqualTo(1000);
   }
 
   @Test
