@@ -117,6 +117,9 @@ class InfraOutageIT {
           .as("half-open connections closed by the watchdog").isGreaterThan(closedBefore);
       awaitTrue(() -> ready() == 200, Duration.ofSeconds(30), "readiness after the failover");
       load.stop();
+      // the relay's own connection was half-open too: it relays again over a new one
+      awaitTrue(() -> harness.count("SELECT count(*) FROM generation.outbox") == 0, Duration.ofSeconds(30),
+          "the outbox to drain");
       load.assertEveryAcceptedJobSucceeds(20);
       // the statements in flight never reached a server: a 503 left nothing behind
       assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE prompt = 'half-open'"))
@@ -143,6 +146,9 @@ class InfraOutageIT {
           "submissions to be accepted again over new connections");
       awaitTrue(() -> ready() == 200, Duration.ofSeconds(30), "readiness after the failover");
       load.stop();
+      // the relay's own connection was half-open too: it relays again over a new one
+      awaitTrue(() -> harness.count("SELECT count(*) FROM generation.outbox") == 0, Duration.ofSeconds(30),
+          "the outbox to drain");
       load.assertEveryAcceptedJobSucceeds(20);
       assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE prompt = 'answers-lost'"))
           .as("jobs stored: only the accepted ones (a 503 left nothing behind)").isEqualTo(load.accepted.size());
