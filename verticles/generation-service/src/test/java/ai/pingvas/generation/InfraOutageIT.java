@@ -105,6 +105,7 @@ class InfraOutageIT {
   @Test
   void aFailoverLeavingConnectionsHalfOpenHoldsSubmissionsOnlyForTheResponseTimeout() throws Exception {
     double closedBefore = api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"silent\"");
+    assertThat(api.metric("pingvas_pg_connections_watched")).as("the router's connections are watched").isPositive();
     try (Load load = new Load("half-open")) {
       awaitTrue(() -> load.accepted.size() >= 10, Duration.ofSeconds(30), "submissions to be accepted");
       pgLink.freezeAll();

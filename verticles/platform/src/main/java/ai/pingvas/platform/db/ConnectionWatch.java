@@ -1,6 +1,7 @@
 package ai.pingvas.platform.db;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -70,6 +71,9 @@ public final class ConnectionWatch {
         + "were idle when another was found silent";
     this.silent = Counter.builder(name).description(description).tag("reason", "silent").register(registry);
     this.suspect = Counter.builder(name).description(description).tag("reason", "suspect").register(registry);
+    // 0 while the pool holds connections means the watchdog could not be installed (a client upgrade)
+    Gauge.builder("pingvas_pg_connections_watched", watched, Set::size)
+        .description("Postgres connections the response watchdog watches now").register(registry);
   }
 
   public Duration responseTimeout() {

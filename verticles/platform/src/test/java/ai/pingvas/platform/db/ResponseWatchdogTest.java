@@ -152,6 +152,7 @@ class ResponseWatchdogTest {
     EmbeddedChannel silent = new EmbeddedChannel(watch.watchdog(now::get));
     EmbeddedChannel idle = new EmbeddedChannel(watch.watchdog(now::get));
     EmbeddedChannel busy = new EmbeddedChannel(watch.watchdog(now::get));
+    assertThat(registry.get("pingvas_pg_connections_watched").gauge().value()).isEqualTo(3);
     silent.writeOutbound(Unpooled.wrappedBuffer(statement()));
     busy.writeOutbound(Unpooled.wrappedBuffer(statement()));
     now.addAndGet(TIMEOUT / 2);
@@ -170,5 +171,6 @@ class ResponseWatchdogTest {
         .isEqualTo(1);
     assertThat(registry.get("pingvas_pg_connections_unresponsive_total").tag("reason", "suspect").counter().count())
         .isEqualTo(1);
+    assertThat(registry.get("pingvas_pg_connections_watched").gauge().value()).as("the busy one").isEqualTo(1);
   }
 }
