@@ -75,8 +75,8 @@ public final class GenerationService {
           producer.exceptionHandler(err -> LOG.debug("kafka send failed: {}", err.toString()));
           runtime.onClose(producer::close);
 
-          OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, foundation.database().connectOptions(), foundation.watch(), producer,
-              topic, runtime.registry());
+          OutboxRelayVerticle relay = new OutboxRelayVerticle(pool, foundation.database().connectOptions(),
+              foundation.watch(), producer, topic, runtime.registry());
           PgJobStore store = new PgJobStore(pool, relay::written);
           // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
           Authenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);

@@ -106,29 +106,13 @@ class InfraOutageIT {
   void aFailoverLeavingConnectionsHalfOpenHoldsSubmissionsOnlyForTheResponseTimeout() throws Exception {
     double closedBefore = api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"silent\"");
     assertThat(api.metric("pingvas_pg_connections_watched")).as("the router's connections are watched").isPositive();
-    try (Load load = new Load("half-open")) {
-      awaitTrue(() -> load.accepted.size() >= 10, Duration.ofSeconds(30), "submissions to be accepted");
-      pgLink.freezeAll();
-      long frozeAt = System.nanoTime();
-      int acceptedAtFreeze = load.accepted.size();
-      awaitTrue(() -> load.accepted.size() >= acceptedAtFreeze + 10, Duration.ofSeconds(30),
-          "submissions to be accepted again over new connections");
-      double waited = (System.nanoTime() - frozeAt) / 1e9;
-      assertThat(api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"silent\""))
-          .as("half-open connections closed by the watchdog").isGreaterThan(closedBefore);
-      awaitTrue(() -> ready() == 200, Duration.ofSeconds(30), "readiness after the failover");
-      load.stop();
-      // the relay's own connection was half-open too: it relays again over a new one
-      awaitTrue(() -> harness.count("SELECT count(*) FROM generation.outbox") == 0, Duration.ofSeconds(30),
-          "the outbox to drain");
-      load.assertEveryAcceptedJobSucceeds(20);
-      // the statements in flight never reached a server: a 503 left nothing behind
-      assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE prompt = 'half-open'"))
-          .as("jobs stored: only the accepted ones").isEqualTo(load.accepted.size());
-      System.out.printf("half-open failover: accepting again %.1f s after the freeze; connections closed: %.0f silent, "
-          + "%.0f idle%n", waited, api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"silent\""),
-          api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"suspect\""));
-    }
+    // the statements in flight never reached a server
+    double waited = ridesOutAFailover("half-open", pgLink::freezeAll);
+    assertThat(api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"silent\""))
+        .as("half-open connections closed by the watchdog").isGreaterThan(closedBefore);
+    System.out.printf("half-open failover: accepting again %.1f s after the freeze; connections closed: %.0f silent, "
+        + "%.0f idle%n", waited, api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"silent\""),
+        api.metric("pingvas_pg_connections_unresponsive_total", "reason=\"suspect\""));
   }
 
   /**
@@ -139,20 +123,32 @@ class InfraOutageIT {
    */
   @Test
   void aFailoverThatLosesOnlyTheAnswersNeitherLosesNorInventsJobs() throws Exception {
-    try (Load load = new Load("answers-lost")) {
+    ridesOutAFailover("answers-lost", pgLink::freezeReplies);
+  }
+
+  /**
+   * Submits {@code prompt} jobs, {@code fail}s the link to Postgres under that load, and waits for
+   * submissions to be accepted again, readiness, and the outbox to drain (the relay's own connection
+   * failed too). Then every accepted job succeeds and none was stored that was not accepted (a 503
+   * left nothing behind). Returns the seconds from the failure to accepting again.
+   */
+  private static double ridesOutAFailover(String prompt, Runnable fail) throws Exception {
+    try (Load load = new Load(prompt)) {
       awaitTrue(() -> load.accepted.size() >= 10, Duration.ofSeconds(30), "submissions to be accepted");
-      pgLink.freezeReplies();
-      int acceptedAtFreeze = load.accepted.size();
-      awaitTrue(() -> load.accepted.size() >= acceptedAtFreeze + 10, Duration.ofSeconds(30),
+      fail.run();
+      long failedAt = System.nanoTime();
+      int acceptedAtFailure = load.accepted.size();
+      awaitTrue(() -> load.accepted.size() >= acceptedAtFailure + 10, Duration.ofSeconds(30),
           "submissions to be accepted again over new connections");
+      double waited = (System.nanoTime() - failedAt) / 1e9;
       awaitTrue(() -> ready() == 200, Duration.ofSeconds(30), "readiness after the failover");
       load.stop();
-      // the relay's own connection was half-open too: it relays again over a new one
       awaitTrue(() -> harness.count("SELECT count(*) FROM generation.outbox") == 0, Duration.ofSeconds(30),
           "the outbox to drain");
       load.assertEveryAcceptedJobSucceeds(20);
-      assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE prompt = 'answers-lost'"))
-          .as("jobs stored: only the accepted ones (a 503 left nothing behind)").isEqualTo(load.accepted.size());
+      assertThat(harness.count("SELECT count(*) FROM generation.jobs WHERE prompt = '" + prompt + "'"))
+          .as("jobs stored: only the accepted ones").isEqualTo(load.accepted.size());
+      return waited;
     }
   }
 

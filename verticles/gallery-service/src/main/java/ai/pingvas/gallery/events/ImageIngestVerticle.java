@@ -10,7 +10,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
@@ -82,7 +81,7 @@ public final class ImageIngestVerticle extends VerticleBase {
       KafkaConsumerRecord<String, String> record = records.recordAt(i);
       try {
         JsonObject event = new JsonObject(record.value());
-        List<Image> own = "job.succeeded".equals(event.getString("type")) ? imagesOf(event) : List.of();
+        List<Image> own = "job.succeeded".equals(event.getString("type")) ? Image.ofSucceeded(event) : List.of();
         images.addAll(own);
         UploadCleanup cleanup = UploadCleanup.of(event, own);
         if (cleanup != null) {
@@ -106,7 +105,8 @@ public final class ImageIngestVerticle extends VerticleBase {
         .compose(missing -> thumbnails(images.stream().filter(i -> missing.contains(i.id())).toList(), 0));
     // what a worker presumed dead uploads later, with the URLs it still holds, the recheck finds
     recorded.compose(v -> orphans.remove(context, cleanups, "deleted the uploads of attempts that did not succeed"))
-        .compose(v -> cleanups.isEmpty() ? Future.<Void>succeededFuture() : store.scheduleRechecks(cleanups, recheckAfter))
+        .compose(v -> cleanups.isEmpty() ? Future.<Void>succeededFuture()
+            : store.scheduleRechecks(cleanups, recheckAfter))
         .compose(v -> consumer.commit())
         .onComplete(ar -> {
           if (ar.failed()) {
@@ -154,19 +154,6 @@ public final class ImageIngestVerticle extends VerticleBase {
   /** After a failure, a fresh consumer rejoins the group and replays from the last commit. */
   private void restart() {
     start();
-  }
-
-  public static List<Image> imagesOf(JsonObject event) {
-    List<Image> out = new ArrayList<>();
-    JsonArray images = event.getJsonArray("images", new JsonArray());
-    for (int i = 0; i < images.size(); i++) {
-      JsonObject image = images.getJsonObject(i);
-      out.add(new Image(image.getString("id"), event.getString("user_id"), event.getString("job_id"),
-          event.getInteger("attempt"), image.getInteger("index"), image.getString("key"), event.getString("prompt"),
-          event.getString("model"), image.getLong("seed"), image.getInteger("width"), image.getInteger("height"),
-          image.getLong("size_bytes"), image.getString("sha256"), null, null, 0));
-    }
-    return out;
   }
 
   @Override

@@ -2,7 +2,6 @@ package ai.pingvas.gallery.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.pingvas.gallery.events.ImageIngestVerticle;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -40,7 +39,7 @@ class UploadCleanupTest {
     JsonObject succeeded = event("job.succeeded", 3).put("images", new JsonArray().add(new JsonObject()
         .put("id", UUID.randomUUID().toString()).put("index", 0).put("key", key).put("seed", 7).put("width", 64)
         .put("height", 64).put("size_bytes", 100).put("sha256", "00")));
-    List<Image> images = ImageIngestVerticle.imagesOf(succeeded);
+    List<Image> images = Image.ofSucceeded(succeeded);
     UploadCleanup cleanup = UploadCleanup.of(succeeded, images);
     assertThat(cleanup.removes(key)).isFalse();
     assertThat(cleanup.removes(prefix + "3-0.thumb.jpg")).isFalse();

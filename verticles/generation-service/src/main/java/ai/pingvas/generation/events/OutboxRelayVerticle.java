@@ -1,6 +1,7 @@
 package ai.pingvas.generation.events;
 
 import ai.pingvas.generation.domain.JobEvent;
+import ai.pingvas.platform.db.ConnectionWatch;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -10,7 +11,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.Json;
 import io.vertx.kafka.client.producer.KafkaProducer;
-import ai.pingvas.platform.db.ConnectionWatch;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.pubsub.PgSubscriber;

@@ -342,66 +342,77 @@ public final class PgBillingStore implements BillingStore {
 
   /**
    * Takes a refunded purchase's credits back: the refunded share of the charge (cumulative, so
-   * partial refunds add up and a redelivered or older event takes nothing twice), from the available
-   * balance and never below zero. What the user already spent is written off (in the transaction's
-   * detail). A refund of a purchase not recorded yet is retried ({@link #notRecordedYet}).
+   * partial refunds add up and a redelivered or older event takes nothing twice).
    */
   private Future<Void> refund(SqlConnection conn, WebhookEvent.Refund r, Instant created) {
-    return conn.preparedQuery(PURCHASE_OF_INTENT).execute(Tuple.of(r.paymentIntent())).compose(rows -> {
-      if (rows.size() == 0) {
-        return notRecordedYet(created, "no purchase paid by " + r.paymentIntent() + " for the refund of charge "
-            + r.chargeId());
-      }
-      Row purchase = rows.iterator().next();
-      String userId = purchase.getUUID("user_id").toString();
-      long credits = purchase.getLong("credits");
-      // the refunded share of the credits, rounded down: a partial refund never takes more than paid for
-      long owed = Math.min(credits, Math.multiplyExact(credits, r.amountRefunded()) / r.amount());
-      return lockAvailable(conn, userId).compose(available -> conn.preparedQuery(REFUNDED_CREDITS)
-          .execute(Tuple.of(r.paymentIntent())).compose(before -> {
-            long increment = owed - before.iterator().next().getLong("owed");
-            if (increment <= 0) {
-              return Future.<Void>succeededFuture();
-            }
-            long taken = Math.min(increment, Math.max(0, available));
-            List<Entry> entries = taken == 0 ? List.of()
-                : List.of(new Entry(Accounts.available(userId), -taken), new Entry(Accounts.STRIPE, taken));
-            return post(conn, "refund", userId, "refund:" + r.chargeId() + ":" + r.amountRefunded(), new JsonObject()
-                .put("payment_intent", r.paymentIntent()).put("charge", r.chargeId())
-                .put("amount_refunded", r.amountRefunded()).put("credits_owed", owed).put("taken", taken)
-                .put("written_off", increment - taken), entries).mapEmpty();
-          }));
-    });
+    return takeBack(conn, r.paymentIntent(), created,
+        "no purchase paid by " + r.paymentIntent() + " for the refund of charge " + r.chargeId(),
+        "refund", "refund:" + r.chargeId() + ":" + r.amountRefunded(),
+        new JsonObject().put("payment_intent", r.paymentIntent()).put("charge", r.chargeId())
+            .put("amount_refunded", r.amountRefunded()),
+        (credits, paid, refundsOwed) -> {
+          // the refunded share of the credits, rounded down: a partial refund never takes more than paid for
+          long owed = Math.min(credits, Math.multiplyExact(credits, r.amountRefunded()) / r.amount());
+          return owed > refundsOwed ? new Owed(owed, owed - refundsOwed) : null;
+        });
   }
 
   /**
    * A dispute's funds were withdrawn: takes the disputed share of its purchase's credits (the
-   * dispute's amount of what the purchase cost, rounded down, never more than refunds left), from the
-   * available balance and never below zero; what the user already spent is written off. Once per
-   * dispute. A purchase not recorded yet is waited for as a refund's is.
+   * dispute's amount of what the purchase cost, rounded down, never more than refunds left). Once
+   * per dispute, recorded even when nothing is left to take, so its reinstatement finds it.
    */
   private Future<Void> withdraw(SqlConnection conn, WebhookEvent.Dispute d, Instant created) {
-    return conn.preparedQuery(PURCHASE_OF_INTENT).execute(Tuple.of(d.paymentIntent())).compose(rows -> {
+    return takeBack(conn, d.paymentIntent(), created, "no purchase paid by " + d.paymentIntent() + " for dispute "
+            + d.disputeId(), "dispute", withdrawalRef(d),
+        new JsonObject().put("stage", "funds_withdrawn").put("dispute", d.disputeId()).put("charge", d.chargeId())
+            .put("payment_intent", d.paymentIntent()).put("amount", d.amount()),
+        (credits, paid, refundsOwed) -> {
+          // a dispute may differ from the charge (currency moves, part of an order): its share, at most all of it
+          long share = paid == null || paid <= 0 ? credits
+              : Math.multiplyExact(credits, Math.min(d.amount(), paid)) / paid;
+          long owed = Math.max(0, Math.min(share, credits - refundsOwed));
+          return new Owed(owed, owed);
+        });
+  }
+
+  /** Credits a refund or dispute owes in all ({@code total}, recorded) and of them still to take ({@code now}). */
+  private record Owed(long total, long now) {
+  }
+
+  /** How much a refund or dispute owes, from its purchase's credits, what it cost and what refunds owe already. */
+  private interface OwedRule {
+    /** Null: nothing to record. */
+    Owed of(long credits, Long paid, long refundsOwed);
+  }
+
+  /**
+   * Takes credits of the purchase paid by {@code intent} back, as {@code rule} says, from the
+   * available balance and never below zero; what the user already spent is written off (the
+   * transaction's {@code written_off}). A purchase not recorded yet is waited for
+   * ({@link #notRecordedYet}).
+   */
+  private Future<Void> takeBack(SqlConnection conn, String intent, Instant created, String missing, String kind,
+      String ref, JsonObject detail, OwedRule rule) {
+    return conn.preparedQuery(PURCHASE_OF_INTENT).execute(Tuple.of(intent)).compose(rows -> {
       if (rows.size() == 0) {
-        return notRecordedYet(created, "no purchase paid by " + d.paymentIntent() + " for dispute " + d.disputeId());
+        return notRecordedYet(created, missing);
       }
       Row purchase = rows.iterator().next();
       String userId = purchase.getUUID("user_id").toString();
       long credits = purchase.getLong("credits");
       Long paid = purchase.getLong("amount_total");
-      // a dispute may differ from the charge (currency moves, part of an order): its share, at most all of it
-      long share = paid == null || paid <= 0 ? credits
-          : Math.multiplyExact(credits, Math.min(d.amount(), paid)) / paid;
       return lockAvailable(conn, userId).compose(available -> conn.preparedQuery(REFUNDED_CREDITS)
-          .execute(Tuple.of(d.paymentIntent())).compose(refunded -> {
-            long owed = Math.max(0, Math.min(share, credits - refunded.iterator().next().getLong("owed")));
-            long taken = Math.min(owed, Math.max(0, available));
+          .execute(Tuple.of(intent)).compose(refunded -> {
+            Owed owed = rule.of(credits, paid, refunded.iterator().next().getLong("owed"));
+            if (owed == null) {
+              return Future.<Void>succeededFuture();
+            }
+            long taken = Math.min(owed.now(), Math.max(0, available));
             List<Entry> entries = taken == 0 ? List.of()
                 : List.of(new Entry(Accounts.available(userId), -taken), new Entry(Accounts.STRIPE, taken));
-            return post(conn, "dispute", userId, withdrawalRef(d), new JsonObject().put("stage", "funds_withdrawn")
-                .put("dispute", d.disputeId()).put("charge", d.chargeId()).put("payment_intent", d.paymentIntent())
-                .put("amount", d.amount()).put("credits_owed", owed).put("taken", taken)
-                .put("written_off", owed - taken), entries).mapEmpty();
+            return post(conn, kind, userId, ref, detail.put("credits_owed", owed.total()).put("taken", taken)
+                .put("written_off", owed.now() - taken), entries).mapEmpty();
           }));
     });
   }

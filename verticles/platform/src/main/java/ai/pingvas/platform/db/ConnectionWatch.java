@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConnectionWatch {
   private static final Logger LOG = LoggerFactory.getLogger(ConnectionWatch.class);
-  static final String HANDLER = "pingvas-response-watchdog";
+  private static final String HANDLER = "pingvas-response-watchdog";
   /** The client's own handler that encodes and decodes the protocol; the watchdog goes just before it. */
   private static final String CODEC = "codec";
 
@@ -53,13 +53,7 @@ public final class ConnectionWatch {
           .log("closed a Postgres connection whose server sent nothing for pg.response-timeout while statements "
               + "waited (half-open link or stalled server); its statements fail, idle connections are closed too, "
               + "the pool reconnects");
-      for (ResponseWatchdog peer : watched) {
-        peer.closeIfIdleLater(closedPeer -> {
-          if (closedPeer) {
-            suspect.increment();
-          }
-        });
-      }
+      watched.forEach(peer -> peer.closeIfIdleLater(suspect::increment));
     }
   };
 
@@ -96,11 +90,10 @@ public final class ConnectionWatch {
       return false;
     }
     ChannelPipeline pipeline = socket.socket().channelHandlerContext().pipeline();
-    if (pipeline.get(CODEC) == null || pipeline.get(HANDLER) != null) {
-      return pipeline.get(HANDLER) != null;
+    if (pipeline.get(HANDLER) == null && pipeline.get(CODEC) != null) {
+      pipeline.addBefore(CODEC, HANDLER, watchdog(System::nanoTime));
     }
-    pipeline.addBefore(CODEC, HANDLER, watchdog(System::nanoTime));
-    return true;
+    return pipeline.get(HANDLER) != null;
   }
 
   /** A watchdog for one connection, reading time from {@code clock}. */

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -61,7 +60,7 @@ final class ResponseWatchdog extends ChannelDuplexHandler {
   public void handlerAdded(ChannelHandlerContext ctx) {
     context = ctx;
     long period = checkPeriodNanos(timeoutNanos);
-    check = ctx.executor().scheduleAtFixedRate(() -> check(ctx), period, period, TimeUnit.NANOSECONDS);
+    check = ctx.executor().scheduleAtFixedRate(this::check, period, period, TimeUnit.NANOSECONDS);
     verdict.watching(this);
   }
 
@@ -104,17 +103,16 @@ final class ResponseWatchdog extends ChannelDuplexHandler {
     return owed;
   }
 
-  void check(ChannelHandlerContext ctx) {
-    if (owed == 0 || !ctx.channel().isOpen()) {
+  /** Closes the connection if it owes answers and has been silent for longer than the timeout. */
+  void check() {
+    if (owed == 0 || !context.channel().isOpen()) {
       return;
     }
     long silent = clock.getAsLong() - lastProgress;
     if (silent > timeoutNanos) {
       stopChecking();
-      long owedNow = owed;
-      owed = 0;
-      ctx.channel().close();
-      verdict.closed(ctx, owedNow, TimeUnit.NANOSECONDS.toMillis(silent));
+      context.channel().close();
+      verdict.closed(context, owed, TimeUnit.NANOSECONDS.toMillis(silent));
     }
   }
 
@@ -133,10 +131,14 @@ final class ResponseWatchdog extends ChannelDuplexHandler {
     return true;
   }
 
-  /** Runs {@link #closeIfIdle()} on the connection's own event loop, reporting whether it closed. */
-  void closeIfIdleLater(Consumer<Boolean> closed) {
+  /** Runs {@link #closeIfIdle()} on the connection's own event loop, then {@code onClosed} if it closed. */
+  void closeIfIdleLater(Runnable onClosed) {
     if (context != null) {
-      context.executor().execute(() -> closed.accept(closeIfIdle()));
+      context.executor().execute(() -> {
+        if (closeIfIdle()) {
+          onClosed.run();
+        }
+      });
     }
   }
 

@@ -71,7 +71,7 @@ class ResponseWatchdogTest {
 
   private void advance(long nanos) {
     now.addAndGet(nanos);
-    watchdog.check(channel.pipeline().context(watchdog));
+    watchdog.check();
   }
 
   @Test
@@ -159,7 +159,7 @@ class ResponseWatchdogTest {
     busy.writeInbound(Unpooled.wrappedBuffer(answer(), 0, 8)); // still answering
     now.addAndGet(TIMEOUT / 2 + 1);
     ResponseWatchdog silentDog = silent.pipeline().get(ResponseWatchdog.class);
-    silentDog.check(silent.pipeline().context(silentDog));
+    silentDog.check();
     for (EmbeddedChannel c : List.of(silent, idle, busy)) {
       c.runPendingTasks(); // the peers close on their own event loops
     }
