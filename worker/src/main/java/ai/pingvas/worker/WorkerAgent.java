@@ -11,6 +11,7 @@ import ai.pingvas.worker.engine.ModelSizes;
 import ai.pingvas.worker.engine.ProceduralEngine;
 import ai.pingvas.worker.engine.invokeai.InvokeAiEngine;
 import ai.pingvas.worker.engine.invokeai.InvokeAiSettings;
+import ai.pingvas.worker.engine.invokeai.ModelDownloads;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -49,7 +50,14 @@ public final class WorkerAgent {
       Engine engine = switch (settings.engine()) {
         case "procedural" -> new ProceduralEngine(vertx, settings.stepTime(), settings.modelLoadTime(), lru, sizes,
             settings.previewEvery());
-        case "invokeai" -> new InvokeAiEngine(vertx, InvokeAiSettings.from(runtime.config()), lru, sizes);
+        case "invokeai" -> {
+          ModelDownloads downloads = new ModelDownloads(vertx, runtime.config());
+          runtime.onClose(() -> {
+            downloads.close();
+            return Future.succeededFuture();
+          });
+          yield new InvokeAiEngine(vertx, InvokeAiSettings.from(runtime.config()), downloads, lru, sizes);
+        }
         default -> throw new ConfigException("worker.engine '" + settings.engine()
             + "' is not available; use procedural or invokeai");
       };

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /** What an attempt's result tells the router about loading the job's model. */
 class AttemptTest {
   private static final JobSpec JOB = new JobSpec("j", 1, "sdxl", "a fox", null, 64, 64, 2, 7.0, 1, "euler", List.of(),
-      1, 60_000);
+      1, 60_000, null);
 
   @Test
   void aColdAttemptReportsItsLoadOnceTheFirstStepCame() throws InterruptedException {

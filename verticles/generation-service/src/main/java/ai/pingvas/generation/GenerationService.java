@@ -124,7 +124,7 @@ public final class GenerationService {
                   runtime.registry()))
               .compose(id -> vertx.deployVerticle(new DispatcherVerticle(settings.dispatch(), store, signer, gallery,
                   hub, board, runtime.registry(), DispatchPolicy.named(config.string("scheduler.policy"),
-                  settings.dispatch().policy()))))
+                  settings.dispatch().policy()), models)))
               .compose(id -> vertx.deployVerticle(new JanitorVerticle(store, settings.janitor())))
               .compose(id -> vertx.deployVerticle(new WorkerStateVerticle(kafka, producer,
                   config.string("models.worker-topic"), settings.routerId(), config.duration("models.publish-interval"))))

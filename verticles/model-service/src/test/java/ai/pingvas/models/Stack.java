@@ -130,6 +130,11 @@ final class Stack implements AutoCloseable {
 
   /** Starts a procedural worker connected to the router. */
   ServiceRuntime startWorker(String workerId) {
+    return startWorker(workerId, Map.of());
+  }
+
+  /** Starts a worker connected to the router, with {@code extra} settings (engine, storage) on top. */
+  ServiceRuntime startWorker(String workerId, Map<String, String> extra) {
     Map<String, String> env = new HashMap<>();
     env.put("PINGVAS_HTTP_PORT", Integer.toString(Ports.free()));
     env.put("PINGVAS_WORKER_ID", workerId);
@@ -138,6 +143,7 @@ final class Stack implements AutoCloseable {
     env.put("PINGVAS_WORKER_EXIT_WHEN_DRAINED", "false");
     env.put("PINGVAS_ENGINE_STEP_TIME", "5ms");
     env.put("PINGVAS_SHUTDOWN_GRACE", "2s");
+    env.putAll(extra);
     ServiceRuntime runtime = ServiceRuntime.create(WorkerAgent.NAME, ConfigLoader.load("/worker-defaults.yaml", env), 1);
     workers.add(runtime);
     join(WorkerAgent.start(runtime, null));

@@ -2,14 +2,22 @@ package ai.pingvas.protocol;
 
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a worker must render for one attempt of a job. {@code seed} is always set (the router picks
- * one when the user did not); image {@code i} uses {@code seed + i}.
+ * one when the user did not); image {@code i} uses {@code seed + i}. {@code modelSources} names,
+ * for the job's models the worker did not report holding, where the registry keeps their weights
+ * ({@code s3://bucket/key}), so a worker that lacks one can install it; empty for held models and
+ * models the registry has no source for.
  */
 public record JobSpec(String jobId, int attempt, String model, String prompt, String negativePrompt,
     int width, int height, int steps, double cfgScale, long seed, String scheduler, List<LoraRef> loras,
-    int count, long executionTimeoutMs) {
+    int count, long executionTimeoutMs, Map<String, String> modelSources) {
+
+  public JobSpec {
+    modelSources = modelSources == null ? Map.of() : modelSources;
+  }
 
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
@@ -21,6 +29,11 @@ public record JobSpec(String jobId, int attempt, String model, String prompt, St
     if (negativePrompt != null) {
       json.put("negative_prompt", negativePrompt);
     }
+    if (!modelSources.isEmpty()) {
+      JsonObject sources = new JsonObject();
+      modelSources.forEach(sources::put);
+      json.put("model_sources", sources);
+    }
     return json;
   }
 
@@ -29,6 +42,7 @@ public record JobSpec(String jobId, int attempt, String model, String prompt, St
         Json.str(json, "prompt"), Json.optStr(json, "negative_prompt"), (int) Json.num(json, "width"),
         (int) Json.num(json, "height"), (int) Json.num(json, "steps"), Json.dbl(json, "cfg_scale"),
         Json.num(json, "seed"), Json.str(json, "scheduler"), Json.objects(json, "loras", LoraRef::fromJson),
-        (int) Json.num(json, "count"), Json.optNum(json, "execution_timeout_ms", 0));
+        (int) Json.num(json, "count"), Json.optNum(json, "execution_timeout_ms", 0),
+        Json.stringMap(json, "model_sources"));
   }
 }

@@ -4,7 +4,10 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /** Strict field readers: a missing or mistyped field is a {@link ProtocolException}, not a null. */
@@ -107,6 +110,25 @@ final class Json {
       throw new ProtocolException("field '" + field + "' must be an object");
     }
     return object;
+  }
+
+  /** An optional object of string values ({@code {}} when absent). */
+  static Map<String, String> stringMap(JsonObject json, String field) {
+    Object value = json.getValue(field);
+    if (value == null) {
+      return Map.of();
+    }
+    if (!(value instanceof JsonObject object)) {
+      throw new ProtocolException("field '" + field + "' must be an object");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : object) {
+      if (!(e.getValue() instanceof String text)) {
+        throw new ProtocolException("field '" + field + "." + e.getKey() + "' must be a string");
+      }
+      out.put(e.getKey(), text);
+    }
+    return Collections.unmodifiableMap(out);
   }
 
   static List<String> strings(JsonObject json, String field) {

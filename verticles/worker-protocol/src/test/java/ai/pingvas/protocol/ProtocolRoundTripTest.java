@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Both sides parse what the other writes, and refuse what is malformed. */
 class ProtocolRoundTripTest {
   private static final JobSpec JOB = new JobSpec("8d56afad-4e3e-4dd3-a5e3-08b17a9a0a66", 2, "sdxl", "a fox",
-      null, 1024, 768, 30, 6.5, 42, "euler_a", List.of(new LoraRef("pixel-art", 0.8)), 2, 600_000);
+      null, 1024, 768, 30, 6.5, 42, "euler_a", List.of(new LoraRef("pixel-art", 0.8)), 2, 600_000, Map.of());
 
   @Test
   void workerMessagesSurviveTheirJsonForm() {
@@ -96,5 +97,21 @@ class ProtocolRoundTripTest {
     WorkerMessage.Result instant = (WorkerMessage.Result) WorkerMessage.parse(
         new WorkerMessage.Result(JOB.jobId(), 2, List.of(), 0L, 900).toJson().encode());
     assertThat(instant.loadMs()).isZero();
+  }
+
+  @Test
+  void anAssignNamesModelSourcesOnlyWhenItHasSome() {
+    JobSpec cold = new JobSpec(JOB.jobId(), 2, "sdxl", "a fox", null, 1024, 768, 30, 6.5, 42, "euler_a",
+        JOB.loras(), 2, 600_000, Map.of("sdxl", "s3://pingvas-models/sdxl.safetensors",
+        "pixel-art", "s3://pingvas-models/loras/pixel-art.safetensors"));
+    RouterMessage.Assign assign = new RouterMessage.Assign(cold, List.of());
+    assertThat(((RouterMessage.Assign) RouterMessage.parse(assign.toJson().encode())).job().modelSources())
+        .containsExactlyInAnyOrderEntriesOf(cold.modelSources());
+    assertThat(new RouterMessage.Assign(JOB, List.of()).toJson().encode()).doesNotContain("model_sources");
+    String frame = assign.toJson().encode();
+    assertThatThrownBy(() -> RouterMessage.parse(frame.replace("\"s3://pingvas-models/sdxl.safetensors\"", "7")))
+        .hasMessageContaining("model_sources.sdxl");
+    assertThatThrownBy(() -> RouterMessage.parse(frame.replaceFirst("\"model_sources\":\\{[^}]*}",
+        "\"model_sources\":[]"))).hasMessageContaining("model_sources");
   }
 }

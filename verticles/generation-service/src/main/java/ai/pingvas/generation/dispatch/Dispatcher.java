@@ -13,12 +13,14 @@ import ai.pingvas.generation.domain.Tier;
 import ai.pingvas.generation.domain.WorkerView;
 import ai.pingvas.generation.events.PositionBoard;
 import ai.pingvas.generation.events.StreamHub;
+import ai.pingvas.generation.models.ModelCatalog;
 import ai.pingvas.generation.store.Claimed;
 import ai.pingvas.generation.store.JobStore;
 import ai.pingvas.generation.store.Transition;
 import ai.pingvas.platform.db.GroupCommit;
 import ai.pingvas.protocol.ImageOutput;
 import ai.pingvas.protocol.JobSpec;
+import ai.pingvas.protocol.LoraRef;
 import ai.pingvas.protocol.RouterMessage;
 import ai.pingvas.protocol.RunningJob;
 import ai.pingvas.protocol.UploadSlot;
@@ -63,6 +65,8 @@ final class Dispatcher {
   private final DispatchSettings settings;
   private final JobStore store;
   private final UploadSigner signer;
+  /** The registry's copy, for where a model the worker lacks can be installed from. */
+  private final ModelCatalog models;
   private final GalleryClient gallery;
   private final StreamHub hub;
   private final PositionBoard board;
@@ -173,7 +177,7 @@ final class Dispatcher {
   }
 
   Dispatcher(Vertx vertx, DispatchSettings settings, JobStore store, UploadSigner signer, GalleryClient gallery,
-      StreamHub hub, PositionBoard board, DispatchMetrics metrics, DispatchPolicy policy) {
+      StreamHub hub, PositionBoard board, DispatchMetrics metrics, DispatchPolicy policy, ModelCatalog models) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.settings = settings;
@@ -184,6 +188,7 @@ final class Dispatcher {
     this.board = board;
     this.metrics = metrics;
     this.policy = policy;
+    this.models = models;
     this.queue = new FairQueue(settings.tiers());
     this.results = new GroupCommit<>(store::succeed, 256, settings.resultsInFlight(), null);
   }
@@ -672,7 +677,7 @@ final class Dispatcher {
     metrics.signTime.record(System.nanoTime() - signStarted, java.util.concurrent.TimeUnit.NANOSECONDS);
     JobSpec spec = new JobSpec(claimed.jobId(), claimed.attempt(), p.model(), p.prompt(), p.negativePrompt(),
         p.width(), p.height(), p.steps(), p.cfgScale(), p.seed(), p.scheduler(), p.loras(), p.count(),
-        settings.executionTimeout().toMillis());
+        settings.executionTimeout().toMillis(), sourcesToInstall(a, p));
     if (!link.session.send(new RouterMessage.Assign(spec, upload))) {
       unclaim(claimed);
       return null;
@@ -681,6 +686,33 @@ final class Dispatcher {
     inflight.put(claimed.jobId(), f);
     metrics.dispatched(a.coldLoad(), System.currentTimeMillis() - claimed.queuedAtMs());
     return f;
+  }
+
+  /**
+   * Where the registry keeps the job's models that the worker did not report holding: a worker
+   * that lacks one installs it from there. Nothing for held models (the common, warm case). The
+   * checkpoint counts as held unless the assignment is a cold load (the view already lists it as
+   * the worker's, for the jobs after this one); LoRAs as the worker last reported them.
+   */
+  private Map<String, String> sourcesToInstall(Assignment a, JobParams p) {
+    WorkerView view = fleet.get(a.workerId());
+    Map<String, String> sources = a.coldLoad() ? withSource(null, p.model()) : null;
+    for (LoraRef lora : p.loras()) {
+      if (view == null || !view.holds(lora.name())) {
+        sources = withSource(sources, lora.name());
+      }
+    }
+    return sources == null ? Map.of() : sources;
+  }
+
+  private Map<String, String> withSource(Map<String, String> sources, String model) {
+    String source = models.sourceOf(model);
+    if (source == null) {
+      return sources;
+    }
+    Map<String, String> out = sources == null ? new LinkedHashMap<>() : sources;
+    out.put(model, source);
+    return out;
   }
 
   /** A claimed job that never reached its worker ends its attempt as a retryable failure. */

@@ -12,6 +12,7 @@ import ai.pingvas.generation.dispatch.DispatchMessages.Release;
 import ai.pingvas.generation.domain.DispatchPolicy;
 import ai.pingvas.generation.events.PositionBoard;
 import ai.pingvas.generation.events.StreamHub;
+import ai.pingvas.generation.models.ModelCatalog;
 import ai.pingvas.generation.store.JobStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -47,12 +48,13 @@ public final class DispatcherVerticle extends VerticleBase {
   private final PositionBoard board;
   private final MeterRegistry registry;
   private final DispatchPolicy policy;
+  private final ModelCatalog models;
   private Dispatcher dispatcher;
   private long heartbeatTimer;
   private long positionTimer;
 
   public DispatcherVerticle(DispatchSettings settings, JobStore store, UploadSigner signer, GalleryClient gallery,
-      StreamHub hub, PositionBoard board, MeterRegistry registry, DispatchPolicy policy) {
+      StreamHub hub, PositionBoard board, MeterRegistry registry, DispatchPolicy policy, ModelCatalog models) {
     this.settings = settings;
     this.store = store;
     this.signer = signer;
@@ -61,6 +63,7 @@ public final class DispatcherVerticle extends VerticleBase {
     this.board = board;
     this.registry = registry;
     this.policy = policy;
+    this.models = models;
   }
 
   /** Registers the local codecs of the dispatcher's messages (call once per Vert.x instance). */
@@ -71,7 +74,7 @@ public final class DispatcherVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     dispatcher = new Dispatcher(vertx, settings, store, signer, gallery, hub, board, new DispatchMetrics(registry),
-        policy);
+        policy, models);
     EventBus bus = vertx.eventBus();
     bus.<Admit>localConsumer(ADMIT, msg -> msg.reply(dispatcher.admit(msg.body().userId(), msg.body().tier(),
         msg.body().count(), msg.body().candidate())));

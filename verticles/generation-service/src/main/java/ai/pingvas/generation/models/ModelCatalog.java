@@ -64,6 +64,13 @@ public final class ModelCatalog {
     return snapshot;
   }
 
+  /** Where the registry keeps the named model's weights, or null (unknown, no source, or no copy yet). */
+  public String sourceOf(String name) {
+    Snapshot current = snapshot;
+    Entry entry = current == null ? null : current.models().get(name);
+    return entry == null ? null : entry.source();
+  }
+
   /** True when a fetch failed within {@code miss-refresh-min}: callers without a copy should not wait on another. */
   public boolean failedRecently() {
     return System.currentTimeMillis() - lastFailureMs < missRefreshMinMs;
@@ -86,7 +93,7 @@ public final class ModelCatalog {
           for (int i = 0; i < items.size(); i++) {
             JsonObject item = items.getJsonObject(i);
             models.put(item.getString("name"), new Entry(item.getString("name"), item.getString("kind"),
-                item.getString("base")));
+                item.getString("base"), item.getString("source")));
           }
           Snapshot fresh = new Snapshot(Map.copyOf(models), System.currentTimeMillis());
           snapshot = fresh;

@@ -8,8 +8,8 @@ public final class ModelRules {
   private ModelRules() {
   }
 
-  /** What the registry says about one model name. */
-  public record Entry(String name, String kind, String base) {
+  /** What the registry says about one model name; {@code source} is where its weights are kept ({@code s3://…}). */
+  public record Entry(String name, String kind, String base, String source) {
     public static final String CHECKPOINT = "checkpoint";
     public static final String LORA = "lora";
   }

@@ -10,10 +10,10 @@ import org.junit.jupiter.api.Test;
 
 class ModelRulesTest {
   private static final Map<String, Entry> REGISTRY = Map.of(
-      "sd-1.5", new Entry("sd-1.5", "checkpoint", "sd-1.5"),
-      "sdxl", new Entry("sdxl", "checkpoint", "sdxl"),
-      "detail", new Entry("detail", "lora", "sd-1.5"),
-      "pixel-xl", new Entry("pixel-xl", "lora", "sdxl"));
+      "sd-1.5", new Entry("sd-1.5", "checkpoint", "sd-1.5", null),
+      "sdxl", new Entry("sdxl", "checkpoint", "sdxl", null),
+      "detail", new Entry("detail", "lora", "sd-1.5", null),
+      "pixel-xl", new Entry("pixel-xl", "lora", "sdxl", null));
 
   @Test
   void acceptsARegisteredCheckpointWithLorasOfItsBase() {

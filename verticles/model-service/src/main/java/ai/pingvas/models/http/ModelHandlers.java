@@ -87,12 +87,13 @@ final class ModelHandlers {
     }).onFailure(ctx::fail);
   }
 
-  /** {@code GET /internal/v1/models}: the compact registry routers cache for their submit checks. */
+  /** {@code GET /internal/v1/models}: the compact registry routers cache for their submit
+   * checks, and to tell a worker lacking a job's model where its weights are. */
   void internalList(RoutingContext ctx) {
     store.list(null, null).onSuccess(models -> {
       JsonArray items = new JsonArray();
       models.forEach(m -> items.add(new JsonObject().put("name", m.name()).put("kind", m.kind()).put("base", m.base())
-          .put("vram_mb", m.vramMb())));
+          .put("vram_mb", m.vramMb()).put("source", m.source())));
       json(ctx, 200, new JsonObject().put("items", items));
     }).onFailure(ctx::fail);
   }

@@ -43,11 +43,13 @@ public final class InvokeAiEngine implements Engine {
   private final Map<Long, InvokeAiRun> runs = new ConcurrentHashMap<>();
   private SocketIoClient events;
 
-  public InvokeAiEngine(Vertx vertx, InvokeAiSettings settings, ModelLru lru, ModelSizes sizes) {
+  public InvokeAiEngine(Vertx vertx, InvokeAiSettings settings, ModelDownloads downloads, ModelLru lru,
+      ModelSizes sizes) {
     this.vertx = vertx;
     this.settings = settings;
     this.client = new InvokeAiClient(vertx, settings.url(), settings.queueId(), settings.requestTimeout().toMillis());
-    this.models = new InvokeAiModels(vertx, client, settings.sources(), settings.installTimeout().toMillis());
+    this.models = new InvokeAiModels(vertx, client, settings.sources(), downloads,
+        settings.installTimeout().toMillis());
     this.lru = lru;
     this.sizes = sizes;
   }
@@ -77,8 +79,9 @@ public final class InvokeAiEngine implements Engine {
 
   @Override
   public Future<List<RenderedImage>> generate(JobSpec job, StepListener listener, CancelSignal cancel) {
-    Future<ModelRef> main = models.resolve(job.model(), "main");
-    List<Future<ModelRef>> loraRefs = job.loras().stream().map(l -> models.resolve(l.name(), "lora")).toList();
+    Future<ModelRef> main = models.resolve(job.model(), "main", job.modelSources().get(job.model()));
+    List<Future<ModelRef>> loraRefs = job.loras().stream()
+        .map(l -> models.resolve(l.name(), "lora", job.modelSources().get(l.name()))).toList();
     // resolving may mean installing (minutes): a cancel ends the attempt, and frees its slot, at
     // once; the install itself goes on and the next job of the model finds it
     Promise<Void> resolved = Promise.promise();

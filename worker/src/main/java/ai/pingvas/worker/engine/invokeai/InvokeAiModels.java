@@ -12,9 +12,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Our model names to InvokeAI's installed models, through its model manager: a model is found by
- * {@code name} among {@code GET /api/v2/models/?model_type=}; a missing one is installed from the
- * configured source ({@code POST /api/v2/models/install}, polled until completed) under our name.
- * One install per model at a time; answers are cached until InvokeAI says a key is unknown.
+ * {@code name} among {@code GET /api/v2/models/?model_type=}; a missing one is installed
+ * ({@code POST /api/v2/models/install}, polled until completed) under our name, from the source
+ * {@code invokeai.model-sources} names for it, else from where the registry keeps it (the job's
+ * {@code model_sources}, an {@code s3://} object fetched through a presigned URL). One install per
+ * model at a time; answers are cached until InvokeAI says a key is unknown.
  */
 final class InvokeAiModels {
   private static final Logger LOG = LoggerFactory.getLogger(InvokeAiModels.class);
@@ -22,26 +24,32 @@ final class InvokeAiModels {
   private final Vertx vertx;
   private final InvokeAiClient client;
   private final Map<String, String> sources;
+  private final ModelDownloads downloads;
   private final long installTimeoutMs;
   private final Map<String, Future<ModelRef>> resolving = new ConcurrentHashMap<>();
   private final Map<String, ModelRef> known = new ConcurrentHashMap<>();
   private final Map<String, Long> fileSizes = new ConcurrentHashMap<>();
 
-  InvokeAiModels(Vertx vertx, InvokeAiClient client, Map<String, String> sources, long installTimeoutMs) {
+  InvokeAiModels(Vertx vertx, InvokeAiClient client, Map<String, String> sources, ModelDownloads downloads,
+      long installTimeoutMs) {
     this.vertx = vertx;
     this.client = client;
     this.sources = sources;
+    this.downloads = downloads;
     this.installTimeoutMs = installTimeoutMs;
   }
 
-  /** The installed model of that name and type ({@code main} or {@code lora}), installing it if needed. */
-  Future<ModelRef> resolve(String name, String type) {
+  /**
+   * The installed model of that name and type ({@code main} or {@code lora}), installing it if
+   * needed; {@code registrySource} is where the registry keeps it (null when the router sent none).
+   */
+  Future<ModelRef> resolve(String name, String type, String registrySource) {
     ModelRef hit = known.get(type + ":" + name);
     if (hit != null) {
       return Future.succeededFuture(hit);
     }
     return resolving.computeIfAbsent(type + ":" + name, k -> find(name, type).compose(found -> found != null
-        ? Future.succeededFuture(found) : install(name, type)).onComplete(ar -> resolving.remove(k)));
+        ? Future.succeededFuture(found) : install(name, type, registrySource)).onComplete(ar -> resolving.remove(k)));
   }
 
   /** Forgets what we knew of a model (InvokeAI said its key is unknown: deleted or reinstalled). */
@@ -80,21 +88,26 @@ final class InvokeAiModels {
     return ref;
   }
 
-  private Future<ModelRef> install(String name, String type) {
-    String source = sources.get(name);
+  private Future<ModelRef> install(String name, String type, String registrySource) {
+    String source = sources.getOrDefault(name, registrySource);
     if (source == null) {
       return Future.failedFuture(new EngineException("model_unavailable", "InvokeAI has no " + type + " model named '"
-          + name + "' and invokeai.model-sources names no source to install it from", true));
+          + name + "', the registry keeps no source for it and invokeai.model-sources names none", true));
     }
-    LOG.atInfo().addKeyValue("model", name).addKeyValue("source", source).log("installing a model into InvokeAI");
+    LOG.atInfo().addKeyValue("model", name).addKeyValue("source", source)
+        .addKeyValue("from", sources.containsKey(name) ? "invokeai.model-sources" : "registry")
+        .log("installing a model into InvokeAI");
     long deadline = System.currentTimeMillis() + installTimeoutMs;
-    return client.install(source, name)
-        .recover(err -> Future.failedFuture(new EngineException("model_install_failed", "InvokeAI refused to install '"
-            + name + "' from " + source + ": " + err.getMessage(), true, err)))
-        .compose(job -> awaitInstall(job, name, type, deadline));
+    return downloads.fetchable(source)
+        .recover(err -> Future.failedFuture(new EngineException("model_install_failed", "cannot make a download URL "
+            + "for '" + name + "' from " + source + ": " + err.getMessage(), true, err)))
+        .compose(fetchable -> client.install(fetchable, name)
+            .recover(err -> Future.failedFuture(new EngineException("model_install_failed", "InvokeAI refused to "
+                + "install '" + name + "' from " + source + ": " + ModelDownloads.redact(err.getMessage()), true, err))))
+        .compose(job -> awaitInstall(job, name, type, source, deadline));
   }
 
-  private Future<ModelRef> awaitInstall(JsonObject job, String name, String type, long deadline) {
+  private Future<ModelRef> awaitInstall(JsonObject job, String name, String type, String source, long deadline) {
     String status = job.getString("status");
     if ("completed".equals(status)) {
       JsonObject config = job.getJsonObject("config_out");
@@ -104,14 +117,18 @@ final class InvokeAiModels {
                   + "' but does not list it", true)));
     }
     if ("error".equals(status) || "cancelled".equals(status)) {
-      return Future.failedFuture(new EngineException("model_install_failed", "installing '" + name + "' ended "
-          + status + ": " + job.getString("error_reason", job.getString("error", "")), true));
+      // InvokeAI: error_reason is the exception's class, error its text (a download's names the URL)
+      String reason = job.getString("error_reason");
+      String error = job.getString("error");
+      String why = reason == null ? String.valueOf(error) : error == null ? reason : reason + ": " + error;
+      return Future.failedFuture(new EngineException("model_install_failed", "installing '" + name + "' from "
+          + source + " ended " + status + ": " + ModelDownloads.redact(why), true));
     }
     if (System.currentTimeMillis() > deadline) {
       return Future.failedFuture(new EngineException("model_install_failed", "installing '" + name
           + "' did not finish in time (invokeai.install-timeout)", true));
     }
     return vertx.timer(500).compose(v -> client.installJob(job.getLong("id")))
-        .compose(next -> awaitInstall(next, name, type, deadline));
+        .compose(next -> awaitInstall(next, name, type, source, deadline));
   }
 }

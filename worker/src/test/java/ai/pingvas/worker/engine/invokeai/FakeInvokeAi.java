@@ -3,6 +3,7 @@ package ai.pingvas.worker.engine.invokeai;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,15 +14,19 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
@@ -35,12 +40,12 @@ import javax.imageio.ImageIO;
  * Error modes: generation errors, unknown model keys at run time, a full queue, a restart that
  * cancels the in-progress item (as InvokeAI does at start-up) and a socket.io that is down.
  */
-final class FakeInvokeAi implements AutoCloseable {
+public final class FakeInvokeAi implements AutoCloseable {
   private static final Set<String> TERMINAL = Set.of("completed", "failed", "canceled");
   private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
   final Vertx vertx = Vertx.vertx();
-  final int port;
+  public final int port;
   volatile int maxQueueSize = 10_000;
   volatile long stepDelayMs = 5;
   volatile boolean socketEnabled = true;
@@ -50,9 +55,11 @@ final class FakeInvokeAi implements AutoCloseable {
   /** Serve completed images cut to a few bytes (a broken or truncated file). */
   volatile boolean truncateImages;
   /** Every request as "METHOD path?query" and the JSON bodies of enqueue and install. */
-  final List<String> requests = new CopyOnWriteArrayList<>();
-  final List<JsonObject> batches = new CopyOnWriteArrayList<>();
-  final List<JsonObject> installs = new CopyOnWriteArrayList<>();
+  public final List<String> requests = new CopyOnWriteArrayList<>();
+  public final List<JsonObject> batches = new CopyOnWriteArrayList<>();
+  public final List<JsonObject> installs = new CopyOnWriteArrayList<>();
+  /** URL installs: the URL's path (no query) to the SHA-256 (hex) of the bytes downloaded from it. */
+  public final Map<String, String> downloaded = new ConcurrentHashMap<>();
   private final Map<String, JsonObject> models = new LinkedHashMap<>();
   private final Map<Long, JsonObject> items = new LinkedHashMap<>();
   private final Map<String, byte[]> images = new LinkedHashMap<>();
@@ -64,11 +71,11 @@ final class FakeInvokeAi implements AutoCloseable {
   private Long running;
   private HttpServer server;
 
-  FakeInvokeAi(int port) {
+  public FakeInvokeAi(int port) {
     this.port = port;
   }
 
-  FakeInvokeAi start() {
+  public FakeInvokeAi start() {
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
       requests.add(ctx.request().method() + " " + ctx.request().uri());
@@ -478,18 +485,61 @@ final class FakeInvokeAi implements AutoCloseable {
     }
     installs.add(new JsonObject().put("source", source).put("inplace", ctx.request().getParam("inplace"))
         .put("body", changes));
+    boolean url = source.startsWith("http://") || source.startsWith("https://");
     JsonObject job;
     synchronized (this) {
       long id = nextInstall++;
+      // a URL is downloaded into the models directory under the last part of its path, as InvokeAI does
+      String local = url ? "/invokeai/models/tmpinstall_" + id + "/"
+          + source.replaceFirst("\\?.*", "").replaceFirst(".*/", "") : source;
       job = new JsonObject().put("id", id).put("status", "waiting").put("error_reason", null)
-          .put("config_in", changes).put("config_out", null).put("inplace", true)
-          .put("source", new JsonObject().put("path", source).put("inplace", true).put("type", "local"))
-          .put("local_path", source).put("bytes", 0).put("total_bytes", 0).put("source_metadata", null)
+          .put("config_in", changes).put("config_out", null).put("inplace", !url)
+          .put("source", url ? new JsonObject().put("url", source).put("access_token", null).put("type", "url")
+              : new JsonObject().put("path", source).put("inplace", true).put("type", "local"))
+          .put("local_path", local).put("bytes", 0).put("total_bytes", 0).put("source_metadata", null)
           .put("download_parts", new JsonArray()).put("error", null).put("error_traceback", null)
           .put("polls", 0);
       installJobs.put(id, job);
     }
+    if (url) {
+      download(job, source);
+    }
     json(ctx, 201, job);
+  }
+
+  /**
+   * Fetches a URL source as InvokeAI's download queue does: a response that is not OK fails the
+   * install with {@code HTTPError(resp.reason)}, so error_reason "HTTPError" and error the reason.
+   */
+  private void download(JsonObject job, String url) {
+    synchronized (this) {
+      job.put("download", "pending");
+    }
+    vertx.createHttpClient().request(new RequestOptions().setAbsoluteURI(url))
+        .compose(request -> request.send().compose(response -> response.body().map(body -> {
+          synchronized (this) {
+            if (response.statusCode() / 100 == 2) {
+              downloaded.put(url.replaceFirst("\\?.*", ""), sha256(body.getBytes()));
+              job.put("download", "done").put("bytes", body.length()).put("total_bytes", body.length());
+            } else {
+              job.put("download", "failed").put("http_reason", response.statusMessage());
+            }
+          }
+          return null;
+        })))
+        .onFailure(err -> {
+          synchronized (this) {
+            job.put("download", "failed").put("http_reason", err.toString());
+          }
+        });
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Polls an install job answers "running" before it completes (a large download takes many). */
@@ -505,11 +555,16 @@ final class FakeInvokeAi implements AutoCloseable {
         int polls = job.getInteger("polls") + 1;
         job.put("polls", polls);
         String source = job.getString("local_path");
-        if (polls <= installRunningPolls) {
+        String download = job.getString("download");
+        if ("pending".equals(download)) {
+          job.put("status", "downloading");
+        } else if ("failed".equals(download)) {
+          job.put("status", "error").put("error_reason", "HTTPError").put("error", job.getString("http_reason"));
+        } else if (polls <= installRunningPolls) {
           job.put("status", "running");
         } else if (source.startsWith("bad:")) {
-          job.put("status", "error").put("error", "InvalidModelConfigException")
-              .put("error_reason", "Cannot determine model type for " + source);
+          job.put("status", "error").put("error_reason", "InvalidModelConfigException")
+              .put("error", "Cannot determine model type for " + source);
         } else if (!"completed".equals(job.getString("status"))) {
           JsonObject changes = job.getJsonObject("config_in");
           String key = UUID.randomUUID().toString();
@@ -526,6 +581,8 @@ final class FakeInvokeAi implements AutoCloseable {
     } else {
       JsonObject view = job.copy();
       view.remove("polls");
+      view.remove("download");
+      view.remove("http_reason");
       json(ctx, 200, view);
     }
   }

@@ -56,13 +56,15 @@ class InvokeAiEngineIT {
     fake = new FakeInvokeAi(freePort()).start();
     InvokeAiSettings settings = new InvokeAiSettings("http://127.0.0.1:" + fake.port, "default", events,
         Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(10), sources);
-    engine = new InvokeAiEngine(vertx, settings, new ModelLru(budgetMb, 4), new ModelSizes(List.of(), 3000));
+    // static keys: these tests install from configured sources only (S3ModelInstallIT covers S3)
+    engine = new InvokeAiEngine(vertx, settings, new ModelDownloads(vertx, "us-east-1", null, true, "unused",
+        "unused", Duration.ofHours(1)), new ModelLru(budgetMb, 4), new ModelSizes(List.of(), 3000));
     join(engine.start());
   }
 
   private static JobSpec job(String model, int count, int steps, List<LoraRef> loras) {
     return new JobSpec(UUID.randomUUID().toString(), 1, model, "a lighthouse at dusk", "blurry", 64, 48, steps, 6.5,
-        1234, "dpmpp_2m", loras, count, 60_000);
+        1234, "dpmpp_2m", loras, count, 60_000, Map.of());
   }
 
   private Future<List<RenderedImage>> generate(JobSpec job, List<Step> steps, CancelSignal cancel) {

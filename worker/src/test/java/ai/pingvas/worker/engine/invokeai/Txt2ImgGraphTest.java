@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class Txt2ImgGraphTest {
   private static final JobSpec JOB = new JobSpec("job-1", 2, "sdxl", "a fox", null, 1024, 768, 25, 7.0, 4_294_967_295L,
-      "euler_a", List.of(), 2, 0);
+      "euler_a", List.of(), 2, 0, null);
 
   private static boolean hasEdge(JsonArray edges, String from, String field, String to, String toField) {
     return edges.stream().map(JsonObject.class::cast).anyMatch(e ->
