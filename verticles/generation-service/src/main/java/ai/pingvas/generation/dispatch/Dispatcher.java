@@ -671,7 +671,9 @@ final class Dispatcher {
       // the credentials stay missing): the attempt fails as retryable, so the job waits its backoff
       LOG.atWarn().addKeyValue("job_id", claimed.jobId()).addKeyValue("error", e.toString())
           .log("could not sign the job's upload URLs; the attempt fails and is retried");
-      abandonUnsent(claimed, "storage_unavailable", "the router could not sign upload URLs: " + e.getMessage());
+      // users read the job's error: the provider chain's details stay in the log above
+      abandonUnsent(claimed, "storage_unavailable", "the router could not sign upload URLs for the "
+          + "images: its storage credentials are unavailable");
       return null;
     }
     metrics.signTime.record(System.nanoTime() - signStarted, java.util.concurrent.TimeUnit.NANOSECONDS);

@@ -38,6 +38,8 @@ public final class UploadSigner implements AutoCloseable {
   private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
       .withZone(ZoneOffset.UTC);
   private static final HexFormat HEX = HexFormat.of();
+  /** How long a failed credentials lookup stands before the next dispatch tries again. */
+  static final long CREDENTIALS_RETRY_MS = 5_000;
   private final AwsCredentialsProvider credentials;
   private final String region;
   private final Duration ttl;
@@ -53,6 +55,9 @@ public final class UploadSigner implements AutoCloseable {
   private String keyDate;
   /** Initialised with the cached signing key (doFinal leaves it ready for the next URL). */
   private final Mac signer;
+  /** The last failed credentials lookup and when, so a missing identity is not looked up per job. */
+  private RuntimeException credentialsFailure;
+  private long credentialsFailedAtMs;
 
   public UploadSigner(Config config) {
     this(config, Clock.systemUTC(), credentials(config));
@@ -111,12 +116,34 @@ public final class UploadSigner implements AutoCloseable {
     List<UploadSlot> slots = new ArrayList<>(count);
     Instant now = clock.instant();
     long expires = now.plus(ttl).toEpochMilli();
-    AwsCredentialsIdentity identity = credentials.resolveCredentials();
+    AwsCredentialsIdentity identity = identity(now.toEpochMilli());
     for (int i = 0; i < count; i++) {
       String key = key(userId, jobId, attempt, i);
       slots.add(new UploadSlot(i, key, presignPut(identity, key, now), expires));
     }
     return slots;
+  }
+
+  /**
+   * The credentials, or the last lookup's failure again for {@link #CREDENTIALS_RETRY_MS}: a lookup
+   * runs the provider chain, which calls the pod-identity or instance endpoint when nothing
+   * resolved, on the dispatcher's event loop; once per job while credentials are missing, each
+   * such stall would hold up every other dispatch.
+   */
+  private AwsCredentialsIdentity identity(long nowMs) {
+    if (credentialsFailure != null && nowMs - credentialsFailedAtMs < CREDENTIALS_RETRY_MS) {
+      throw new IllegalStateException("no storage credentials (looked up " + (nowMs - credentialsFailedAtMs)
+          + " ms ago: " + credentialsFailure.getMessage() + ")", credentialsFailure);
+    }
+    try {
+      AwsCredentialsIdentity identity = credentials.resolveCredentials();
+      credentialsFailure = null;
+      return identity;
+    } catch (RuntimeException e) {
+      credentialsFailure = e;
+      credentialsFailedAtMs = nowMs;
+      throw e;
+    }
   }
 
   private String presignPut(AwsCredentialsIdentity identity, String key, Instant now) {

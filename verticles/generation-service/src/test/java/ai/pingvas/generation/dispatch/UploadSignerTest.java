@@ -1,6 +1,7 @@
 package ai.pingvas.generation.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.protocol.UploadSlot;
@@ -100,22 +101,7 @@ class UploadSignerTest {
   @Test
   void oneSignerSignsAsTheSdkAcrossMidnightAndACredentialRotation() {
     Instant[] now = {Instant.parse("2026-11-27T23:59:58Z")};
-    Clock clock = new Clock() {
-      @Override
-      public ZoneOffset getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(java.time.ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return now[0];
-      }
-    };
+    Clock clock = clockOf(now);
     AwsCredentialsProvider[] current = {BASIC};
     AwsCredentialsProvider rotating = () -> current[0].resolveCredentials();
     UploadSigner signer = new UploadSigner(config("http://127.0.0.1:9000", true), clock, rotating);
@@ -132,6 +118,52 @@ class UploadSignerTest {
         assertThat(query(URI.create(slot.putUrl()))).as(step).isEqualTo(query(sdk));
       }
     }
+  }
+
+  @Test
+  void aFailedCredentialsLookupIsNotRepeatedForEachJob() {
+    Instant[] now = {Instant.parse("2026-11-29T12:00:00Z")};
+    Clock clock = clockOf(now);
+    int[] lookups = {0};
+    boolean[] missing = {true};
+    AwsCredentialsProvider chain = () -> {
+      lookups[0]++;
+      if (missing[0]) {
+        throw new IllegalStateException("Unable to load credentials from any of the providers in the chain");
+      }
+      return BASIC.resolveCredentials();
+    };
+    UploadSigner signer = new UploadSigner(config("http://127.0.0.1:9000", true), clock, chain);
+    for (int job = 0; job < 50; job++) {
+      assertThatThrownBy(() -> signer.slots("u-1", "job", 1, 1)).hasMessageContaining("Unable to load credentials");
+      now[0] = now[0].plusMillis(50);
+    }
+    assertThat(lookups[0]).as("one lookup for 50 jobs in 2.5 s").isEqualTo(1);
+    missing[0] = false;
+    now[0] = now[0].plusMillis(UploadSigner.CREDENTIALS_RETRY_MS);
+    assertThat(signer.slots("u-1", "job", 1, 1)).hasSize(1);
+    assertThat(signer.slots("u-1", "job", 1, 1)).hasSize(1);
+    assertThat(lookups[0]).isEqualTo(3);
+  }
+
+  /** A clock that reads {@code now[0]}, for tests that move time. */
+  private static Clock clockOf(Instant[] now) {
+    return new Clock() {
+      @Override
+      public ZoneOffset getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return now[0];
+      }
+    };
   }
 
   private static Map<String, String> query(URI uri) {
