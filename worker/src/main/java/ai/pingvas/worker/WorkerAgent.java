@@ -56,7 +56,8 @@ public final class WorkerAgent {
             downloads.close();
             return Future.succeededFuture();
           });
-          yield new InvokeAiEngine(vertx, InvokeAiSettings.from(runtime.config()), downloads, lru, sizes);
+          yield new InvokeAiEngine(vertx, InvokeAiSettings.from(runtime.config()), downloads, lru, sizes,
+              runtime.registry());
         }
         default -> throw new ConfigException("worker.engine '" + settings.engine()
             + "' is not available; use procedural or invokeai");

@@ -8,6 +8,7 @@ import ai.pingvas.worker.engine.ModelLru;
 import ai.pingvas.worker.engine.ModelSizes;
 import ai.pingvas.worker.engine.invokeai.Txt2ImgGraph.LoraUse;
 import ai.pingvas.worker.engine.invokeai.Txt2ImgGraph.ModelRef;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -44,12 +45,12 @@ public final class InvokeAiEngine implements Engine {
   private SocketIoClient events;
 
   public InvokeAiEngine(Vertx vertx, InvokeAiSettings settings, ModelDownloads downloads, ModelLru lru,
-      ModelSizes sizes) {
+      ModelSizes sizes, MeterRegistry registry) {
     this.vertx = vertx;
     this.settings = settings;
     this.client = new InvokeAiClient(vertx, settings.url(), settings.queueId(), settings.requestTimeout().toMillis());
     this.models = new InvokeAiModels(vertx, client, settings.sources(), downloads,
-        settings.installTimeout().toMillis());
+        settings.installTimeout().toMillis(), registry);
     this.lru = lru;
     this.sizes = sizes;
   }

@@ -2,11 +2,15 @@ package ai.pingvas.worker.engine.invokeai;
 
 import ai.pingvas.worker.engine.EngineException;
 import ai.pingvas.worker.engine.invokeai.Txt2ImgGraph.ModelRef;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,17 +30,23 @@ final class InvokeAiModels {
   private final Map<String, String> sources;
   private final ModelDownloads downloads;
   private final long installTimeoutMs;
+  private final MeterRegistry registry;
+  private final Timer installTime;
   private final Map<String, Future<ModelRef>> resolving = new ConcurrentHashMap<>();
   private final Map<String, ModelRef> known = new ConcurrentHashMap<>();
   private final Map<String, Long> fileSizes = new ConcurrentHashMap<>();
 
   InvokeAiModels(Vertx vertx, InvokeAiClient client, Map<String, String> sources, ModelDownloads downloads,
-      long installTimeoutMs) {
+      long installTimeoutMs, MeterRegistry registry) {
     this.vertx = vertx;
     this.client = client;
     this.sources = sources;
     this.downloads = downloads;
     this.installTimeoutMs = installTimeoutMs;
+    this.registry = registry;
+    this.installTime = Timer.builder("pingvas_worker_model_install_seconds")
+        .description("time to install a model into InvokeAI (download included), completed installs")
+        .register(registry);
   }
 
   /**
@@ -94,9 +104,10 @@ final class InvokeAiModels {
       return Future.failedFuture(new EngineException("model_unavailable", "InvokeAI has no " + type + " model named '"
           + name + "', the registry keeps no source for it and invokeai.model-sources names none", true));
     }
-    LOG.atInfo().addKeyValue("model", name).addKeyValue("source", source)
-        .addKeyValue("from", sources.containsKey(name) ? "invokeai.model-sources" : "registry")
+    String from = sources.containsKey(name) ? "configured" : "registry";
+    LOG.atInfo().addKeyValue("model", name).addKeyValue("source", source).addKeyValue("from", from)
         .log("installing a model into InvokeAI");
+    long started = System.nanoTime();
     long deadline = System.currentTimeMillis() + installTimeoutMs;
     return downloads.fetchable(source)
         .recover(err -> Future.failedFuture(new EngineException("model_install_failed", "cannot make a download URL "
@@ -104,7 +115,18 @@ final class InvokeAiModels {
         .compose(fetchable -> client.install(fetchable, name)
             .recover(err -> Future.failedFuture(new EngineException("model_install_failed", "InvokeAI refused to "
                 + "install '" + name + "' from " + source + ": " + ModelDownloads.redact(err.getMessage()), true, err))))
-        .compose(job -> awaitInstall(job, name, type, source, deadline));
+        .compose(job -> awaitInstall(job, name, type, source, deadline))
+        .onComplete(ar -> {
+          long took = System.nanoTime() - started;
+          Counter.builder("pingvas_worker_model_installs_total").description("model installs into InvokeAI, by "
+              + "where the source came from (registry: the job's model_sources; configured: invokeai.model-sources)")
+              .tag("from", from).tag("outcome", ar.succeeded() ? "completed" : "failed").register(registry).increment();
+          if (ar.succeeded()) {
+            installTime.record(took, TimeUnit.NANOSECONDS);
+            LOG.atInfo().addKeyValue("model", name).addKeyValue("seconds", took / 1_000_000_000.0)
+                .log("model installed");
+          }
+        });
   }
 
   private Future<ModelRef> awaitInstall(JsonObject job, String name, String type, String source, long deadline) {

@@ -9,6 +9,7 @@ import ai.pingvas.worker.engine.Engine.RenderedImage;
 import ai.pingvas.worker.engine.EngineException;
 import ai.pingvas.worker.engine.ModelLru;
 import ai.pingvas.worker.engine.ModelSizes;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -29,6 +30,7 @@ class InvokeAiEngineIT {
   private final Vertx vertx = Vertx.vertx();
   private FakeInvokeAi fake;
   private InvokeAiEngine engine;
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   record Step(int step, int total, String preview) {
   }
@@ -58,7 +60,7 @@ class InvokeAiEngineIT {
         Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(10), sources);
     // static keys: these tests install from configured sources only (S3ModelInstallIT covers S3)
     engine = new InvokeAiEngine(vertx, settings, new ModelDownloads(vertx, "us-east-1", null, true, "unused",
-        "unused", Duration.ofHours(1)), new ModelLru(budgetMb, 4), new ModelSizes(List.of(), 3000));
+        "unused", Duration.ofHours(1)), new ModelLru(budgetMb, 4), new ModelSizes(List.of(), 3000), registry);
     join(engine.start());
   }
 
@@ -71,11 +73,12 @@ class InvokeAiEngineIT {
     return engine.generate(job, (step, total, preview) -> steps.add(new Step(step, total, preview)), cancel);
   }
 
-  private static <T> T join(Future<T> future) {
+  static <T> T join(Future<T> future) {
     return future.toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
   }
 
-  private static EngineException failure(Future<?> future) {
+  /** The engine's failure of a job that must fail. */
+  static EngineException failure(Future<?> future) {
     try {
       join(future);
     } catch (CompletionException e) {

@@ -1,5 +1,7 @@
 package ai.pingvas.worker.engine.invokeai;
 
+import static ai.pingvas.worker.engine.invokeai.InvokeAiEngineIT.failure;
+import static ai.pingvas.worker.engine.invokeai.InvokeAiEngineIT.join;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.pingvas.embedded.Ports;
@@ -11,6 +13,7 @@ import ai.pingvas.worker.engine.Engine.RenderedImage;
 import ai.pingvas.worker.engine.EngineException;
 import ai.pingvas.worker.engine.ModelLru;
 import ai.pingvas.worker.engine.ModelSizes;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -19,8 +22,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,6 +39,7 @@ class S3ModelInstallIT {
   private final Vertx vertx = Vertx.vertx();
   private FakeInvokeAi fake;
   private InvokeAiEngine engine;
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   @BeforeAll
   static void startS3() throws Exception {
@@ -66,7 +68,8 @@ class S3ModelInstallIT {
         Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(10), configured);
     ModelDownloads downloads = new ModelDownloads(vertx, S3Server.REGION, s3.endpoint(), true, S3Server.ACCESS_KEY,
         secretKey, Duration.ofMinutes(10));
-    engine = new InvokeAiEngine(vertx, settings, downloads, new ModelLru(20_000, 4), new ModelSizes(List.of(), 3000));
+    engine = new InvokeAiEngine(vertx, settings, downloads, new ModelLru(20_000, 4), new ModelSizes(List.of(), 3000),
+        registry);
     join(engine.start());
   }
 
@@ -96,6 +99,8 @@ class S3ModelInstallIT {
     // installed once: the next job of the model finds it (its assign may still name the source)
     join(generate(job("studio-xl", List.of(), Map.of("studio-xl", "s3://" + BUCKET + "/" + key))));
     assertThat(fake.installs).hasSize(2);
+    assertThat(installs("registry", "completed")).isEqualTo(2);
+    assertThat(registry.get("pingvas_worker_model_install_seconds").timer().count()).isEqualTo(2);
   }
 
   @Test
@@ -107,6 +112,8 @@ class S3ModelInstallIT {
     assertThat(fake.installs).hasSize(1);
     assertThat(fake.installs.get(0).getString("source")).isEqualTo("/models/sdxl/pinned-xl.safetensors");
     assertThat(fake.downloaded).isEmpty();
+    assertThat(installs("configured", "completed")).isEqualTo(1);
+    assertThat(installs("registry", "completed")).isZero();
   }
 
   @Test
@@ -118,6 +125,7 @@ class S3ModelInstallIT {
     assertThat(missing.retryable()).isTrue();
     assertThat(missing.getMessage()).contains(source).contains("HTTPError: Not Found")
         .doesNotContain("X-Amz-Signature");
+    assertThat(installs("registry", "failed")).isEqualTo(1);
   }
 
   @Test
@@ -141,6 +149,12 @@ class S3ModelInstallIT {
     assertThat(fake.installs).isEmpty();
   }
 
+  private double installs(String from, String outcome) {
+    var counter = registry.find("pingvas_worker_model_installs_total").tag("from", from).tag("outcome", outcome)
+        .counter();
+    return counter == null ? 0 : counter.count();
+  }
+
   private static byte[] put(String key, int size) throws Exception {
     return ModelObjects.put(s3.endpoint(), BUCKET, key, size);
   }
@@ -156,19 +170,5 @@ class S3ModelInstallIT {
 
   private Future<List<RenderedImage>> generate(JobSpec job) {
     return engine.generate(job, (step, total, preview) -> { }, new CancelSignal());
-  }
-
-  private static <T> T join(Future<T> future) {
-    return future.toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
-  }
-
-  private static EngineException failure(Future<?> future) {
-    try {
-      join(future);
-    } catch (CompletionException e) {
-      assertThat(e.getCause()).isInstanceOf(EngineException.class);
-      return (EngineException) e.getCause();
-    }
-    throw new AssertionError("the job succeeded");
   }
 }
