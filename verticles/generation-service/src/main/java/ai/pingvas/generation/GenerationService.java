@@ -19,6 +19,7 @@ import ai.pingvas.generation.models.ModelSubmitCheck;
 import ai.pingvas.generation.models.WorkerStateVerticle;
 import ai.pingvas.generation.quota.StorageQuotaCheck;
 import ai.pingvas.generation.store.PgJobStore;
+import ai.pingvas.platform.async.PeriodicVerticle;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
@@ -27,12 +28,14 @@ import ai.pingvas.platform.kafka.KafkaSettings;
 import ai.pingvas.platform.launch.ServiceFoundation;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.platform.ratelimit.SharedRateLimiter;
 import ai.pingvas.platform.tiers.TierCatalog;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.sqlclient.Pool;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -104,7 +107,9 @@ public final class GenerationService {
           });
           // Checks every submission passes before it is stored, in order (tier limits, models, credits).
           List<SubmitCheck> submitChecks = new ArrayList<>();
-          submitChecks.add(new TierLimitCheck(TierCatalog.fromConfig(vertx, config)));
+          // requests per minute counted across replicas: each syncs its counts through Postgres
+          SharedRateLimiter rates = new SharedRateLimiter(pool, settings.routerId(), Duration.ofMinutes(1), 100_000);
+          submitChecks.add(new TierLimitCheck(TierCatalog.fromConfig(vertx, config), rates));
           submitChecks.add(new ModelSubmitCheck(models, runtime.registry()));
           submitChecks.add(new StorageQuotaCheck(vertx, config.string("gallery.url"),
               config.optionalString("auth.internal-token"), config.duration("gallery.quota-cache-ttl")));
@@ -129,6 +134,14 @@ public final class GenerationService {
               .compose(id -> vertx.deployVerticle(new WorkerStateVerticle(kafka, producer,
                   config.string("models.worker-topic"), settings.routerId(), config.duration("models.publish-interval"))))
               .compose(id -> vertx.deployVerticle(relay))
+              .compose(id -> vertx.deployVerticle(new PeriodicVerticle(config.duration("ratelimit.sync-interval"),
+                  "syncing rate-limit counts") {
+                @Override
+                protected Future<?> runOnce() {
+                  // the limiter logs its own failures (at most every 30 s, not every interval)
+                  return rates.sync().otherwiseEmpty();
+                }
+              }))
               .compose(id -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,
                   hub, buffer, loaded, submitChecks, settings.routerId()),
                   new DeploymentOptions().setInstances(config.integer("http.instances"))));

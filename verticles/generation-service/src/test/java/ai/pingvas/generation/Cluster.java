@@ -39,6 +39,11 @@ final class Cluster implements AutoCloseable {
   }
 
   Cluster(String name, LocalInfra infra, String dbUrl) {
+    this(name, infra, dbUrl, TestUsers.generousLimits());
+  }
+
+  /** {@code userSettings}: user-service's settings (its tier table); empty = the configured tiers. */
+  Cluster(String name, LocalInfra infra, String dbUrl, Map<String, String> userSettings) {
     this.infra = infra;
     this.dbUrl = dbUrl;
     this.topic = "generation.events." + name + "." + UUID.randomUUID().toString().substring(0, 8);
@@ -61,7 +66,7 @@ final class Cluster implements AutoCloseable {
     routerEnv.put("PINGVAS_GALLERY_VERIFY", "false");
     routerEnv.put("PINGVAS_SHUTDOWN_GRACE", "5s");
     routerEnv.put("LOG_FORMAT", "json");
-    users = new TestUsers(SharedInfra.newDatabase(name + "_users"), TestUsers.generousLimits());
+    users = new TestUsers(SharedInfra.newDatabase(name + "_users"), userSettings);
     routerEnv.putAll(users.routerEnv());
   }
 

@@ -4,29 +4,29 @@ import ai.pingvas.generation.domain.JobParams;
 import ai.pingvas.generation.store.NewJob;
 import ai.pingvas.platform.auth.Principal;
 import ai.pingvas.platform.http.ApiException;
-import ai.pingvas.platform.ratelimit.KeyedRateLimiter;
+import ai.pingvas.platform.ratelimit.SharedRateLimiter;
 import ai.pingvas.platform.tiers.TierCatalog;
 import io.vertx.core.Future;
-import java.time.Duration;
 
 /**
  * The limits of the user's tier (published by user-service) that the router enforces on each new
- * submission: requests per minute (429 with Retry-After) and the largest width or height (422).
- * The per-user caps on queued and running jobs are the dispatcher's own admission.
+ * submission: requests per minute (429 with Retry-After), counted across router replicas by a
+ * {@link SharedRateLimiter} over one-minute windows, and the largest width or height (422). The
+ * per-user caps on queued and running jobs are the dispatcher's own admission.
  */
 public final class TierLimitCheck implements SubmitCheck {
   private final TierCatalog catalog;
-  private final KeyedRateLimiter limiter = new KeyedRateLimiter(100_000);
+  private final SharedRateLimiter limiter;
 
-  public TierLimitCheck(TierCatalog catalog) {
+  public TierLimitCheck(TierCatalog catalog, SharedRateLimiter limiter) {
     this.catalog = catalog;
+    this.limiter = limiter;
   }
 
   @Override
   public Future<Runnable> check(Principal principal, NewJob job) {
-    return catalog.limits(principal.tier()).compose(limits -> {
-      KeyedRateLimiter.Decision decision = limiter.tryAcquire("user:" + principal.userId(),
-          limits.requestsPerMinute(), Duration.ofMinutes(1));
+    return catalog.limits(principal.tier()).compose(limits -> limiter.acquire("user:" + principal.userId(),
+        limits.requestsPerMinute()).compose(decision -> {
       if (!decision.allowed()) {
         return Future.failedFuture(ApiException.tooManyRequests("rate_limited", "the " + limits.tier()
             + " tier allows " + limits.requestsPerMinute() + " submissions per minute (limit requests_per_minute)",
@@ -39,6 +39,6 @@ public final class TierLimitCheck implements SubmitCheck {
             + "this asks for " + p.width() + "x" + p.height()));
       }
       return Future.succeededFuture(NOTHING);
-    });
+    }));
   }
 }
