@@ -367,7 +367,8 @@ public final class RouterLinkVerticle extends VerticleBase {
         .addKeyValue("model", a.job.model()).log("running job");
     Future<List<Engine.RenderedImage>> generated = engine.generate(a.job, (step, total, preview) -> {
       a.stepped();
-      if (!a.cancel.canceled()) {
+      // not before the welcome: the router is still looking up what we run (the next step reports anew)
+      if (!a.cancel.canceled() && welcomed) {
         send(new WorkerMessage.Progress(jobId, a.job.attempt(), step, total, preview));
       }
     }, a.cancel);

@@ -36,6 +36,7 @@ final class DispatchMetrics {
   private final Counter eventsApplied;
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Counter> rejections = new ConcurrentHashMap<>();
+  private final Map<String, Counter> hellos = new ConcurrentHashMap<>();
   private final Map<Tags, AtomicLong> depth = new ConcurrentHashMap<>();
   private final AtomicLong queued = new AtomicLong();
   private final AtomicLong running = new AtomicLong();
@@ -147,6 +148,12 @@ final class DispatchMetrics {
 
   void queueEvent(boolean known) {
     (known ? eventsKnown : eventsApplied).increment();
+  }
+
+  /** A worker's hello answered: {@code welcomed}, or {@code asked_to_reconnect} (its jobs could not be looked up). */
+  void hello(String outcome) {
+    hellos.computeIfAbsent(outcome, o -> Counter.builder("pingvas_worker_hellos_total").tag("outcome", o)
+        .description("worker hellos answered, by outcome").register(registry)).increment();
   }
 
   void rejected(String code) {

@@ -765,6 +765,12 @@ final class Dispatcher {
         session.close(1012, RESTARTING);
         return;
       }
+      if (link == null && session.workerId() != null) {
+        // its hello is being answered (the lookup of its running jobs may be retried for seconds):
+        // a worker rendering on sends progress meanwhile, which the reports after the welcome
+        // supersede; closing for it would throw the worker into a reconnect loop
+        return;
+      }
       session.close(1008, "send hello first");
       return;
     }
@@ -829,6 +835,7 @@ final class Dispatcher {
         } else {
           LOG.atWarn().addKeyValue("worker_id", workerId).addKeyValue("error", ar.cause().toString())
               .log("could not look up a connecting worker's running jobs; asked it to reconnect");
+          metrics.hello("asked_to_reconnect");
           session.close(1013, "the router could not check your running jobs; reconnect");
         }
         return;
@@ -859,6 +866,7 @@ final class Dispatcher {
           }
         }
       }
+      metrics.hello("welcomed");
       Link link = new Link(session, view, now);
       link.gpu = hello.gpu();
       link.queue = hello.queue();
