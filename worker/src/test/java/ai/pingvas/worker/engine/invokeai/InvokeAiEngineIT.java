@@ -37,6 +37,11 @@ class InvokeAiEngineIT {
 
   @AfterEach
   void stop() {
+    closeAll(engine, vertx, fake);
+  }
+
+  /** Closes what a test started (any may be null). */
+  static void closeAll(InvokeAiEngine engine, Vertx vertx, FakeInvokeAi fake) {
     if (engine != null) {
       engine.close();
     }

@@ -53,13 +53,7 @@ class S3ModelInstallIT {
 
   @AfterEach
   void stop() {
-    if (engine != null) {
-      engine.close();
-    }
-    vertx.close().toCompletionStage().toCompletableFuture().join();
-    if (fake != null) {
-      fake.close();
-    }
+    InvokeAiEngineIT.closeAll(engine, vertx, fake);
   }
 
   private void start(Map<String, String> configured, String secretKey) {
