@@ -19,7 +19,6 @@ import ai.pingvas.generation.models.ModelSubmitCheck;
 import ai.pingvas.generation.models.WorkerStateVerticle;
 import ai.pingvas.generation.quota.StorageQuotaCheck;
 import ai.pingvas.generation.store.PgJobStore;
-import ai.pingvas.platform.async.PeriodicVerticle;
 import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.config.Config;
@@ -108,7 +107,8 @@ public final class GenerationService {
           // Checks every submission passes before it is stored, in order (tier limits, models, credits).
           List<SubmitCheck> submitChecks = new ArrayList<>();
           // requests per minute counted across replicas: each syncs its counts through Postgres
-          SharedRateLimiter rates = new SharedRateLimiter(pool, settings.routerId(), Duration.ofMinutes(1), 100_000);
+          SharedRateLimiter rates = new SharedRateLimiter(pool, "submissions", settings.routerId(),
+              Duration.ofMinutes(1), 100_000);
           submitChecks.add(new TierLimitCheck(TierCatalog.fromConfig(vertx, config), rates));
           submitChecks.add(new ModelSubmitCheck(models, runtime.registry()));
           submitChecks.add(new StorageQuotaCheck(vertx, config.string("gallery.url"),
@@ -134,14 +134,8 @@ public final class GenerationService {
               .compose(id -> vertx.deployVerticle(new WorkerStateVerticle(kafka, producer,
                   config.string("models.worker-topic"), settings.routerId(), config.duration("models.publish-interval"))))
               .compose(id -> vertx.deployVerticle(relay))
-              .compose(id -> vertx.deployVerticle(new PeriodicVerticle(config.duration("ratelimit.sync-interval"),
-                  "syncing rate-limit counts") {
-                @Override
-                protected Future<?> runOnce() {
-                  // the limiter logs its own failures (at most every 30 s, not every interval)
-                  return rates.sync().otherwiseEmpty();
-                }
-              }))
+              .compose(id -> vertx.deployVerticle(SharedRateLimiter.syncing(config.duration("ratelimit.sync-interval"),
+                  rates)))
               .compose(id -> vertx.deployVerticle(() -> new GenerationApiVerticle(runtime, store, authenticator,
                   hub, buffer, loaded, submitChecks, settings.routerId()),
                   new DeploymentOptions().setInstances(config.integer("http.instances"))));

@@ -4,11 +4,14 @@ import ai.pingvas.platform.auth.Authenticator;
 import ai.pingvas.platform.auth.ChainAuthenticator;
 import ai.pingvas.platform.auth.JwtAuthenticator;
 import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.config.Host;
 import ai.pingvas.platform.http.ApiException;
 import ai.pingvas.platform.http.Contracts;
 import ai.pingvas.platform.launch.ServiceFoundation;
 import ai.pingvas.platform.launch.ServiceMain;
 import ai.pingvas.platform.launch.ServiceRuntime;
+import ai.pingvas.platform.ratelimit.SharedRateLimiter;
+import ai.pingvas.users.http.AuthRateLimits;
 import ai.pingvas.users.domain.PasswordHasher;
 import ai.pingvas.users.domain.Secrets;
 import ai.pingvas.users.http.UserApiVerticle;
@@ -25,6 +28,7 @@ import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,11 +72,19 @@ public final class UserService {
           settings.argon2Parallelism());
       KeyRotationVerticle rotation = new KeyRotationVerticle(signingKeys, ring, settings.keyPolicy(),
           settings.keyReloadEvery());
+      // brute-force brakes counted across replicas (each syncs its counts through Postgres), one of
+      // each for all API verticles
+      String replica = Host.name("users") + "-" + UUID.randomUUID().toString().substring(0, 8);
+      SharedRateLimiter perIp = new SharedRateLimiter(pool, "ip", replica, Duration.ofMinutes(1), 100_000);
+      SharedRateLimiter logins = new SharedRateLimiter(pool, "login", replica, settings.loginWindow(), 100_000);
+      AuthRateLimits limits = new AuthRateLimits(settings, perIp, logins);
 
       return vertx.deployVerticle(rotation)
+          .compose(id -> vertx.deployVerticle(SharedRateLimiter.syncing(config.duration("ratelimit.sync-interval"),
+              perIp, logins)))
           .compose(id -> seedDevUser(config, users))
           .compose(v -> vertx.deployVerticle(() -> new UserApiVerticle(runtime, settings, contract, users, hasher,
-              ring, signingKeys, rotation, authenticator),
+              ring, signingKeys, rotation, authenticator, limits),
               new DeploymentOptions().setInstances(config.integer("http.instances"))))
           .<Void>mapEmpty();
     });

@@ -25,7 +25,11 @@ final class UserHarness implements AutoCloseable {
   ServiceRuntime runtime;
 
   UserHarness(String name) {
-    dbUrl = SharedInfra.newDatabase(name);
+    this(SharedInfra.newDatabase(name), 0);
+  }
+
+  private UserHarness(String dbUrl, int unused) {
+    this.dbUrl = dbUrl;
     env.put("PINGVAS_HTTP_PORT", Integer.toString(port));
     env.put("PINGVAS_PG_URL", dbUrl);
     env.put("PINGVAS_PG_USER", PostgresServer.USER);
@@ -40,6 +44,17 @@ final class UserHarness implements AutoCloseable {
     env.put("PINGVAS_PASSWORDS_ARGON2_ITERATIONS", "1");
     env.put("PINGVAS_RATELIMIT_AUTH_PER_IP", "100000");
     http = new Http(baseUrl());
+  }
+
+  /** Another replica of this service (not started): the same database and settings, its own port. */
+  UserHarness replica() {
+    UserHarness other = new UserHarness(dbUrl, 0);
+    env.forEach((k, v) -> {
+      if (!k.equals("PINGVAS_HTTP_PORT")) {
+        other.env.put(k, v);
+      }
+    });
+    return other;
   }
 
   UserHarness with(String variable, String value) {

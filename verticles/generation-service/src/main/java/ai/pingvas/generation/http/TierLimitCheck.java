@@ -25,7 +25,7 @@ public final class TierLimitCheck implements SubmitCheck {
 
   @Override
   public Future<Runnable> check(Principal principal, NewJob job) {
-    return catalog.limits(principal.tier()).compose(limits -> limiter.acquire("user:" + principal.userId(),
+    return catalog.limits(principal.tier()).compose(limits -> limiter.acquire(principal.userId(),
         limits.requestsPerMinute()).compose(decision -> {
       if (!decision.allowed()) {
         return Future.failedFuture(ApiException.tooManyRequests("rate_limited", "the " + limits.tier()

@@ -1,5 +1,6 @@
 package ai.pingvas.platform.ratelimit;
 
+import ai.pingvas.platform.async.PeriodicVerticle;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -39,9 +40,11 @@ public final class SharedRateLimiter {
       SELECT key, window_start, sum(used)::int AS used FROM rate_usage
       WHERE key = ANY($1::text[]) AND window_start >= $2 AND replica <> $3
       GROUP BY key, window_start""";
-  private static final String FORGET = "DELETE FROM rate_usage WHERE window_start < $1";
+  private static final String FORGET = "DELETE FROM rate_usage WHERE window_start < $1 AND starts_with(key, $2)";
 
   private final Pool pool;
+  /** Prefixes this limiter's keys in the shared table ("scope:key"): limiters of other windows share it. */
+  private final String scope;
   private final String replica;
   private final long windowMs;
   private final int maxKeys;
@@ -69,12 +72,14 @@ public final class SharedRateLimiter {
     long lastUsedMs;
   }
 
-  public SharedRateLimiter(Pool pool, String replica, Duration window, int maxKeys) {
-    this(pool, replica, window, maxKeys, System::currentTimeMillis);
+  /** {@code scope} names what is limited (its keys' prefix in the table); {@code replica} this process. */
+  public SharedRateLimiter(Pool pool, String scope, String replica, Duration window, int maxKeys) {
+    this(pool, scope, replica, window, maxKeys, System::currentTimeMillis);
   }
 
-  SharedRateLimiter(Pool pool, String replica, Duration window, int maxKeys, LongSupplier clock) {
+  SharedRateLimiter(Pool pool, String scope, String replica, Duration window, int maxKeys, LongSupplier clock) {
     this.pool = pool;
+    this.scope = scope + ":";
     this.replica = replica;
     this.windowMs = window.toMillis();
     this.maxKeys = maxKeys;
@@ -92,7 +97,8 @@ public final class SharedRateLimiter {
    * within {@code limit}. A key not known here is looked up first (the other replicas' counts);
    * if that fails the decision is made on this replica's counts.
    */
-  public Future<Decision> acquire(String key, long limit) {
+  public Future<Decision> acquire(String name, long limit) {
+    String key = scope + name;
     synchronized (this) {
       if (pool == null || usage.containsKey(key)) {
         return Future.succeededFuture(tryAcquire(key, limit));
@@ -156,6 +162,20 @@ public final class SharedRateLimiter {
       waitMs = windowStart + windowMs - now + (long) (windowMs * Math.max(0, 1 - (limit - 1.0) / current));
     }
     return Math.max(1, (waitMs + 999) / 1000);
+  }
+
+  /** A verticle that syncs the limiters every {@code interval}; they log their own failures (at most every 30 s). */
+  public static PeriodicVerticle syncing(Duration interval, SharedRateLimiter... limiters) {
+    return new PeriodicVerticle(interval, "syncing rate-limit counts") {
+      @Override
+      protected Future<?> runOnce() {
+        List<Future<Void>> syncs = new ArrayList<>();
+        for (SharedRateLimiter limiter : limiters) {
+          syncs.add(limiter.sync().otherwiseEmpty());
+        }
+        return Future.join(syncs);
+      }
+    };
   }
 
   /**
@@ -260,7 +280,7 @@ public final class SharedRateLimiter {
       return Future.succeededFuture();
     }
     lastForgetMs = now;
-    return pool.preparedQuery(FORGET).execute(Tuple.of(now - Math.floorMod(now, windowMs) - 2 * windowMs))
+    return pool.preparedQuery(FORGET).execute(Tuple.of(now - Math.floorMod(now, windowMs) - 2 * windowMs, scope))
         .mapEmpty();
   }
 }

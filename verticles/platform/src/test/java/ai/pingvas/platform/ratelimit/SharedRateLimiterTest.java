@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 /** The sliding-window decisions of one replica (the sharing through Postgres is the router's SharedRateLimitIT). */
 class SharedRateLimiterTest {
   private long now = 600_000; // a window boundary
-  private final SharedRateLimiter limiter = new SharedRateLimiter(null, "a", Duration.ofMinutes(1), 100,
+  private final SharedRateLimiter limiter = new SharedRateLimiter(null, "test", "a", Duration.ofMinutes(1), 100,
       () -> now);
 
   private int admitted(String key, int limit, int tries) {
@@ -70,7 +70,7 @@ class SharedRateLimiterTest {
 
   @Test
   void forgetsTheLeastRecentlyUsedKeysBeyondItsBound() {
-    SharedRateLimiter small = new SharedRateLimiter(null, "a", Duration.ofMinutes(1), 2, () -> now);
+    SharedRateLimiter small = new SharedRateLimiter(null, "test", "a", Duration.ofMinutes(1), 2, () -> now);
     assertThat(small.tryAcquire("a", 1).allowed()).isTrue();
     assertThat(small.tryAcquire("a", 1).allowed()).isFalse();
     small.tryAcquire("b", 1);

@@ -1,41 +1,46 @@
 package ai.pingvas.users.http;
 
 import ai.pingvas.platform.http.ApiException;
-import ai.pingvas.platform.ratelimit.KeyedRateLimiter;
+import ai.pingvas.platform.ratelimit.SharedRateLimiter;
 import ai.pingvas.users.UserSettings;
+import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
-import java.time.Duration;
 import java.util.Locale;
 
-/** Brute-force brakes on the unauthenticated endpoints: per client IP, and per account for password logins. */
-final class AuthRateLimits {
-  private final KeyedRateLimiter limiter = new KeyedRateLimiter(100_000);
+/**
+ * Brute-force brakes on the unauthenticated endpoints: per client IP, and per account for password
+ * logins, each counted across every replica of the service (one limiter of each, shared by its API
+ * verticles).
+ */
+public final class AuthRateLimits {
   private final UserSettings settings;
+  private final SharedRateLimiter perIp;
+  private final SharedRateLimiter logins;
 
-  AuthRateLimits(UserSettings settings) {
+  /** {@code perIp} counts over one minute, {@code logins} over {@code ratelimit.login-window}. */
+  public AuthRateLimits(UserSettings settings, SharedRateLimiter perIp, SharedRateLimiter logins) {
     this.settings = settings;
+    this.perIp = perIp;
+    this.logins = logins;
   }
 
   /** Route handler: at most {@code ratelimit.auth-per-ip} requests per minute from one client IP. */
   void perIp(RoutingContext ctx) {
-    KeyedRateLimiter.Decision decision = limiter.tryAcquire("ip:" + clientIp(ctx), settings.authPerIp(),
-        Duration.ofMinutes(1));
-    if (decision.allowed()) {
-      ctx.next();
-    } else {
-      ctx.fail(ApiException.tooManyRequests("rate_limited", "too many requests from this address; retry later",
-          decision.retryAfterSeconds()));
-    }
+    perIp.acquire(clientIp(ctx), settings.authPerIp()).onSuccess(decision -> {
+      if (decision.allowed()) {
+        ctx.next();
+      } else {
+        ctx.fail(ApiException.tooManyRequests("rate_limited", "too many requests from this address; retry later",
+            decision.retryAfterSeconds()));
+      }
+    }).onFailure(ctx::fail);
   }
 
   /** Fails with 429 once an account has had {@code ratelimit.login-per-account} logins in the window. */
-  void loginAttempt(String email) {
-    KeyedRateLimiter.Decision decision = limiter.tryAcquire("account:" + email.toLowerCase(Locale.ROOT),
-        settings.loginPerAccount(), settings.loginWindow());
-    if (!decision.allowed()) {
-      throw ApiException.tooManyRequests("rate_limited", "too many login attempts for this account; retry later",
-          decision.retryAfterSeconds());
-    }
+  Future<Void> loginAttempt(String email) {
+    return logins.acquire(email.toLowerCase(Locale.ROOT), settings.loginPerAccount()).compose(decision ->
+        decision.allowed() ? Future.succeededFuture() : Future.failedFuture(ApiException.tooManyRequests(
+            "rate_limited", "too many login attempts for this account; retry later", decision.retryAfterSeconds())));
   }
 
   private String clientIp(RoutingContext ctx) {

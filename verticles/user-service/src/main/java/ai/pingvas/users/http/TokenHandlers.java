@@ -58,12 +58,8 @@ final class TokenHandlers {
     }
     // one form for the per-account limit and the lookup: " a@x.com" must not be a fresh budget for a@x.com
     String account = email.trim();
-    try {
-      limits.loginAttempt(account);
-    } catch (ApiException e) {
-      return Future.failedFuture(e);
-    }
-    return users.byEmail(account).compose(user -> vertx.executeBlocking(
+    return limits.loginAttempt(account).compose(allowed -> users.byEmail(account))
+        .compose(user -> vertx.executeBlocking(
             () -> hasher.verify(password, user == null ? decoy : user.passwordHash()) && user != null, false)
         .compose(matches -> matches ? issue(user, UUID.randomUUID().toString()) : Future.failedFuture(
             ApiException.unauthorized("wrong e-mail or password"))));

@@ -32,6 +32,7 @@ public final class UserApiVerticle extends VerticleBase {
   private static final Set<String> PUBLIC = Set.of("POST /v1/users", "POST /v1/auth/token", "POST /v1/auth/revoke",
       "GET /.well-known/jwks.json");
 
+  private final AuthRateLimits limits;
   private final ServiceRuntime runtime;
   private final UserSettings settings;
   private final Contracts.Loaded contract;
@@ -45,8 +46,9 @@ public final class UserApiVerticle extends VerticleBase {
 
   public UserApiVerticle(ServiceRuntime runtime, UserSettings settings, Contracts.Loaded contract, UserStore users,
       PasswordHasher hasher, KeyRing ring, SigningKeyStore signingKeys, KeyRotationVerticle rotation,
-      Authenticator authenticator) {
+      Authenticator authenticator, AuthRateLimits limits) {
     this.runtime = runtime;
+    this.limits = limits;
     this.settings = settings;
     this.contract = contract;
     this.users = users;
@@ -60,7 +62,6 @@ public final class UserApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     var config = runtime.config();
-    AuthRateLimits limits = new AuthRateLimits(settings);
     TokenHandlers tokens = new TokenHandlers(vertx, settings, users, hasher, ring, limits);
     AccountHandlers accounts = new AccountHandlers(vertx, settings, users, hasher, tokens);
     ApiKeyHandlers apiKeys = new ApiKeyHandlers(users);
