@@ -692,15 +692,18 @@ final class Dispatcher {
 
   /**
    * Where the registry keeps the job's models that the worker did not report holding: a worker
-   * that lacks one installs it from there. Nothing for held models (the common, warm case). The
-   * checkpoint counts as held unless the assignment is a cold load (the view already lists it as
-   * the worker's, for the jobs after this one); LoRAs as the worker last reported them.
+   * that lacks one installs it from there. Nothing for held models (the common, warm case). What
+   * the worker itself reported counts, not the view's expectation (a job sent here marks its model
+   * as the worker's, for the placement of the next ones, before any install succeeded).
    */
   private Map<String, String> sourcesToInstall(Assignment a, JobParams p) {
     WorkerView view = fleet.get(a.workerId());
-    Map<String, String> sources = a.coldLoad() ? withSource(null, p.model()) : null;
+    Map<String, String> sources = null;
+    if (view == null || !view.reportedHolding(p.model())) {
+      sources = withSource(null, p.model());
+    }
     for (LoraRef lora : p.loras()) {
-      if (view == null || !view.holds(lora.name())) {
+      if (view == null || !view.reportedHolding(lora.name())) {
         sources = withSource(sources, lora.name());
       }
     }

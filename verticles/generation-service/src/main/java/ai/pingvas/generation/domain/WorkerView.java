@@ -2,6 +2,7 @@ package ai.pingvas.generation.domain;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,8 @@ public final class WorkerView {
   private final int slots;
   private final int vramMb;
   private final LinkedHashSet<String> models = new LinkedHashSet<>();
+  /** What the worker itself last said it holds (models also lists what jobs sent here will load). */
+  private final Set<String> reported = new HashSet<>();
   private final Map<String, Long> expectedEndMs = new HashMap<>();
   private boolean draining;
   private long modelLoads;
@@ -38,6 +41,7 @@ public final class WorkerView {
     this.slots = slots;
     this.vramMb = vramMb;
     this.models.addAll(modelsLoaded);
+    this.reported.addAll(modelsLoaded);
   }
 
   public String id() {
@@ -154,6 +158,13 @@ public final class WorkerView {
   public void reportModels(List<String> reported) {
     models.retainAll(reported);
     models.addAll(reported);
+    this.reported.clear();
+    this.reported.addAll(reported);
+  }
+
+  /** Whether the worker's own last report (hello or heartbeat) listed the model. */
+  public boolean reportedHolding(String model) {
+    return reported.contains(model);
   }
 
   /**
