@@ -28,7 +28,10 @@ class RegistryModelInstallIT {
 
   @BeforeAll
   static void start() {
-    stack = new Stack("install").startModels().startRouter();
+    Stack created = new Stack("install");
+    // a failed attempt waits 2-4 s before its retry: time enough to upload missing weights
+    created.routerEnv.put("PINGVAS_RETRY_BACKOFF_BASE", "4s");
+    stack = created.startModels().startRouter();
     admin = stack.createUser("studio", true);
     user = stack.createUser("pro", false);
     invokeai = new FakeInvokeAi(Ports.free()).start();
@@ -60,9 +63,8 @@ class RegistryModelInstallIT {
     awaitUntil(() -> "succeeded".equals(status(first)), "job " + first + " to succeed");
 
     String objectUrl = stack.infra.s3().endpoint() + "/pingvas-models/" + name + ".safetensors";
-    assertThat(invokeai.installs).hasSize(1);
-    assertThat(invokeai.installs.get(0).getString("source")).startsWith(objectUrl + "?").contains("X-Amz-Signature=");
-    assertThat(invokeai.installs.get(0).getJsonObject("body").getString("name")).isEqualTo(name);
+    assertThat(installsOf(name)).hasSize(1);
+    assertThat(installsOf(name).get(0)).startsWith(objectUrl + "?").contains("X-Amz-Signature=");
     assertThat(invokeai.downloaded.get(objectUrl)).isEqualTo(ModelObjects.sha256(weights));
 
     // the worker holds the checkpoint now; a LoRA registered later is installed beside it, the
@@ -72,14 +74,41 @@ class RegistryModelInstallIT {
         .isEqualTo(201);
     String second = submit(name, "inst-ink");
     awaitUntil(() -> "succeeded".equals(status(second)), "job " + second + " to succeed");
-    assertThat(invokeai.installs).hasSize(2);
-    assertThat(invokeai.installs.get(1).getJsonObject("body").getString("name")).isEqualTo("inst-ink");
+    assertThat(installsOf(name)).hasSize(1);
+    assertThat(installsOf("inst-ink")).hasSize(1);
     assertThat(invokeai.downloaded.get(stack.infra.s3().endpoint() + "/pingvas-models/inst-ink.safetensors"))
         .isEqualTo(ModelObjects.sha256(lora));
 
     String third = submit(name, "inst-ink");
     awaitUntil(() -> "succeeded".equals(status(third)), "job " + third + " to succeed");
-    assertThat(invokeai.installs).hasSize(2);
+    assertThat(installsOf(name)).hasSize(1);
+    assertThat(installsOf("inst-ink")).hasSize(1);
+  }
+
+  @Test
+  void weightsUploadedAfterTheModelWasRegisteredAreInstalledWhenTheJobIsRetried() throws Exception {
+    String name = "late-xl";
+    assertThat(stack.models("POST", "/v1/models", admin, ModelRegistryIT.model(name, "checkpoint", "sdxl")).status())
+        .isEqualTo(201);
+    String id = submit(name);
+    // nothing at the source yet: InvokeAI's download answers Not Found and the attempt fails (retryable)
+    awaitUntil(() -> "error".equals(invokeai.installStatus(name)), "the first install of " + name + " to fail");
+    byte[] weights = ModelObjects.put(stack.infra.s3().endpoint(), "pingvas-models", name + ".safetensors", 120_000);
+
+    // the retry (after its backoff) goes to the same worker, which has not reported the model: the
+    // assign names the source again and the install succeeds
+    awaitUntil(() -> "succeeded".equals(status(id)), "job " + id + " to succeed on its retry");
+    JsonObject job = stack.router("GET", "/v1/generations/" + id, user, null).json();
+    assertThat(job.getInteger("attempt")).isEqualTo(2);
+    assertThat(installsOf(name)).hasSize(2);
+    assertThat(invokeai.downloaded.get(stack.infra.s3().endpoint() + "/pingvas-models/" + name + ".safetensors"))
+        .isEqualTo(ModelObjects.sha256(weights));
+  }
+
+  /** The sources InvokeAI was asked to install the model from, in order. */
+  private static java.util.List<String> installsOf(String name) {
+    return invokeai.installs.stream().filter(i -> name.equals(i.getJsonObject("body").getString("name")))
+        .map(i -> i.getString("source")).toList();
   }
 
   private static String submit(String model, String... loras) {

@@ -111,6 +111,17 @@ public final class FakeInvokeAi implements AutoCloseable {
     return this;
   }
 
+  /** The status of the latest install of a model by our name (null if none), as its last poll answered. */
+  public synchronized String installStatus(String name) {
+    String status = null;
+    for (JsonObject job : installJobs.values()) {
+      if (name.equals(job.getJsonObject("config_in").getString("name"))) {
+        status = job.getString("status");
+      }
+    }
+    return status;
+  }
+
   synchronized String keyOf(String name) {
     return models.values().stream().filter(m -> m.getString("name").equals(name)).map(m -> m.getString("key"))
         .findFirst().orElse(null);
