@@ -135,6 +135,11 @@ final class RouterHarness implements AutoCloseable {
 
   /** Runs SQL against the router's database as the superuser (test inspection only). */
   long count(String sql) {
+    return count(infra, dbUrl, sql);
+  }
+
+  /** The first column of the query's first row, run against a router database as the superuser. */
+  static long count(LocalInfra infra, String dbUrl, String sql) {
     String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
     try (var c = java.sql.DriverManager.getConnection(infra.postgres().jdbcUrl(db), "postgres", "");
         var s = c.createStatement(); var rs = s.executeQuery(sql)) {

@@ -3,8 +3,6 @@ package ai.pingvas.generation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.pingvas.embedded.SharedInfra;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -60,23 +58,14 @@ class SharedRateLimitIT {
 
   /** Waits until the replica's rows of rate_usage hold {@code used} submissions. */
   private void awaitUsed(String dbUrl, String replica, int used) throws Exception {
-    String jdbc = cluster.infra.postgres().jdbcUrl(dbUrl.substring(dbUrl.lastIndexOf('/') + 1));
+    String sql = "SELECT coalesce(sum(used), 0) FROM generation.rate_usage WHERE replica LIKE '" + replica + "%'";
     long deadline = System.nanoTime() + 10_000_000_000L;
-    long seen = -1;
-    while (System.nanoTime() < deadline) {
-      try (var c = DriverManager.getConnection(jdbc, "postgres", ""); var s = c.createStatement();
-          var rs = s.executeQuery("SELECT coalesce(sum(used), 0) FROM generation.rate_usage WHERE replica LIKE '"
-              + replica + "%'")) {
-        rs.next();
-        seen = rs.getLong(1);
-      } catch (SQLException e) {
-        seen = -1; // the table appears with the first replica's migration
-      }
-      if (seen == used) {
-        return;
+    long seen;
+    while ((seen = RouterHarness.count(cluster.infra, dbUrl, sql)) != used) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(replica + " wrote " + seen + " submissions, expected " + used);
       }
       Thread.sleep(50);
     }
-    throw new AssertionError(replica + " wrote " + seen + " submissions, expected " + used);
   }
 }

@@ -679,7 +679,7 @@ final class Dispatcher {
     metrics.signTime.record(System.nanoTime() - signStarted, java.util.concurrent.TimeUnit.NANOSECONDS);
     JobSpec spec = new JobSpec(claimed.jobId(), claimed.attempt(), p.model(), p.prompt(), p.negativePrompt(),
         p.width(), p.height(), p.steps(), p.cfgScale(), p.seed(), p.scheduler(), p.loras(), p.count(),
-        settings.executionTimeout().toMillis(), sourcesToInstall(a, p));
+        settings.executionTimeout().toMillis(), sourcesToInstall(a.workerId(), p));
     if (!link.session.send(new RouterMessage.Assign(spec, upload))) {
       unclaim(claimed);
       return null;
@@ -696,8 +696,8 @@ final class Dispatcher {
    * the worker itself reported counts, not the view's expectation (a job sent here marks its model
    * as the worker's, for the placement of the next ones, before any install succeeded).
    */
-  private Map<String, String> sourcesToInstall(Assignment a, JobParams p) {
-    WorkerView view = fleet.get(a.workerId());
+  private Map<String, String> sourcesToInstall(String workerId, JobParams p) {
+    WorkerView view = fleet.get(workerId);
     Map<String, String> sources = null;
     if (view == null || !view.reportedHolding(p.model())) {
       sources = withSource(null, p.model());

@@ -2,6 +2,7 @@ package ai.pingvas.worker.engine.invokeai;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.ServerWebSocket;
@@ -70,6 +71,8 @@ public final class FakeInvokeAi implements AutoCloseable {
   private long nextInstall = 1;
   private Long running;
   private HttpServer server;
+  /** Fetches URL sources, as InvokeAI's download queue does. */
+  private final HttpClient downloads = vertx.createHttpClient();
 
   public FakeInvokeAi(int port) {
     this.port = port;
@@ -526,7 +529,7 @@ public final class FakeInvokeAi implements AutoCloseable {
     synchronized (this) {
       job.put("download", "pending");
     }
-    vertx.createHttpClient().request(new RequestOptions().setAbsoluteURI(url))
+    downloads.request(new RequestOptions().setAbsoluteURI(url))
         .compose(request -> request.send().compose(response -> response.body().map(body -> {
           synchronized (this) {
             if (response.statusCode() / 100 == 2) {
