@@ -115,6 +115,119 @@ class GalleryIT {
     }
   }
 
+  /**
+   * The router reports a job succeeded, with its images' URLs, once the gallery verified the uploads
+   * and before the job's event reaches the ingest: the verification records the images, so the URLs
+   * work at once (they were 404 until the ingest caught up). Such an image is listed only once the
+   * event confirms it, and forgotten with its upload if the attempt ends without succeeding.
+   */
+  @Test
+  void aVerifiedImageIsServedBeforeItsJobsEventAndListedOnlyOnceConfirmed() throws Exception {
+    GalleryStack.User user = stack.newUser("pro");
+    String job = java.util.UUID.randomUUID().toString();
+    String objectKey = "images/" + user.id() + "/" + job + "/1-0.png";
+    byte[] png = png(96, 64);
+    try (var s3 = stack.s3()) {
+      upload(s3, objectKey, png);
+    }
+    String id = ai.pingvas.platform.ids.Uuids.imageId(objectKey);
+    assertThat(verify(job, user.id(), objectKey, png, 96, 64).statusCode()).isEqualTo(200);
+
+    // no job.succeeded event was published: the URL the router hands out is served already
+    Reply redirect = call("GET", stack.galleryUrl() + "/v1/images/" + id + "/content", user.key(), null);
+    assertThat(redirect.status()).as(new String(redirect.body())).isEqualTo(302);
+    Reply bytes = call("GET", redirect.headers().firstValue("Location").orElseThrow(), null, null);
+    assertThat(bytes.body()).isEqualTo(png);
+    JsonObject meta = call("GET", stack.galleryUrl() + "/v1/images/" + id, user.key(), null).json();
+    assertThat(meta.getString("job_id")).isEqualTo(job);
+    assertThat(meta.getString("prompt")).isEqualTo("a verified heron");
+    assertThat(meta.getLong("seed")).isEqualTo(42L);
+    assertThat(call("GET", stack.galleryUrl() + "/v1/images/" + id + "/content", stack.createUser("pro"), null)
+        .status()).as("another user's image").isEqualTo(404);
+    assertThat(listedIds(user.key())).as("not listed before the event confirms it").doesNotContain(id);
+
+    publish(job, succeeded(user.id(), job, id, objectKey));
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!listedIds(user.key()).contains(id)) {
+      assertThat(System.nanoTime()).as("the confirmed image was never listed").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    JsonObject confirmed = call("GET", stack.galleryUrl() + "/v1/images/" + id, user.key(), null).json();
+    assertThat(confirmed.getString("prompt")).as("the verified row is kept").isEqualTo("a verified heron");
+    assertThat(stack.countGallery("SELECT count(*) FROM gallery.images WHERE job_id = '" + job + "'")).isEqualTo(1);
+
+    // an attempt verified, then canceled before its result was recorded: row and upload go
+    String canceledJob = java.util.UUID.randomUUID().toString();
+    String canceledKey = "images/" + user.id() + "/" + canceledJob + "/1-0.png";
+    try (var s3 = stack.s3()) {
+      upload(s3, canceledKey, png);
+      assertThat(verify(canceledJob, user.id(), canceledKey, png, 96, 64).statusCode()).isEqualTo(200);
+      String canceledId = ai.pingvas.platform.ids.Uuids.imageId(canceledKey);
+      assertThat(call("GET", stack.galleryUrl() + "/v1/images/" + canceledId, user.key(), null).status())
+          .isEqualTo(200);
+      publish(canceledJob, new JsonObject().put("type", "job.canceled").put("job_id", canceledJob)
+          .put("user_id", user.id()).put("seq", 4).put("status", "canceled").put("attempt", 1));
+      awaitKeys(s3, "images/" + user.id() + "/" + canceledJob + "/", List.of(), "the canceled upload to go");
+      awaitCount("SELECT count(*) FROM gallery.images WHERE job_id = '" + canceledJob + "'", 0,
+          "the canceled attempt's verified row to go");
+      assertThat(call("GET", stack.galleryUrl() + "/v1/images/" + canceledId + "/content", user.key(), null)
+          .status()).isEqualTo(404);
+    }
+  }
+
+  @Test
+  void aVerificationNamingAnImageIdThatIsNotItsKeysIsRefused() throws Exception {
+    String user = java.util.UUID.randomUUID().toString();
+    String job = java.util.UUID.randomUUID().toString();
+    String key = "images/" + user + "/" + job + "/1-0.png";
+    JsonObject body = verification(job, user, key, png(8, 8), 8, 8);
+    body.getJsonArray("images").getJsonObject(0).put("id", java.util.UUID.randomUUID().toString());
+    HttpResponse<String> r = postVerify(body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(new JsonObject(r.body()).getString("detail")).contains("not the id of its key");
+    body = verification(job, user, key, png(8, 8), 8, 8);
+    body.getJsonArray("images").getJsonObject(0).remove("sha256");
+    r = postVerify(body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(new JsonObject(r.body()).getString("detail")).contains("has no sha256");
+    assertThat(stack.countGallery("SELECT count(*) FROM gallery.images WHERE job_id = '" + job + "'")).isZero();
+  }
+
+  private static HttpResponse<String> verify(String job, String user, String key, byte[] png, int width, int height)
+      throws Exception {
+    return postVerify(verification(job, user, key, png, width, height));
+  }
+
+  /** A verification request as the router sends it. */
+  private static JsonObject verification(String job, String user, String key, byte[] png, int width, int height)
+      throws Exception {
+    String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(png));
+    return new JsonObject().put("job_id", job).put("user_id", user).put("attempt", 1)
+        .put("prompt", "a verified heron").put("model", "sd-1.5").put("images", new io.vertx.core.json.JsonArray()
+            .add(new JsonObject().put("index", 0).put("key", key).put("width", width).put("height", height)
+                .put("seed", 42).put("size_bytes", png.length).put("sha256", sha256)
+                .put("id", ai.pingvas.platform.ids.Uuids.imageId(key))));
+  }
+
+  private static HttpResponse<String> postVerify(JsonObject body) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(stack.galleryUrl() + "/internal/v1/images/verify"))
+        .header("Content-Type", "application/json").header("X-Internal-Token", GalleryStack.INTERNAL_TOKEN)
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static List<String> listedIds(String key) throws Exception {
+    return call("GET", stack.galleryUrl() + "/v1/images?limit=100", key, null).json().getJsonArray("items").stream()
+        .map(item -> ((JsonObject) item).getString("id")).toList();
+  }
+
+  private static byte[] png(int width, int height) throws Exception {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    image.setRGB(width / 2, height / 2, 0x3366cc);
+    var out = new java.io.ByteArrayOutputStream();
+    ImageIO.write(image, "png", out);
+    return out.toByteArray();
+  }
+
   private static void awaitCount(String sql, long expected, String what) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (stack.countGallery(sql) != expected) {

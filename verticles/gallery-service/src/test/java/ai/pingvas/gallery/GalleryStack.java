@@ -134,8 +134,17 @@ final class GalleryStack implements AutoCloseable {
     return "http://127.0.0.1:" + galleryPort;
   }
 
+  /** A user's id and API key. */
+  record User(String id, String key) {
+  }
+
   /** A user signed up with user-service, given the tier (as billing would), with one API key. */
   String createUser(String tier) {
+    return newUser(tier).key();
+  }
+
+  /** {@link #createUser}, with the user's id. */
+  User newUser(String tier) {
     HttpClient http = Http.client();
     String users = "http://127.0.0.1:" + usersPort;
     JsonObject signUp = new JsonObject(send(http, HttpRequest.newBuilder(URI.create(users + "/v1/users"))
@@ -145,9 +154,9 @@ final class GalleryStack implements AutoCloseable {
     send(http, HttpRequest.newBuilder(URI.create(users + "/internal/v1/users/" + id + "/tier"))
         .header("X-Internal-Token", INTERNAL_TOKEN)
         .PUT(HttpRequest.BodyPublishers.ofString("{\"tier\":\"" + tier + "\"}")));
-    return new JsonObject(send(http, HttpRequest.newBuilder(URI.create(users + "/v1/api-keys"))
+    return new User(id, new JsonObject(send(http, HttpRequest.newBuilder(URI.create(users + "/v1/api-keys"))
         .header("Authorization", "Bearer " + signUp.getJsonObject("tokens").getString("access_token"))
-        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"test\"}")))).getString("key");
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"test\"}")))).getString("key"));
   }
 
   private static String send(HttpClient http, HttpRequest.Builder request) {

@@ -105,6 +105,7 @@ public final class ImageIngestVerticle extends VerticleBase {
         .compose(missing -> thumbnails(images.stream().filter(i -> missing.contains(i.id())).toList(), 0));
     // what a worker presumed dead uploads later, with the URLs it still holds, the recheck finds
     recorded.compose(v -> orphans.remove(context, cleanups, "deleted the uploads of attempts that did not succeed"))
+        .compose(v -> orphans.forgetRows(store, cleanups))
         .compose(v -> cleanups.isEmpty() ? Future.<Void>succeededFuture()
             : store.scheduleRechecks(cleanups, recheckAfter))
         .compose(v -> consumer.commit())

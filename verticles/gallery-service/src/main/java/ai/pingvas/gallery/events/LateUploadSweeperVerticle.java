@@ -32,6 +32,7 @@ public final class LateUploadSweeperVerticle extends PeriodicVerticle {
     return store.dueRechecks(BATCH, Duration.ofMinutes(LEASE_MINUTES)).compose(due -> due.isEmpty()
         ? Future.<Void>succeededFuture()
         : orphans.remove(context, due, "deleted uploads that came after their job ended")
+            .compose(v -> orphans.forgetRows(store, due))
             .compose(v -> store.rechecked(due))
             .compose(v -> due.size() < BATCH ? Future.<Void>succeededFuture() : runOnce()));
   }

@@ -1,6 +1,7 @@
 package ai.pingvas.gallery.events;
 
 import ai.pingvas.gallery.storage.ObjectStore;
+import ai.pingvas.gallery.store.ImageStore;
 import ai.pingvas.gallery.store.UploadCleanup;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -10,7 +11,10 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Deletes the objects a finished job's {@link UploadCleanup} removes: at its end, and once more later. */
+/**
+ * Deletes the objects a finished job's {@link UploadCleanup} removes, at its end and once more later,
+ * and the rows of verified images it never confirmed.
+ */
 final class OrphanRemover {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanRemover.class);
 
@@ -31,6 +35,20 @@ final class OrphanRemover {
       chain = chain.compose(v -> remove(context, cleanup, why));
     }
     return chain;
+  }
+
+  /**
+   * Removes the image rows written when an attempt's uploads were verified that the attempt never
+   * confirmed by succeeding (canceled or fenced off meanwhile); their objects went with the cleanup.
+   */
+  Future<Void> forgetRows(ImageStore store, List<UploadCleanup> cleanups) {
+    return store.forgetUnconfirmed(cleanups).map(n -> {
+      if (n > 0) {
+        LOG.atInfo().addKeyValue("jobs", cleanups.size()).addKeyValue("images", n)
+            .log("forgot verified images of attempts that did not succeed");
+      }
+      return (Void) null;
+    });
   }
 
   private Future<Void> remove(Context context, UploadCleanup cleanup, String why) {

@@ -44,7 +44,7 @@ public final class GalleryApiVerticle extends VerticleBase {
     var config = runtime.config();
     ImageQueries images = new ImageQueries(store, objects);
     ImageCommands commands = new ImageCommands(store, objects, tiers);
-    UploadVerifier verifier = new UploadVerifier(objects);
+    UploadVerifier verifier = new UploadVerifier(objects, store);
     InternalAuth internal = InternalAuth.create(config.optionalString("auth.internal-token"));
 
     Router router = OpsRoutes.mount(Router.router(vertx), runtime);

@@ -1,7 +1,10 @@
 package ai.pingvas.gallery.http;
 
 import ai.pingvas.gallery.storage.ObjectStore;
+import ai.pingvas.gallery.store.Image;
+import ai.pingvas.gallery.store.ImageStore;
 import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.ids.Uuids;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -16,13 +19,20 @@ import java.util.List;
  * {@code POST /internal/v1/images/verify} (router only): before a job may succeed, each uploaded
  * object must exist under the job's key prefix, have the reported size, start with the PNG
  * signature and have the reported dimensions. Any mismatch is 422 naming the image and the reason.
+ *
+ * <p>When the router sends the job's prompt and model, the verified images are recorded before the
+ * answer: the router reports the job succeeded only after it, with the images' URLs, and those must
+ * not be 404 until the {@code job.succeeded} event reaches the ingest. The rows are not listed until
+ * that event confirms them; the job's cleanup removes them if the attempt did not succeed after all.
  */
 final class UploadVerifier {
   private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   private final ObjectStore objects;
+  private final ImageStore store;
 
-  UploadVerifier(ObjectStore objects) {
+  UploadVerifier(ObjectStore objects, ImageStore store) {
     this.objects = objects;
+    this.store = store;
   }
 
   void verify(RoutingContext ctx) {
@@ -32,14 +42,59 @@ final class UploadVerifier {
       ctx.fail(ApiException.badRequest("bad_request", "send {job_id, user_id, images: [...]}"));
       return;
     }
+    if (!Uuids.isUuid(body.getString("job_id")) || !Uuids.isUuid(body.getString("user_id"))) {
+      ctx.fail(ApiException.badRequest("bad_request", "job_id and user_id must be UUIDs"));
+      return;
+    }
+    List<Image> rows;
+    try {
+      rows = rowsToRecord(body, images);
+    } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+      ctx.fail(ApiException.badRequest("bad_request", "images need index, key, seed, width, height, size_bytes "
+          + "and sha256: " + e.getMessage()));
+      return;
+    }
     String prefix = "images/" + body.getString("user_id") + "/" + body.getString("job_id") + "/";
     Context context = ctx.vertx().getOrCreateContext();
     List<Future<Void>> checks = new ArrayList<>();
     for (int i = 0; i < images.size(); i++) {
       checks.add(check(context, prefix, images.getJsonObject(i)));
     }
-    Future.all(checks).onSuccess(all -> ctx.response().putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("verified", images.size()).encode())).onFailure(ctx::fail);
+    Future.all(checks).compose(all -> store.insertVerified(rows))
+        .onSuccess(recorded -> ctx.response().putHeader("Content-Type", "application/json")
+            .end(new JsonObject().put("verified", images.size()).encode()))
+        .onFailure(ctx::fail);
+  }
+
+  /**
+   * The rows to write once the uploads pass: none from a router that sends no prompt and model (one
+   * older than this; the ingest records the images from the event as before).
+   */
+  private static List<Image> rowsToRecord(JsonObject body, JsonArray images) {
+    if (!(body.getValue("prompt") instanceof String) || !(body.getValue("model") instanceof String)) {
+      return List.of();
+    }
+    if (!(body.getValue("attempt") instanceof Number)) {
+      throw new IllegalArgumentException("attempt is missing");
+    }
+    for (int i = 0; i < images.size(); i++) {
+      JsonObject image = images.getJsonObject(i);
+      String key = image.getString("key");
+      String id = image.getString("id");
+      if (key != null && id != null && !id.equals(Uuids.imageId(key))) {
+        throw new IllegalArgumentException("image " + i + " has id " + id + ", not the id of its key");
+      }
+      if (image.getString("sha256") == null) {
+        throw new IllegalArgumentException("image " + i + " has no sha256");
+      }
+    }
+    List<Image> rows = Image.ofSucceeded(body);
+    rows.forEach(row -> {
+      if (row.id() == null) {
+        throw new IllegalArgumentException("image " + row.index() + " has no id");
+      }
+    });
+    return rows;
   }
 
   private Future<Void> check(Context context, String prefix, JsonObject image) {

@@ -8,8 +8,23 @@ import java.util.Set;
 
 /** Image metadata in Postgres. */
 public interface ImageStore {
-  /** Stores images, ignoring ones already stored (ingest is idempotent); returns how many were new. */
+  /**
+   * Stores the images of a {@code job.succeeded} event, confirming rows written at verification and
+   * ignoring ones already confirmed (ingest is idempotent); returns how many were new or confirmed.
+   */
   Future<Integer> insert(List<Image> images);
+
+  /**
+   * Stores images whose uploads the router's verification just passed, not listed until their job's
+   * event confirms them (served by id meanwhile); ignores known and deleted ones.
+   */
+  Future<Integer> insertVerified(List<Image> images);
+
+  /**
+   * Removes the rows written at verification that the cleanups' jobs never confirmed: images of
+   * attempts up to {@code upTo} not kept (the attempt did not succeed after all); how many went.
+   */
+  Future<Integer> forgetUnconfirmed(List<UploadCleanup> cleanups);
 
   /** Which of these images are stored without a thumbnail. */
   Future<Set<String>> withoutThumbnail(List<String> ids);
@@ -17,10 +32,10 @@ public interface ImageStore {
   /** Records an image's thumbnail; false if the image is gone (deleted meanwhile). */
   Future<Boolean> setThumbnail(String imageId, String key, long bytes);
 
-  /** The image if it exists and belongs to the user, else null. */
+  /** The image if it exists and belongs to the user (confirmed or only verified), else null. */
   Future<Image> get(String userId, String imageId);
 
-  /** A page of the user's images, newest first. */
+  /** A page of the user's confirmed images, newest first. */
   Future<ImagePage> list(String userId, String cursor, int limit);
 
   /**

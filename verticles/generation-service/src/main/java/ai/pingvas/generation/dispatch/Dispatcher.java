@@ -1013,7 +1013,7 @@ final class Dispatcher {
    */
   private void verifyAndSucceed(Inflight f, List<ImageOutput> images, int tries) {
     recording.add(f);
-    gallery.verify(f.jobId, f.userId, f.attempt, images)
+    gallery.verify(f.jobId, f.userId, f.attempt, f.claimed.params().prompt(), f.model, images)
         .compose(stored -> results.submit(new JobStore.Success(f.jobId, f.attempt, stored)))
         .onComplete(ar -> {
           if (ar.succeeded()) {

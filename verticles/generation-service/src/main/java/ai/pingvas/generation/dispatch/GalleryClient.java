@@ -1,6 +1,7 @@
 package ai.pingvas.generation.dispatch;
 
 import ai.pingvas.platform.auth.InternalAuth;
+import ai.pingvas.platform.ids.Uuids;
 import ai.pingvas.protocol.ImageOutput;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -8,9 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * Asks gallery-service to verify a worker's uploads (object exists, size, PNG signature) before a
@@ -40,11 +39,16 @@ public final class GalleryClient {
 
   /** Image id of an object key: the same on the router and in the gallery. */
   public static String imageId(String key) {
-    return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
+    return Uuids.imageId(key);
   }
 
-  /** The images as stored on the job, after verification; fails with {@link InvalidOutput}. */
-  public Future<JsonArray> verify(String jobId, String userId, int attempt, List<ImageOutput> images) {
+  /**
+   * The images as stored on the job, after verification; fails with {@link InvalidOutput}. The
+   * gallery records the verified images (with the job's prompt and model) before answering, so their
+   * URLs work as soon as the job reads succeeded, ahead of the {@code job.succeeded} event.
+   */
+  public Future<JsonArray> verify(String jobId, String userId, int attempt, String prompt, String model,
+      List<ImageOutput> images) {
     JsonArray stored = new JsonArray();
     for (ImageOutput image : images) {
       String id = imageId(image.key());
@@ -54,7 +58,7 @@ public final class GalleryClient {
       return Future.succeededFuture(stored);
     }
     JsonObject body = new JsonObject().put("job_id", jobId).put("user_id", userId).put("attempt", attempt)
-        .put("images", stored);
+        .put("prompt", prompt).put("model", model).put("images", stored);
     return client.postAbs(baseUrl + "/internal/v1/images/verify")
         .putHeader(InternalAuth.HEADER, internalToken == null ? "" : internalToken)
         .timeout(10_000)

@@ -16,6 +16,14 @@ public final class Uuids {
     }
   }
 
+  /**
+   * The id of an image stored under {@code objectKey}: a name-based UUID of the key, so the router
+   * (which hands it out) and the gallery (which serves it) agree on it without asking each other.
+   */
+  public static String imageId(String objectKey) {
+    return UUID.nameUUIDFromBytes(objectKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+  }
+
   /** The canonical (lower-case) text of a UUID given in either case. */
   public static String canonical(String uuid) {
     return UUID.fromString(uuid).toString();
