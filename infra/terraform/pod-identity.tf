@@ -70,7 +70,8 @@ module "gallery_service_identity" {
   tags = local.tags
 }
 
-# The model registry uploads and lists model weights.
+# The model registry looks at a model's weights before registering it (a HEAD needs s3:GetObject; s3:ListBucket
+# makes a missing key a 404 rather than a 403). It never writes the bucket: operators upload the weights.
 module "model_service_identity" {
   source  = "terraform-aws-modules/eks-pod-identity/aws"
   version = "1.12.0"
@@ -84,13 +85,13 @@ module "model_service_identity" {
       resources = [module.models_bucket.s3_bucket_arn]
     },
     {
-      sid       = "ManageModels"
-      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      sid       = "ReadModels"
+      actions   = ["s3:GetObject"]
       resources = ["${module.models_bucket.s3_bucket_arn}/*"]
     },
     {
       sid       = "ModelsKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      actions   = ["kms:Decrypt"]
       resources = [aws_kms_key.data.arn]
     },
   ]

@@ -294,7 +294,8 @@ public final class DevStack implements AutoCloseable {
       out.append("  Kafka     ").append(infra.kafka().bootstrap()).append('\n');
     }
     if (infra.s3() != null) {
-      out.append("  S3        ").append(infra.s3().endpoint()).append('\n');
+      out.append("  S3        ").append(infra.s3().endpoint()).append(" (key ").append(S3Server.ACCESS_KEY)
+          .append(" / ").append(S3Server.SECRET_KEY).append("; buckets pingvas-images, pingvas-models)\n");
     }
     out.append("\n  Submit a generation:\n");
     out.append("    curl -s ").append(url).append("/v1/generations ").append(auth)

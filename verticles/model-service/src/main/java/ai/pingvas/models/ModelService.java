@@ -3,6 +3,7 @@ package ai.pingvas.models;
 import ai.pingvas.models.domain.Model;
 import ai.pingvas.models.events.WorkerEventsVerticle;
 import ai.pingvas.models.http.ModelApiVerticle;
+import ai.pingvas.models.storage.SourceCheck;
 import ai.pingvas.models.store.ModelStore;
 import ai.pingvas.models.store.PgModelStore;
 import ai.pingvas.platform.auth.ChainAuthenticator;
@@ -49,11 +50,18 @@ public final class ModelService {
           ModelStore store = new PgModelStore(foundation.pool());
           // JWTs verified locally from user-service's JWK Set, API keys introspected by user-service.
           ChainAuthenticator authenticator = ChainAuthenticator.fromConfig(vertx, config);
+          SourceCheck sources = SourceCheck.fromConfig(config, runtime.registry());
+          if (sources != null) {
+            runtime.onClose(() -> vertx.executeBlocking(() -> {
+              sources.close();
+              return null;
+            }));
+          }
           return seedDevModels(vertx, settings, store)
               .compose(v -> vertx.deployVerticle(new WorkerEventsVerticle(kafka, settings.workerTopic(),
                   settings.workerGroup(), store, settings.holdingTtl(), runtime.registry())))
               .compose(id -> vertx.deployVerticle(new ModelApiVerticle(runtime, store, authenticator, foundation.contract(),
-                  settings.holdingTtl())))
+                  settings.holdingTtl(), sources)))
               .<Void>mapEmpty();
         });
   }

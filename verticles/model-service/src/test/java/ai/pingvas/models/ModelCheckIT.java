@@ -24,9 +24,9 @@ class ModelCheckIT {
     stack = new Stack("check").startModels().startRouter();
     admin = stack.createUser("studio", true);
     user = stack.createUser("pro", false);
-    stack.models("POST", "/v1/models", admin, ModelRegistryIT.model("chk-sd15", "checkpoint", "sd-1.5"));
-    stack.models("POST", "/v1/models", admin, ModelRegistryIT.model("chk-sd15-lora", "lora", "sd-1.5"));
-    stack.models("POST", "/v1/models", admin, ModelRegistryIT.model("chk-xl-lora", "lora", "sdxl"));
+    stack.models("POST", "/v1/models", admin, stack.model("chk-sd15", "checkpoint", "sd-1.5"));
+    stack.models("POST", "/v1/models", admin, stack.model("chk-sd15-lora", "lora", "sd-1.5"));
+    stack.models("POST", "/v1/models", admin, stack.model("chk-xl-lora", "lora", "sdxl"));
   }
 
   @AfterAll
@@ -62,14 +62,14 @@ class ModelCheckIT {
 
   @Test
   void acceptsAModelRegisteredAMomentAgo() {
-    assertThat(stack.models("POST", "/v1/models", admin, ModelRegistryIT.model("chk-fresh", "checkpoint", "sdxl"))
+    assertThat(stack.models("POST", "/v1/models", admin, stack.model("chk-fresh", "checkpoint", "sdxl"))
         .status()).isEqualTo(201);
     assertThat(submit("chk-fresh").status()).isEqualTo(202);
   }
 
   @Test
   void workersHoldingsFollowTheirHeartbeats() throws Exception {
-    stack.models("POST", "/v1/models", admin, ModelRegistryIT.model("chk-held", "checkpoint", "sd-1.5"));
+    stack.models("POST", "/v1/models", admin, stack.model("chk-held", "checkpoint", "sd-1.5"));
     var worker = stack.startWorker("holder-1");
     String id = submit("chk-held").json().getString("id");
     awaitUntil(() -> "succeeded".equals(stack.router("GET", "/v1/generations/" + id, user, null).json()

@@ -35,12 +35,12 @@ class ModelRegistryIT {
 
   @Test
   void adminRegistersUpdatesAndDeletesAModel() {
-    Response created = stack.models("POST", "/v1/models", admin, model("reg-a", "checkpoint", "sd-1.5"));
+    Response created = stack.models("POST", "/v1/models", admin, stack.model("reg-a", "checkpoint", "sd-1.5"));
     assertThat(created.status()).isEqualTo(201);
     assertThat(created.json().getString("kind")).isEqualTo("checkpoint");
     assertThat(created.json().getJsonObject("default_params").getInteger("steps")).isEqualTo(25);
 
-    JsonObject changed = new JsonObject(model("reg-a", "checkpoint", "sd-1.5")).put("vram_mb", 4000);
+    JsonObject changed = new JsonObject(stack.model("reg-a", "checkpoint", "sd-1.5")).put("vram_mb", 4000);
     changed.remove("name");
     Response updated = stack.models("PUT", "/v1/models/reg-a", admin, changed.encode());
     assertThat(updated.status()).isEqualTo(200);
@@ -58,8 +58,8 @@ class ModelRegistryIT {
 
   @Test
   void anyUserListsAndFiltersButOnlyAdminsWrite() {
-    stack.models("POST", "/v1/models", admin, model("list-ckpt", "checkpoint", "sdxl"));
-    stack.models("POST", "/v1/models", admin, model("list-lora", "lora", "sdxl"));
+    stack.models("POST", "/v1/models", admin, stack.model("list-ckpt", "checkpoint", "sdxl"));
+    stack.models("POST", "/v1/models", admin, stack.model("list-lora", "lora", "sdxl"));
 
     Response loras = stack.models("GET", "/v1/models?kind=lora&base=sdxl", user, null);
     assertThat(loras.status()).isEqualTo(200);
@@ -67,7 +67,7 @@ class ModelRegistryIT {
         .map(o -> ((JsonObject) o).getString("name")).toList();
     assertThat(names).contains("list-lora").doesNotContain("list-ckpt");
 
-    Response refused = stack.models("POST", "/v1/models", user, model("by-user", "checkpoint", "sd-1.5"));
+    Response refused = stack.models("POST", "/v1/models", user, stack.model("by-user", "checkpoint", "sd-1.5"));
     assertThat(refused.status()).isEqualTo(403);
     assertThat(refused.json().getString("code")).isEqualTo("forbidden");
     assertThat(stack.models("DELETE", "/v1/models/list-ckpt", user, null).status()).isEqualTo(403);
@@ -76,25 +76,60 @@ class ModelRegistryIT {
 
   @Test
   void refusesADuplicateNameAndAnInvalidDescription() {
-    assertThat(stack.models("POST", "/v1/models", admin, model("dup", "checkpoint", "sd-1.5")).status())
+    assertThat(stack.models("POST", "/v1/models", admin, stack.model("dup", "checkpoint", "sd-1.5")).status())
         .isEqualTo(201);
-    Response duplicate = stack.models("POST", "/v1/models", admin, model("dup", "checkpoint", "sd-1.5"));
+    Response duplicate = stack.models("POST", "/v1/models", admin, stack.model("dup", "checkpoint", "sd-1.5"));
     assertThat(duplicate.status()).isEqualTo(409);
     assertThat(duplicate.json().getString("code")).isEqualTo("model_exists");
 
-    String badKind = new JsonObject(model("bad", "checkpoint", "sd-1.5")).put("kind", "vae").encode();
+    String badKind = new JsonObject(stack.model("bad", "checkpoint", "sd-1.5")).put("kind", "vae").encode();
     Response invalid = stack.models("POST", "/v1/models", admin, badKind);
     assertThat(invalid.status()).isEqualTo(400);
     assertThat(invalid.json().getString("code")).isEqualTo("validation_failed");
-    String badSource = new JsonObject(model("bad", "checkpoint", "sd-1.5")).put("source", "http://x/y").encode();
+    String badSource = new JsonObject(stack.model("bad", "checkpoint", "sd-1.5")).put("source", "http://x/y").encode();
     assertThat(stack.models("POST", "/v1/models", admin, badSource).status()).isEqualTo(400);
     // a name pattern ends at the end of the name: a trailing line break is refused, not stored (it
     // used to pass the check, be stored, and then break the Location header, leaving the request unanswered)
-    String newline = new JsonObject(model("bad", "checkpoint", "sd-1.5")).put("name", "sdxl-nl\n").encode();
+    String newline = new JsonObject(stack.model("bad", "checkpoint", "sd-1.5")).put("name", "sdxl-nl\n").encode();
     Response trailing = stack.models("POST", "/v1/models", admin, newline);
     assertThat(trailing.status()).as(trailing.body()).isEqualTo(400);
     assertThat(trailing.json().getString("detail")).contains("/name");
     assertThat(stack.models("GET", "/v1/models/sdxl-nl", admin, null).status()).isEqualTo(404);
+  }
+
+  /**
+   * A model whose weights are not at its source would be offered to users and fail every job on it
+   * when a worker tries to install it: registering it, or moving an existing one to such a source,
+   * is refused with a 422 naming the source, and nothing is stored.
+   */
+  @Test
+  void aSourceWithoutWeightsIsRefusedAndNothingIsStored() {
+    Response missing = stack.models("POST", "/v1/models", admin, ModelRegistryIT.model("no-weights", "checkpoint",
+        "sdxl"));
+    assertThat(missing.status()).as(missing.body()).isEqualTo(422);
+    assertThat(missing.json().getString("code")).isEqualTo("model_source_missing");
+    assertThat(missing.json().getString("detail")).contains("s3://pingvas-models/no-weights.safetensors");
+    assertThat(stack.models("GET", "/v1/models/no-weights", user, null).status()).isEqualTo(404);
+
+    String otherBucket = new JsonObject(ModelRegistryIT.model("elsewhere", "lora", "sdxl"))
+        .put("source", "s3://no-such-bucket-here/elsewhere.safetensors").encode();
+    Response noBucket = stack.models("POST", "/v1/models", admin, otherBucket);
+    assertThat(noBucket.status()).as(noBucket.body()).isEqualTo(422);
+    assertThat(noBucket.json().getString("code")).isEqualTo("model_source_missing");
+
+    assertThat(stack.models("POST", "/v1/models", admin, stack.model("moved", "checkpoint", "sdxl")).status())
+        .isEqualTo(201);
+    JsonObject moved = new JsonObject(ModelRegistryIT.model("moved", "checkpoint", "sdxl"))
+        .put("source", "s3://pingvas-models/typo/moved.safetensors").put("vram_mb", 9999);
+    Response refused = stack.models("PUT", "/v1/models/moved", admin, moved.encode());
+    assertThat(refused.status()).as(refused.body()).isEqualTo(422);
+    assertThat(refused.json().getString("detail")).contains("s3://pingvas-models/typo/moved.safetensors");
+    JsonObject kept = stack.models("GET", "/v1/models/moved", user, null).json();
+    assertThat(kept.getString("source")).isEqualTo("s3://pingvas-models/moved.safetensors");
+    assertThat(kept.getInteger("vram_mb")).isEqualTo(3500);
+    // an unknown name stays a 404, whatever its source
+    assertThat(stack.models("PUT", "/v1/models/never-registered", admin,
+        ModelRegistryIT.model("never-registered", "lora", "sdxl")).status()).isEqualTo(404);
   }
 
   @Test

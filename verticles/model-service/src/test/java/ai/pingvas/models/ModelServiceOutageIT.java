@@ -24,7 +24,7 @@ class ModelServiceOutageIT {
   void lastCopyKeepsDecidingWhileModelServiceIsDown() throws Exception {
     stack = new Stack("outage_copy").startModels().startRouter();
     String admin = stack.createUser("studio", true);
-    stack.models("POST", "/v1/models", admin, ModelRegistryIT.model("out-known", "checkpoint", "sd-1.5"));
+    stack.models("POST", "/v1/models", admin, stack.model("out-known", "checkpoint", "sd-1.5"));
     // The router learns the new model through a refresh on the miss, then model-service goes away.
     assertThat(stack.router("POST", "/v1/generations", admin, job("out-known")).status()).isEqualTo(202);
     stack.stopModels();

@@ -85,15 +85,27 @@ class RegistryModelInstallIT {
     assertThat(installsOf("inst-ink")).hasSize(1);
   }
 
+  /**
+   * Registering before the weights are uploaded is refused. Weights removed from the bucket after
+   * registration (an operator's mistake) fail the first install; put back during the retry's
+   * backoff, they are installed on attempt 2 and the job succeeds.
+   */
   @Test
-  void weightsUploadedAfterTheModelWasRegisteredAreInstalledWhenTheJobIsRetried() throws Exception {
+  void weightsMissingAtInstallAreInstalledWhenTheJobIsRetriedAfterTheyAreBack() throws Exception {
     String name = "late-xl";
+    String key = name + ".safetensors";
+    Stack.Response early = stack.models("POST", "/v1/models", admin, ModelRegistryIT.model(name, "checkpoint", "sdxl"));
+    assertThat(early.status()).as(early.body()).isEqualTo(422);
+    assertThat(early.json().getString("code")).isEqualTo("model_source_missing");
+
+    ModelObjects.put(stack.infra.s3().endpoint(), "pingvas-models", key, 120_000);
     assertThat(stack.models("POST", "/v1/models", admin, ModelRegistryIT.model(name, "checkpoint", "sdxl")).status())
         .isEqualTo(201);
+    ModelObjects.delete(stack.infra.s3().endpoint(), "pingvas-models", key);
     String id = submit(name);
-    // nothing at the source yet: InvokeAI's download answers Not Found and the attempt fails (retryable)
+    // nothing at the source: InvokeAI's download answers Not Found and the attempt fails (retryable)
     awaitUntil(() -> "error".equals(invokeai.installStatus(name)), "the first install of " + name + " to fail");
-    byte[] weights = ModelObjects.put(stack.infra.s3().endpoint(), "pingvas-models", name + ".safetensors", 120_000);
+    byte[] weights = ModelObjects.put(stack.infra.s3().endpoint(), "pingvas-models", key, 120_000);
 
     // the retry (after its backoff) goes to the same worker, which has not reported the model: the
     // assign names the source again and the install succeeds
@@ -101,7 +113,7 @@ class RegistryModelInstallIT {
     JsonObject job = stack.router("GET", "/v1/generations/" + id, user, null).json();
     assertThat(job.getInteger("attempt")).isEqualTo(2);
     assertThat(installsOf(name)).hasSize(2);
-    assertThat(invokeai.downloaded.get(stack.infra.s3().endpoint() + "/pingvas-models/" + name + ".safetensors"))
+    assertThat(invokeai.downloaded.get(stack.infra.s3().endpoint() + "/pingvas-models/" + key))
         .isEqualTo(ModelObjects.sha256(weights));
   }
 

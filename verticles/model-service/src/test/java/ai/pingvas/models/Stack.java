@@ -99,6 +99,10 @@ final class Stack implements AutoCloseable {
     modelEnv.put("PINGVAS_WORKERS_TOPIC", workerTopic);
     modelEnv.put("PINGVAS_WORKERS_GROUP", "model-service." + suffix);
     modelEnv.put("PINGVAS_WORKERS_HOLDING_TTL", "10s");
+    // registrations look at the weights in the embedded S3, as in production
+    modelEnv.put("PINGVAS_STORAGE_ENDPOINT", infra.s3().endpoint());
+    modelEnv.put("PINGVAS_STORAGE_ACCESS_KEY", ai.pingvas.embedded.S3Server.ACCESS_KEY);
+    modelEnv.put("PINGVAS_STORAGE_SECRET_KEY", ai.pingvas.embedded.S3Server.SECRET_KEY);
   }
 
   /** Starts user-service once, before whatever needs accounts. */
@@ -216,5 +220,16 @@ final class Stack implements AutoCloseable {
             .exceptionally(e -> null).join();
       }
     }
+  }
+
+  /** A registration body for the model (see {@link ModelRegistryIT#model}) after its weights were uploaded to its source. */
+  String model(String name, String kind, String base) {
+    try {
+      ai.pingvas.worker.engine.invokeai.ModelObjects.put(infra.s3().endpoint(), "pingvas-models", name + ".safetensors",
+          1024);
+    } catch (Exception e) {
+      throw new IllegalStateException("could not upload the weights of " + name, e);
+    }
+    return ModelRegistryIT.model(name, kind, base);
   }
 }

@@ -1,6 +1,7 @@
 package ai.pingvas.gallery.storage;
 
 import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.storage.StorageCredentials;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.net.URI;
@@ -8,10 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.regions.Region;
@@ -44,7 +42,7 @@ public final class ObjectStore implements AutoCloseable {
 
   public static ObjectStore fromConfig(Config config) {
     Region region = Region.of(config.string("storage.region"));
-    AwsCredentialsProvider credentials = credentials(config);
+    AwsCredentialsProvider credentials = StorageCredentials.fromConfig(config);
     S3Configuration s3 = S3Configuration.builder().pathStyleAccessEnabled(config.bool("storage.path-style")).build();
     var clientBuilder = S3AsyncClient.builder().region(region).credentialsProvider(credentials)
         .serviceConfiguration(s3);
@@ -60,18 +58,6 @@ public final class ObjectStore implements AutoCloseable {
     }
     return new ObjectStore(clientBuilder.build(), presignerBuilder.build(), config.string("storage.bucket"),
         config.duration("storage.download-url-ttl"));
-  }
-
-  private static AwsCredentialsProvider credentials(Config config) {
-    String accessKey = config.optionalString("storage.access-key");
-    if (accessKey == null) {
-      // refreshed in the background, as the router's: presigning runs on the event loop (two URLs per
-      // listed image), and a synchronous refresh (an HTTP call to the pod-identity or STS endpoint)
-      // would stall every request of the replica meanwhile
-      return DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build();
-    }
-    return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey,
-        config.string("storage.secret-key")));
   }
 
   public String bucket() {

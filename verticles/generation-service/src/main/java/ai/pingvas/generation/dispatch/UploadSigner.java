@@ -1,6 +1,7 @@
 package ai.pingvas.generation.dispatch;
 
 import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.storage.StorageCredentials;
 import ai.pingvas.protocol.UploadSlot;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -17,10 +18,7 @@ import java.util.HexFormat;
 import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.identity.spi.AwsSessionCredentialsIdentity;
 import software.amazon.awssdk.utils.http.SdkHttpUtils;
@@ -60,7 +58,7 @@ public final class UploadSigner implements AutoCloseable {
   private long credentialsFailedAtMs;
 
   public UploadSigner(Config config) {
-    this(config, Clock.systemUTC(), credentials(config));
+    this(config, Clock.systemUTC(), StorageCredentials.fromConfig(config));
   }
 
   UploadSigner(Config config, Clock clock, AwsCredentialsProvider credentials) {
@@ -88,17 +86,6 @@ public final class UploadSigner implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("this JVM lacks HmacSHA256 / SHA-256", e);
     }
-  }
-
-  static AwsCredentialsProvider credentials(Config config) {
-    String accessKey = config.optionalString("storage.access-key");
-    if (accessKey == null) {
-      // refreshed in the background: slots() runs on the router's event loop, and a synchronous
-      // refresh (an HTTP call to the pod-identity or STS endpoint) would stall the whole replica
-      return DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build();
-    }
-    return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey,
-        config.string("storage.secret-key")));
   }
 
   /** Resolves the credentials once, off the event loop, so the first dispatch does not. */

@@ -1,5 +1,6 @@
 package ai.pingvas.models.http;
 
+import ai.pingvas.models.storage.SourceCheck;
 import ai.pingvas.models.store.ModelStore;
 import ai.pingvas.platform.auth.AuthHandler;
 import ai.pingvas.platform.auth.Authenticator;
@@ -25,21 +26,23 @@ public final class ModelApiVerticle extends VerticleBase {
   private final Authenticator authenticator;
   private final Contracts.Loaded contract;
   private final Duration holdingTtl;
+  private final SourceCheck sources;
   private HttpServer server;
 
   public ModelApiVerticle(ServiceRuntime runtime, ModelStore store, Authenticator authenticator,
-      Contracts.Loaded contract, Duration holdingTtl) {
+      Contracts.Loaded contract, Duration holdingTtl, SourceCheck sources) {
     this.runtime = runtime;
     this.store = store;
     this.authenticator = authenticator;
     this.contract = contract;
     this.holdingTtl = holdingTtl;
+    this.sources = sources;
   }
 
   @Override
   public Future<?> start() {
     var config = runtime.config();
-    ModelHandlers models = new ModelHandlers(store, holdingTtl);
+    ModelHandlers models = new ModelHandlers(store, holdingTtl, sources);
 
     Router router = OpsRoutes.mount(Router.router(vertx), runtime);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")

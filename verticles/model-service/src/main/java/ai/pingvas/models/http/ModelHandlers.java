@@ -1,6 +1,7 @@
 package ai.pingvas.models.http;
 
 import ai.pingvas.models.domain.Model;
+import ai.pingvas.models.storage.SourceCheck;
 import ai.pingvas.models.store.ModelStore;
 import ai.pingvas.platform.http.ApiException;
 import io.vertx.core.Future;
@@ -15,10 +16,13 @@ import java.util.Map;
 final class ModelHandlers {
   private final ModelStore store;
   private final Duration holdingTtl;
+  private final SourceCheck sources;
 
-  ModelHandlers(ModelStore store, Duration holdingTtl) {
+  /** {@code sources} null: sources are stored unchecked ({@code storage.check-sources} off). */
+  ModelHandlers(ModelStore store, Duration holdingTtl, SourceCheck sources) {
     this.store = store;
     this.holdingTtl = holdingTtl;
+    this.sources = sources;
   }
 
   void list(RoutingContext ctx) {
@@ -50,7 +54,7 @@ final class ModelHandlers {
   void create(RoutingContext ctx) {
     JsonObject body = ctx.body().asJsonObject();
     Model model = Model.fromJson(body.getString("name"), body);
-    store.create(model).compose(created -> created ? store.get(model.name())
+    sourceChecked(ctx, model).compose(v -> store.create(model)).compose(created -> created ? store.get(model.name())
         : Future.failedFuture(ApiException.conflict("model_exists", "a model named '" + model.name()
             + "' is already registered; update it with PUT")))
         .onSuccess(stored -> {
@@ -67,7 +71,10 @@ final class ModelHandlers {
       ctx.fail(ApiException.badRequest("name_mismatch", "a model cannot be renamed; register the new name instead"));
       return;
     }
-    store.update(Model.fromJson(name, body)).onSuccess(updated -> {
+    Model model = Model.fromJson(name, body);
+    // an unknown name is a 404 whatever its source
+    store.get(name).compose(existing -> existing == null ? Future.succeededFuture()
+        : sourceChecked(ctx, model).compose(v -> store.update(model))).onSuccess(updated -> {
       if (updated == null) {
         ctx.fail(ApiException.notFound("no model '" + name + "'"));
       } else {
@@ -85,6 +92,12 @@ final class ModelHandlers {
         ctx.fail(ApiException.notFound("no model '" + name + "'"));
       }
     }).onFailure(ctx::fail);
+  }
+
+  /** Whether the model's weights are where it says, before anything is stored. */
+  private Future<Void> sourceChecked(RoutingContext ctx, Model model) {
+    return sources == null ? Future.succeededFuture()
+        : sources.check(ctx.vertx().getOrCreateContext(), model.source()).mapEmpty();
   }
 
   /** {@code GET /internal/v1/models}: the compact registry routers cache for their submit

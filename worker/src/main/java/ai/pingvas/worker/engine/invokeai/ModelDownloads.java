@@ -1,15 +1,13 @@
 package ai.pingvas.worker.engine.invokeai;
 
 import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.storage.StorageCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.URI;
 import java.time.Duration;
 import java.util.regex.Pattern;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
@@ -39,9 +37,7 @@ public final class ModelDownloads implements AutoCloseable {
       String secretKey, Duration ttl) {
     this.vertx = vertx;
     this.ttl = ttl;
-    this.credentials = accessKey == null || accessKey.isEmpty()
-        ? DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build()
-        : StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey));
+    this.credentials = StorageCredentials.of(accessKey, secretKey);
     S3Presigner.Builder builder = S3Presigner.builder().region(Region.of(region)).credentialsProvider(credentials)
         .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(pathStyle).build());
     if (endpoint != null && !endpoint.isEmpty()) {

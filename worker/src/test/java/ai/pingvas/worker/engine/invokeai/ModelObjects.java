@@ -40,6 +40,23 @@ public final class ModelObjects {
     return bytes;
   }
 
+  /** Deletes {@code bucket/key} (a presigned DELETE), as an operator's mistake would. */
+  public static void delete(String endpoint, String bucket, String key) throws Exception {
+    try (S3Presigner presigner = S3Presigner.builder().region(Region.of(S3Server.REGION))
+        .endpointOverride(URI.create(endpoint))
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3Server.ACCESS_KEY,
+            S3Server.SECRET_KEY)))
+        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build()).build()) {
+      URI url = presigner.presignDeleteObject(r -> r.signatureDuration(Duration.ofMinutes(5))
+          .deleteObjectRequest(d -> d.bucket(bucket).key(key))).url().toURI();
+      HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(url).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 204) {
+        throw new IllegalStateException("S3 answered " + response.statusCode() + ": " + response.body());
+      }
+    }
+  }
+
   public static String sha256(byte[] bytes) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
   }
