@@ -24,11 +24,7 @@ public final class ModelObjects {
   public static byte[] put(String endpoint, String bucket, String key, int size) throws Exception {
     byte[] bytes = new byte[size];
     new Random(key.hashCode()).nextBytes(bytes);
-    try (S3Presigner presigner = S3Presigner.builder().region(Region.of(S3Server.REGION))
-        .endpointOverride(URI.create(endpoint))
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3Server.ACCESS_KEY,
-            S3Server.SECRET_KEY)))
-        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build()).build()) {
+    try (S3Presigner presigner = presigner(endpoint)) {
       URI url = presigner.presignPutObject(r -> r.signatureDuration(Duration.ofMinutes(5))
           .putObjectRequest(p -> p.bucket(bucket).key(key))).url().toURI();
       HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(url)
@@ -42,11 +38,7 @@ public final class ModelObjects {
 
   /** Deletes {@code bucket/key} (a presigned DELETE), as an operator's mistake would. */
   public static void delete(String endpoint, String bucket, String key) throws Exception {
-    try (S3Presigner presigner = S3Presigner.builder().region(Region.of(S3Server.REGION))
-        .endpointOverride(URI.create(endpoint))
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3Server.ACCESS_KEY,
-            S3Server.SECRET_KEY)))
-        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build()).build()) {
+    try (S3Presigner presigner = presigner(endpoint)) {
       URI url = presigner.presignDeleteObject(r -> r.signatureDuration(Duration.ofMinutes(5))
           .deleteObjectRequest(d -> d.bucket(bucket).key(key))).url().toURI();
       HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(url).DELETE().build(),
@@ -55,6 +47,14 @@ public final class ModelObjects {
         throw new IllegalStateException("S3 answered " + response.statusCode() + ": " + response.body());
       }
     }
+  }
+
+  /** Signs with the embedded S3's keys, as an operator's tools would. */
+  private static S3Presigner presigner(String endpoint) {
+    return S3Presigner.builder().region(Region.of(S3Server.REGION)).endpointOverride(URI.create(endpoint))
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3Server.ACCESS_KEY,
+            S3Server.SECRET_KEY)))
+        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build()).build();
   }
 
   public static String sha256(byte[] bytes) throws Exception {
