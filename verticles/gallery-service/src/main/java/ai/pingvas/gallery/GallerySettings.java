@@ -8,10 +8,11 @@ import java.time.Duration;
  * gallery-service configuration, typed once at start. Storage quotas are not here: they are part of
  * the tier table user-service publishes, the one source the router's limits also come from.
  * {@code tombstoneTtl}: how long a deleted image's id is remembered against replayed events;
- * {@code recheckAfter}: when a finished job's uploads are looked at again (late uploads).
+ * {@code recheckAfter}: when a finished job's uploads are looked at again (late uploads);
+ * {@code confirmAfter}: when an image recorded at verification that nothing confirmed is settled.
  */
 public record GallerySettings(int thumbnailSize, double thumbnailQuality, Duration tombstoneTtl,
-    Duration tombstoneSweepEvery, Duration recheckAfter, Duration recheckSweepEvery) {
+    Duration tombstoneSweepEvery, Duration recheckAfter, Duration recheckSweepEvery, Duration confirmAfter) {
 
   public static GallerySettings from(Config config) {
     Duration ttl = config.duration("images.tombstone-ttl");
@@ -20,9 +21,16 @@ public record GallerySettings(int thumbnailSize, double thumbnailQuality, Durati
       throw new ConfigException("images.tombstone-ttl must be at least 1d (longer than the events topic's "
           + "retention), got " + ttl);
     }
+    Duration recheckAfter = positive(config, "cleanup.recheck-after");
+    Duration confirmAfter = config.duration("images.confirm-after");
+    if (confirmAfter.compareTo(recheckAfter) <= 0) {
+      // before the recheck, an unsucceeded attempt's late upload could still be taken for a result
+      throw new ConfigException("images.confirm-after must be longer than cleanup.recheck-after (" + recheckAfter
+          + "), got " + confirmAfter);
+    }
     return new GallerySettings(config.integer("thumbnails.size"), config.decimal("thumbnails.quality"), ttl,
-        positive(config, "images.tombstone-sweep-every"), positive(config, "cleanup.recheck-after"),
-        positive(config, "cleanup.sweep-every"));
+        positive(config, "images.tombstone-sweep-every"), recheckAfter, positive(config, "cleanup.sweep-every"),
+        confirmAfter);
   }
 
   private static Duration positive(Config config, String key) {

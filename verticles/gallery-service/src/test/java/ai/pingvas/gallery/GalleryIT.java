@@ -36,6 +36,8 @@ class GalleryIT {
     // finished jobs are looked at again 5 s after their cleanup instead of 20 min
     stack.galleryEnv.put("PINGVAS_CLEANUP_RECHECK_AFTER", "5s");
     stack.galleryEnv.put("PINGVAS_CLEANUP_SWEEP_EVERY", "200ms");
+    // images recorded at verification and never confirmed are settled after 8 s instead of 1 h
+    stack.galleryEnv.put("PINGVAS_IMAGES_CONFIRM_AFTER", "8s");
     stack.start();
   }
 
@@ -175,6 +177,97 @@ class GalleryIT {
     }
   }
 
+  /**
+   * A relay that crashed after publishing publishes again: both copies of a job.succeeded often
+   * reach the ingest in one batch. Confirming one image twice in one statement is refused by
+   * Postgres, which failed the batch on every replay and stopped the ingest for good.
+   */
+  @Test
+  void aJobSucceededPublishedTwiceInOneBatchIsIngestedOnce() throws Exception {
+    GalleryStack.User user = stack.newUser("pro");
+    String job = java.util.UUID.randomUUID().toString();
+    String objectKey = "images/" + user.id() + "/" + job + "/1-0.png";
+    byte[] png = png(32, 32);
+    try (var s3 = stack.s3()) {
+      upload(s3, objectKey, png);
+    }
+    assertThat(verify(job, user.id(), objectKey, png, 32, 32).statusCode()).isEqualTo(200);
+    String id = ai.pingvas.platform.ids.Uuids.imageId(objectKey);
+    JsonObject event = succeeded(user.id(), job, id, objectKey);
+    publish(job, event, event, event);
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!listedIds(user.key()).contains(id)) {
+      assertThat(System.nanoTime()).as("the replayed event's image was never confirmed").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    assertThat(stack.countGallery("SELECT count(*) FROM gallery.images WHERE job_id = '" + job + "'")).isEqualTo(1);
+  }
+
+  /**
+   * Attempt 1 was verified but its result fenced off (the worker was presumed dead meanwhile);
+   * attempt 2 succeeded. Attempt 2's event confirms its own image and forgets attempt 1's; an
+   * operator's re-run (attempt 3) verified before that event arrives is left alone.
+   */
+  @Test
+  void theSucceededAttemptsEventForgetsEarlierAttemptsVerifiedImagesOnly() throws Exception {
+    GalleryStack.User user = stack.newUser("pro");
+    String job = java.util.UUID.randomUUID().toString();
+    String prefix = "images/" + user.id() + "/" + job + "/";
+    byte[] png = png(32, 32);
+    try (var s3 = stack.s3()) {
+      for (int attempt = 1; attempt <= 3; attempt++) {
+        upload(s3, prefix + attempt + "-0.png", png);
+        JsonObject body = verification(job, user.id(), prefix + attempt + "-0.png", png, 32, 32).put("attempt", attempt);
+        assertThat(postVerify(body).statusCode()).isEqualTo(200);
+      }
+      assertThat(stack.countGallery("SELECT count(*) FROM gallery.images WHERE job_id = '" + job
+          + "' AND NOT confirmed")).isEqualTo(3);
+      String second = ai.pingvas.platform.ids.Uuids.imageId(prefix + "2-0.png");
+      publish(job, succeeded(user.id(), job, second, prefix + "2-0.png").put("attempt", 2));
+      awaitCount("SELECT count(*) FROM gallery.images WHERE job_id = '" + job + "' AND attempt = 1", 0,
+          "attempt 1's verified image to be forgotten");
+      awaitKeys(s3, prefix, List.of(prefix + "2-0.png", prefix + "2-0.thumb.jpg", prefix + "3-0.png"),
+          "attempt 1's upload to go, attempts 2 and 3 to stay");
+    }
+    assertThat(stack.countGallery("SELECT count(*) FROM gallery.images WHERE job_id = '" + job
+        + "' AND attempt = 2 AND confirmed")).isEqualTo(1);
+    assertThat(stack.countGallery("SELECT count(*) FROM gallery.images WHERE job_id = '" + job
+        + "' AND attempt = 3")).as("a later attempt's image is left alone").isEqualTo(1);
+  }
+
+  /**
+   * An image recorded at verification whose job.succeeded a gallery older than the rows ingested
+   * (during a rollout) is never confirmed by an event; one whose attempt ended unseen has lost its
+   * upload. After images.confirm-after (8 s here) the first is listed and the second forgotten.
+   */
+  @Test
+  void imagesNothingConfirmedAreListedIfTheirObjectIsThereAndForgottenIfNot() throws Exception {
+    GalleryStack.User user = stack.newUser("pro");
+    String kept = "images/" + user.id() + "/" + java.util.UUID.randomUUID() + "/1-0.png";
+    String lost = "images/" + user.id() + "/" + java.util.UUID.randomUUID() + "/1-0.png";
+    byte[] png = png(32, 32);
+    try (var s3 = stack.s3()) {
+      for (String key : List.of(kept, lost)) {
+        upload(s3, key, png);
+        assertThat(postVerify(verification(key.split("/")[2], user.id(), key, png, 32, 32)).statusCode())
+            .isEqualTo(200);
+      }
+      s3.deleteObject(b -> b.bucket(ai.pingvas.embedded.SharedInfra.BUCKET).key(lost));
+    }
+    String keptId = ai.pingvas.platform.ids.Uuids.imageId(kept);
+    String lostId = ai.pingvas.platform.ids.Uuids.imageId(lost);
+    assertThat(listedIds(user.key())).doesNotContain(keptId, lostId);
+    long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+    while (!listedIds(user.key()).contains(keptId)) {
+      assertThat(System.nanoTime()).as("the unconfirmed image with its object was never listed").isLessThan(deadline);
+      Thread.sleep(200);
+    }
+    awaitCount("SELECT count(*) FROM gallery.images WHERE id = '" + lostId + "'", 0,
+        "the unconfirmed image without its object to be forgotten");
+    assertThat(call("GET", stack.galleryUrl() + "/v1/images/" + keptId + "/content", user.key(), null).status())
+        .isEqualTo(302);
+  }
+
   @Test
   void aVerificationNamingAnImageIdThatIsNotItsKeysIsRefused() throws Exception {
     String user = java.util.UUID.randomUUID().toString();
@@ -259,14 +352,21 @@ class GalleryIT {
         .stream().map(o -> o.key()).toList();
   }
 
-  private static void publish(String key, JsonObject event) throws Exception {
+  /** The events in order, sent by one producer (so they usually reach the ingest in one batch). */
+  private static void publish(String key, JsonObject... events) throws Exception {
     var config = new java.util.Properties();
     config.put("bootstrap.servers", stack.infra.kafka().bootstrap());
     try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(config,
         new org.apache.kafka.common.serialization.StringSerializer(),
         new org.apache.kafka.common.serialization.StringSerializer())) {
-      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
-          stack.galleryEnv.get("PINGVAS_EVENTS_TOPIC"), key, event.encode())).get(30, TimeUnit.SECONDS);
+      List<java.util.concurrent.Future<?>> sent = new java.util.ArrayList<>();
+      for (JsonObject event : events) {
+        sent.add(producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+            stack.galleryEnv.get("PINGVAS_EVENTS_TOPIC"), key, event.encode())));
+      }
+      for (java.util.concurrent.Future<?> f : sent) {
+        f.get(30, TimeUnit.SECONDS);
+      }
     }
   }
 

@@ -127,9 +127,30 @@ class ModelRegistryIT {
     JsonObject kept = stack.models("GET", "/v1/models/moved", user, null).json();
     assertThat(kept.getString("source")).isEqualTo("s3://pingvas-models/moved.safetensors");
     assertThat(kept.getInteger("vram_mb")).isEqualTo(3500);
-    // an unknown name stays a 404, whatever its source
+    // an unknown name stays a 404, a taken one a 409, whatever their sources
     assertThat(stack.models("PUT", "/v1/models/never-registered", admin,
         ModelRegistryIT.model("never-registered", "lora", "sdxl")).status()).isEqualTo(404);
+    String takenElsewhere = new JsonObject(ModelRegistryIT.model("moved", "checkpoint", "sdxl"))
+        .put("source", "s3://pingvas-models/nothing-here.safetensors").encode();
+    Response taken = stack.models("POST", "/v1/models", admin, takenElsewhere);
+    assertThat(taken.status()).as(taken.body()).isEqualTo(409);
+    assertThat(taken.json().getString("code")).isEqualTo("model_exists");
+  }
+
+  /**
+   * Editing a model's metadata keeps its source: the weights are not looked at again, so an edit
+   * works while they are being replaced (or S3 is away); moving it to another source is checked.
+   */
+  @Test
+  void aChangeThatKeepsTheSourceIsNotCheckedAgain() throws Exception {
+    assertThat(stack.models("POST", "/v1/models", admin, stack.model("edited", "lora", "sdxl")).status())
+        .isEqualTo(201);
+    ai.pingvas.worker.engine.invokeai.ModelObjects.delete(stack.infra.s3().endpoint(), "pingvas-models",
+        "edited.safetensors");
+    JsonObject edit = new JsonObject(ModelRegistryIT.model("edited", "lora", "sdxl")).put("vram_mb", 1200);
+    Response edited = stack.models("PUT", "/v1/models/edited", admin, edit.encode());
+    assertThat(edited.status()).as(edited.body()).isEqualTo(200);
+    assertThat(edited.json().getInteger("vram_mb")).isEqualTo(1200);
   }
 
   @Test

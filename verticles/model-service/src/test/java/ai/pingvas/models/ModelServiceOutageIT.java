@@ -35,6 +35,26 @@ class ModelServiceOutageIT {
     assertThat(unknown.json().getString("code")).isEqualTo("unknown_model");
   }
 
+  /**
+   * S3 does not answer (here: nothing listens at its endpoint): a registration cannot be checked,
+   * so it is refused with a 503 to retry, not stored unchecked and not a 500.
+   */
+  @Test
+  void registrationsWaitForStorageToAnswer() throws Exception {
+    stack = new Stack("outage_s3");
+    try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+      stack.modelEnv.put("PINGVAS_STORAGE_ENDPOINT", "http://127.0.0.1:" + closed.getLocalPort());
+    }
+    stack.modelEnv.put("PINGVAS_STORAGE_CHECK_TIMEOUT", "2s");
+    stack.startModels();
+    String admin = stack.createUser("studio", true);
+    Stack.Response refused = stack.models("POST", "/v1/models", admin, stack.model("s3-away", "checkpoint", "sdxl"));
+    assertThat(refused.status()).as(refused.body()).isEqualTo(503);
+    assertThat(refused.json().getString("code")).isEqualTo("storage_unavailable");
+    assertThat(refused.json().getString("detail")).contains("s3://pingvas-models/s3-away.safetensors");
+    assertThat(stack.models("GET", "/v1/models/s3-away", admin, null).status()).isEqualTo(404);
+  }
+
   @Test
   void withoutAnyCopyJobsPassUnchecked() {
     stack = new Stack("outage_none").startRouter();

@@ -35,6 +35,12 @@ public interface ImageStore {
   /** The image if it exists and belongs to the user (confirmed or only verified), else null. */
   Future<Image> get(String userId, String imageId);
 
+  /** Up to {@code limit} of the oldest images still unconfirmed that were recorded before {@code before}. */
+  Future<List<Image>> unconfirmedBefore(Instant before, int limit);
+
+  /** Confirms ({@code keep}) or removes an image still unconfirmed; false if it was not (any more). */
+  Future<Boolean> settleUnconfirmed(String imageId, boolean keep);
+
   /** A page of the user's confirmed images, newest first. */
   Future<ImagePage> list(String userId, String cursor, int limit);
 

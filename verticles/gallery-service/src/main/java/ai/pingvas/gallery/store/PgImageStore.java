@@ -40,6 +40,10 @@ public final class PgImageStore implements ImageStore {
       DELETE FROM images i USING unnest($1::uuid[], $2::int[], $3::text[]) AS t(job_id, up_to, keep)
       WHERE i.job_id = t.job_id AND NOT i.confirmed AND i.attempt <= t.up_to
         AND NOT (i.object_key = ANY(ARRAY(SELECT jsonb_array_elements_text(t.keep::jsonb))))""";
+  private static final String UNCONFIRMED_BEFORE = "SELECT " + COLUMNS + " FROM images WHERE NOT confirmed "
+      + "AND created_at < $1 ORDER BY created_at LIMIT $2";
+  private static final String CONFIRM = "UPDATE images SET confirmed = true WHERE id = $1 AND NOT confirmed";
+  private static final String FORGET = "DELETE FROM images WHERE id = $1 AND NOT confirmed";
   private static final String WITHOUT_THUMBNAIL = "SELECT id FROM images WHERE id = ANY($1::uuid[]) "
       + "AND thumbnail_key IS NULL";
   private static final String SET_THUMBNAIL = "UPDATE images SET thumbnail_key = $2, thumbnail_bytes = $3 WHERE id = $1";
@@ -84,7 +88,12 @@ public final class PgImageStore implements ImageStore {
     return insert(INSERT_VERIFIED, images, false);
   }
 
-  private Future<Integer> insert(String sql, List<Image> images, boolean confirmed) {
+  private Future<Integer> insert(String sql, List<Image> unique, boolean confirmed) {
+    // one row per id: a replayed event often lands in the same batch as the original, and an
+    // ON CONFLICT DO UPDATE may not touch a row twice (the whole batch would fail, and fail again)
+    List<Image> images = List.copyOf(unique.stream()
+        .collect(java.util.stream.Collectors.toMap(Image::id, i -> i, (a, b) -> a, java.util.LinkedHashMap::new))
+        .values());
     if (images.isEmpty()) {
       return Future.succeededFuture(0);
     }
@@ -147,6 +156,22 @@ public final class PgImageStore implements ImageStore {
     return pool.preparedQuery(GET)
         .execute(Tuple.of(UUID.fromString(imageId), UUID.fromString(userId)))
         .map(rows -> rows.size() == 0 ? null : toImage(rows.iterator().next()));
+  }
+
+  @Override
+  public Future<List<Image>> unconfirmedBefore(Instant before, int limit) {
+    return pool.preparedQuery(UNCONFIRMED_BEFORE).execute(Tuple.of(before.atOffset(ZoneOffset.UTC), limit))
+        .map(rows -> {
+          List<Image> out = new ArrayList<>(rows.size());
+          rows.forEach(row -> out.add(toImage(row)));
+          return out;
+        });
+  }
+
+  @Override
+  public Future<Boolean> settleUnconfirmed(String imageId, boolean keep) {
+    return pool.preparedQuery(keep ? CONFIRM : FORGET).execute(Tuple.of(UUID.fromString(imageId)))
+        .map(rows -> rows.rowCount() == 1);
   }
 
   @Override

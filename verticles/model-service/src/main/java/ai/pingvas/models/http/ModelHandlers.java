@@ -54,9 +54,11 @@ final class ModelHandlers {
   void create(RoutingContext ctx) {
     JsonObject body = ctx.body().asJsonObject();
     Model model = Model.fromJson(body.getString("name"), body);
-    sourceChecked(ctx, model).compose(v -> store.create(model)).compose(created -> created ? store.get(model.name())
-        : Future.failedFuture(ApiException.conflict("model_exists", "a model named '" + model.name()
-            + "' is already registered; update it with PUT")))
+    // a taken name is a 409 whatever its source; the insert below still decides a race
+    store.get(model.name()).compose(existing -> existing != null ? Future.failedFuture(taken(model.name()))
+            : sourceChecked(ctx, model, null))
+        .compose(v -> store.create(model))
+        .compose(created -> created ? store.get(model.name()) : Future.failedFuture(taken(model.name())))
         .onSuccess(stored -> {
           ctx.response().putHeader("Location", "/v1/models/" + stored.name());
           json(ctx, 201, stored.toJson());
@@ -74,7 +76,7 @@ final class ModelHandlers {
     Model model = Model.fromJson(name, body);
     // an unknown name is a 404 whatever its source
     store.get(name).compose(existing -> existing == null ? Future.succeededFuture()
-        : sourceChecked(ctx, model).compose(v -> store.update(model))).onSuccess(updated -> {
+        : sourceChecked(ctx, model, existing).compose(v -> store.update(model))).onSuccess(updated -> {
       if (updated == null) {
         ctx.fail(ApiException.notFound("no model '" + name + "'"));
       } else {
@@ -94,10 +96,20 @@ final class ModelHandlers {
     }).onFailure(ctx::fail);
   }
 
-  /** Whether the model's weights are where it says, before anything is stored. */
-  private Future<Void> sourceChecked(RoutingContext ctx, Model model) {
-    return sources == null ? Future.succeededFuture()
-        : sources.check(ctx.vertx().getOrCreateContext(), model.source()).mapEmpty();
+  /**
+   * Whether the model's weights are where it says, before anything is stored; not looked at again
+   * when a change keeps the {@code existing} model's source (editing its metadata needs no S3).
+   */
+  private Future<Void> sourceChecked(RoutingContext ctx, Model model, Model existing) {
+    if (sources == null || existing != null && model.source().equals(existing.source())) {
+      return Future.succeededFuture();
+    }
+    return sources.check(ctx.vertx().getOrCreateContext(), model.source()).mapEmpty();
+  }
+
+  private static ApiException taken(String name) {
+    return ApiException.conflict("model_exists", "a model named '" + name + "' is already registered; update it "
+        + "with PUT");
   }
 
   /** {@code GET /internal/v1/models}: the compact registry routers cache for their submit

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Configuration;
@@ -29,11 +30,14 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 public final class SourceCheck implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SourceCheck.class);
   private final S3AsyncClient client;
+  private final AwsCredentialsProvider credentials;
   private final String region;
   private final MeterRegistry registry;
 
-  private SourceCheck(S3AsyncClient client, String region, MeterRegistry registry) {
+  private SourceCheck(S3AsyncClient client, AwsCredentialsProvider credentials, String region,
+      MeterRegistry registry) {
     this.client = client;
+    this.credentials = credentials;
     this.region = region;
     this.registry = registry;
   }
@@ -45,8 +49,8 @@ public final class SourceCheck implements AutoCloseable {
     }
     String region = config.string("storage.region");
     Duration timeout = config.duration("storage.check-timeout");
-    var builder = S3AsyncClient.builder().region(Region.of(region))
-        .credentialsProvider(StorageCredentials.fromConfig(config))
+    AwsCredentialsProvider credentials = StorageCredentials.fromConfig(config);
+    var builder = S3AsyncClient.builder().region(Region.of(region)).credentialsProvider(credentials)
         .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(config.bool("storage.path-style"))
             .build())
         .overrideConfiguration(o -> o.apiCallTimeout(timeout));
@@ -54,7 +58,7 @@ public final class SourceCheck implements AutoCloseable {
     if (endpoint != null) {
       builder.endpointOverride(URI.create(endpoint));
     }
-    return new SourceCheck(builder.build(), region, registry);
+    return new SourceCheck(builder.build(), credentials, region, registry);
   }
 
   /** The object's size in bytes; fails with the {@link ApiException} to answer when it cannot be used. */
@@ -123,5 +127,13 @@ public final class SourceCheck implements AutoCloseable {
   @Override
   public void close() {
     client.close();
+    // the SDK closes only providers it made; the default chain refreshes in the background
+    if (credentials instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        LOG.debug("closing the storage credentials: {}", e.toString());
+      }
+    }
   }
 }

@@ -1,6 +1,7 @@
 package ai.pingvas.platform.storage;
 
 import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.config.ConfigException;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -23,11 +24,17 @@ public final class StorageCredentials {
     return of(config.optionalString("storage.access-key"), config.optionalString("storage.secret-key"));
   }
 
-  /** Static credentials when {@code accessKey} is set, else the default chain. */
+  /**
+   * Static credentials when {@code accessKey} is set (then a secret key is required: without one every
+   * request would be refused as if access were denied), else the default chain.
+   */
   public static AwsCredentialsProvider of(String accessKey, String secretKey) {
     if (accessKey == null || accessKey.isEmpty()) {
       return DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build();
     }
-    return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey == null ? "" : secretKey));
+    if (secretKey == null || secretKey.isEmpty()) {
+      throw new ConfigException("storage.access-key is set but storage.secret-key is not");
+    }
+    return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey));
   }
 }
