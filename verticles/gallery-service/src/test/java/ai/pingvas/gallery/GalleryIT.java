@@ -127,13 +127,9 @@ class GalleryIT {
   void aVerifiedImageIsServedBeforeItsJobsEventAndListedOnlyOnceConfirmed() throws Exception {
     GalleryStack.User user = stack.newUser("pro");
     String job = java.util.UUID.randomUUID().toString();
-    String objectKey = "images/" + user.id() + "/" + job + "/1-0.png";
     byte[] png = png(96, 64);
-    try (var s3 = stack.s3()) {
-      upload(s3, objectKey, png);
-    }
+    String objectKey = verified(user, job, 1, png, 96, 64);
     String id = ai.pingvas.platform.ids.Uuids.imageId(objectKey);
-    assertThat(verify(job, user.id(), objectKey, png, 96, 64).statusCode()).isEqualTo(200);
 
     // no job.succeeded event was published: the URL the router hands out is served already
     Reply redirect = call("GET", stack.galleryUrl() + "/v1/images/" + id + "/content", user.key(), null);
@@ -149,21 +145,15 @@ class GalleryIT {
     assertThat(listedIds(user.key())).as("not listed before the event confirms it").doesNotContain(id);
 
     publish(job, succeeded(user.id(), job, id, objectKey));
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!listedIds(user.key()).contains(id)) {
-      assertThat(System.nanoTime()).as("the confirmed image was never listed").isLessThan(deadline);
-      Thread.sleep(100);
-    }
+    awaitListed(user, id, "the confirmed image");
     JsonObject confirmed = call("GET", stack.galleryUrl() + "/v1/images/" + id, user.key(), null).json();
     assertThat(confirmed.getString("prompt")).as("the verified row is kept").isEqualTo("a verified heron");
     assertThat(stack.countGallery("SELECT count(*) FROM gallery.images WHERE job_id = '" + job + "'")).isEqualTo(1);
 
     // an attempt verified, then canceled before its result was recorded: row and upload go
     String canceledJob = java.util.UUID.randomUUID().toString();
-    String canceledKey = "images/" + user.id() + "/" + canceledJob + "/1-0.png";
+    String canceledKey = verified(user, canceledJob, 1, png, 96, 64);
     try (var s3 = stack.s3()) {
-      upload(s3, canceledKey, png);
-      assertThat(verify(canceledJob, user.id(), canceledKey, png, 96, 64).statusCode()).isEqualTo(200);
       String canceledId = ai.pingvas.platform.ids.Uuids.imageId(canceledKey);
       assertThat(call("GET", stack.galleryUrl() + "/v1/images/" + canceledId, user.key(), null).status())
           .isEqualTo(200);
@@ -186,20 +176,11 @@ class GalleryIT {
   void aJobSucceededPublishedTwiceInOneBatchIsIngestedOnce() throws Exception {
     GalleryStack.User user = stack.newUser("pro");
     String job = java.util.UUID.randomUUID().toString();
-    String objectKey = "images/" + user.id() + "/" + job + "/1-0.png";
-    byte[] png = png(32, 32);
-    try (var s3 = stack.s3()) {
-      upload(s3, objectKey, png);
-    }
-    assertThat(verify(job, user.id(), objectKey, png, 32, 32).statusCode()).isEqualTo(200);
+    String objectKey = verified(user, job, 1, png(32, 32), 32, 32);
     String id = ai.pingvas.platform.ids.Uuids.imageId(objectKey);
     JsonObject event = succeeded(user.id(), job, id, objectKey);
     publish(job, event, event, event);
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!listedIds(user.key()).contains(id)) {
-      assertThat(System.nanoTime()).as("the replayed event's image was never confirmed").isLessThan(deadline);
-      Thread.sleep(100);
-    }
+    awaitListed(user, id, "the replayed event's image");
     assertThat(stack.countGallery("SELECT count(*) FROM gallery.images WHERE job_id = '" + job + "'")).isEqualTo(1);
   }
 
@@ -214,12 +195,10 @@ class GalleryIT {
     String job = java.util.UUID.randomUUID().toString();
     String prefix = "images/" + user.id() + "/" + job + "/";
     byte[] png = png(32, 32);
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      verified(user, job, attempt, png, 32, 32);
+    }
     try (var s3 = stack.s3()) {
-      for (int attempt = 1; attempt <= 3; attempt++) {
-        upload(s3, prefix + attempt + "-0.png", png);
-        JsonObject body = verification(job, user.id(), prefix + attempt + "-0.png", png, 32, 32).put("attempt", attempt);
-        assertThat(postVerify(body).statusCode()).isEqualTo(200);
-      }
       assertThat(stack.countGallery("SELECT count(*) FROM gallery.images WHERE job_id = '" + job
           + "' AND NOT confirmed")).isEqualTo(3);
       String second = ai.pingvas.platform.ids.Uuids.imageId(prefix + "2-0.png");
@@ -243,25 +222,16 @@ class GalleryIT {
   @Test
   void imagesNothingConfirmedAreListedIfTheirObjectIsThereAndForgottenIfNot() throws Exception {
     GalleryStack.User user = stack.newUser("pro");
-    String kept = "images/" + user.id() + "/" + java.util.UUID.randomUUID() + "/1-0.png";
-    String lost = "images/" + user.id() + "/" + java.util.UUID.randomUUID() + "/1-0.png";
     byte[] png = png(32, 32);
+    String kept = verified(user, java.util.UUID.randomUUID().toString(), 1, png, 32, 32);
+    String lost = verified(user, java.util.UUID.randomUUID().toString(), 1, png, 32, 32);
     try (var s3 = stack.s3()) {
-      for (String key : List.of(kept, lost)) {
-        upload(s3, key, png);
-        assertThat(postVerify(verification(key.split("/")[2], user.id(), key, png, 32, 32)).statusCode())
-            .isEqualTo(200);
-      }
       s3.deleteObject(b -> b.bucket(ai.pingvas.embedded.SharedInfra.BUCKET).key(lost));
     }
     String keptId = ai.pingvas.platform.ids.Uuids.imageId(kept);
     String lostId = ai.pingvas.platform.ids.Uuids.imageId(lost);
     assertThat(listedIds(user.key())).doesNotContain(keptId, lostId);
-    long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
-    while (!listedIds(user.key()).contains(keptId)) {
-      assertThat(System.nanoTime()).as("the unconfirmed image with its object was never listed").isLessThan(deadline);
-      Thread.sleep(200);
-    }
+    awaitListed(user, keptId, "the unconfirmed image with its object");
     awaitCount("SELECT count(*) FROM gallery.images WHERE id = '" + lostId + "'", 0,
         "the unconfirmed image without its object to be forgotten");
     assertThat(call("GET", stack.galleryUrl() + "/v1/images/" + keptId + "/content", user.key(), null).status())
@@ -286,9 +256,25 @@ class GalleryIT {
     assertThat(stack.countGallery("SELECT count(*) FROM gallery.images WHERE job_id = '" + job + "'")).isZero();
   }
 
-  private static HttpResponse<String> verify(String job, String user, String key, byte[] png, int width, int height)
+  /** Uploads attempt {@code attempt}'s image of the job and has the gallery verify it (200); its object key. */
+  private static String verified(GalleryStack.User user, String job, int attempt, byte[] png, int width, int height)
       throws Exception {
-    return postVerify(verification(job, user, key, png, width, height));
+    String key = "images/" + user.id() + "/" + job + "/" + attempt + "-0.png";
+    try (var s3 = stack.s3()) {
+      upload(s3, key, png);
+    }
+    HttpResponse<String> r = postVerify(verification(job, user.id(), key, png, width, height).put("attempt", attempt));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return key;
+  }
+
+  /** Waits up to 40 s for the image in the user's listing. */
+  private static void awaitListed(GalleryStack.User user, String imageId, String what) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+    while (!listedIds(user.key()).contains(imageId)) {
+      assertThat(System.nanoTime()).as("%s was never listed", what).isLessThan(deadline);
+      Thread.sleep(100);
+    }
   }
 
   /** A verification request as the router sends it. */
