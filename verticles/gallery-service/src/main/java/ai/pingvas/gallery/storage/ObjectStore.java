@@ -26,6 +26,7 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 public final class ObjectStore implements AutoCloseable {
   private final S3AsyncClient client;
   private final S3Presigner presigner;
+  private final AwsCredentialsProvider credentials;
   private final String bucket;
   private final Duration downloadTtl;
 
@@ -33,8 +34,10 @@ public final class ObjectStore implements AutoCloseable {
   public record Head(long size, String contentType) {
   }
 
-  private ObjectStore(S3AsyncClient client, S3Presigner presigner, String bucket, Duration downloadTtl) {
+  private ObjectStore(S3AsyncClient client, S3Presigner presigner, AwsCredentialsProvider credentials, String bucket,
+      Duration downloadTtl) {
     this.client = client;
+    this.credentials = credentials;
     this.presigner = presigner;
     this.bucket = bucket;
     this.downloadTtl = downloadTtl;
@@ -56,8 +59,8 @@ public final class ObjectStore implements AutoCloseable {
     if (publicEndpoint != null || endpoint != null) {
       presignerBuilder.endpointOverride(URI.create(publicEndpoint != null ? publicEndpoint : endpoint));
     }
-    return new ObjectStore(clientBuilder.build(), presignerBuilder.build(), config.string("storage.bucket"),
-        config.duration("storage.download-url-ttl"));
+    return new ObjectStore(clientBuilder.build(), presignerBuilder.build(), credentials,
+        config.string("storage.bucket"), config.duration("storage.download-url-ttl"));
   }
 
   public String bucket() {
@@ -133,5 +136,6 @@ public final class ObjectStore implements AutoCloseable {
   public void close() {
     client.close();
     presigner.close();
+    StorageCredentials.close(credentials);
   }
 }

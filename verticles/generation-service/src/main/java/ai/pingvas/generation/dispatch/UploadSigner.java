@@ -189,12 +189,6 @@ public final class UploadSigner implements AutoCloseable {
 
   @Override
   public void close() {
-    if (credentials instanceof AutoCloseable closeable) {
-      try {
-        closeable.close();
-      } catch (Exception e) {
-        // nothing to release that matters at shutdown
-      }
-    }
+    StorageCredentials.close(credentials);
   }
 }

@@ -127,13 +127,6 @@ public final class SourceCheck implements AutoCloseable {
   @Override
   public void close() {
     client.close();
-    // the SDK closes only providers it made; the default chain refreshes in the background
-    if (credentials instanceof AutoCloseable closeable) {
-      try {
-        closeable.close();
-      } catch (Exception e) {
-        LOG.debug("closing the storage credentials: {}", e.toString());
-      }
-    }
+    StorageCredentials.close(credentials);
   }
 }

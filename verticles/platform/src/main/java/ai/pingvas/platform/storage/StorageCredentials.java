@@ -37,4 +37,18 @@ public final class StorageCredentials {
     }
     return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey));
   }
+
+  /**
+   * Releases a provider made here: the SDK closes only the providers it made itself, and the
+   * default chain refreshes in the background until closed.
+   */
+  public static void close(AwsCredentialsProvider credentials) {
+    if (credentials instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        // nothing to release that matters at shutdown
+      }
+    }
+  }
 }

@@ -72,12 +72,6 @@ public final class ModelDownloads implements AutoCloseable {
   @Override
   public void close() {
     presigner.close();
-    if (credentials instanceof AutoCloseable closeable) {
-      try {
-        closeable.close();
-      } catch (Exception e) {
-        // nothing to release that matters at shutdown
-      }
-    }
+    StorageCredentials.close(credentials);
   }
 }
