@@ -3,7 +3,6 @@ package ai.pingvas.gallery;
 import ai.pingvas.gallery.events.ImageIngestVerticle;
 import ai.pingvas.gallery.events.LateUploadSweeperVerticle;
 import ai.pingvas.gallery.events.TombstoneSweeperVerticle;
-import ai.pingvas.gallery.events.UnconfirmedSweeperVerticle;
 import ai.pingvas.gallery.http.GalleryApiVerticle;
 import ai.pingvas.gallery.storage.ObjectStore;
 import ai.pingvas.gallery.storage.Thumbnailer;
@@ -55,8 +54,6 @@ public final class GalleryService {
                   settings.recheckSweepEvery(), runtime.registry())))
               .compose(id -> vertx.deployVerticle(new TombstoneSweeperVerticle(store, settings.tombstoneTtl(),
                   settings.tombstoneSweepEvery())))
-              .compose(id -> vertx.deployVerticle(new UnconfirmedSweeperVerticle(store, objects,
-                  settings.confirmAfter(), settings.recheckSweepEvery(), runtime.registry())))
               .compose(id -> vertx.deployVerticle(new GalleryApiVerticle(runtime, store, objects,
                   authenticator, TierCatalog.fromConfig(vertx, config), foundation.contract())))
               .<Void>mapEmpty();

@@ -8,11 +8,10 @@ import java.time.Duration;
  * gallery-service configuration, typed once at start. Storage quotas are not here: they are part of
  * the tier table user-service publishes, the one source the router's limits also come from.
  * {@code tombstoneTtl}: how long a deleted image's id is remembered against replayed events;
- * {@code recheckAfter}: when a finished job's uploads are looked at again (late uploads);
- * {@code confirmAfter}: when an image recorded at verification that nothing confirmed is settled.
+ * {@code recheckAfter}: when a finished job's uploads are looked at again (late uploads).
  */
 public record GallerySettings(int thumbnailSize, double thumbnailQuality, Duration tombstoneTtl,
-    Duration tombstoneSweepEvery, Duration recheckAfter, Duration recheckSweepEvery, Duration confirmAfter) {
+    Duration tombstoneSweepEvery, Duration recheckAfter, Duration recheckSweepEvery) {
 
   public static GallerySettings from(Config config) {
     Duration ttl = config.duration("images.tombstone-ttl");
@@ -21,16 +20,9 @@ public record GallerySettings(int thumbnailSize, double thumbnailQuality, Durati
       throw new ConfigException("images.tombstone-ttl must be at least 1d (longer than the events topic's "
           + "retention), got " + ttl);
     }
-    Duration recheckAfter = positive(config, "cleanup.recheck-after");
-    Duration confirmAfter = config.duration("images.confirm-after");
-    if (confirmAfter.compareTo(recheckAfter) <= 0) {
-      // before the recheck, an unsucceeded attempt's late upload could still be taken for a result
-      throw new ConfigException("images.confirm-after must be longer than cleanup.recheck-after (" + recheckAfter
-          + "), got " + confirmAfter);
-    }
     return new GallerySettings(config.integer("thumbnails.size"), config.decimal("thumbnails.quality"), ttl,
-        positive(config, "images.tombstone-sweep-every"), recheckAfter, positive(config, "cleanup.sweep-every"),
-        confirmAfter);
+        positive(config, "images.tombstone-sweep-every"), positive(config, "cleanup.recheck-after"),
+        positive(config, "cleanup.sweep-every"));
   }
 
   private static Duration positive(Config config, String key) {

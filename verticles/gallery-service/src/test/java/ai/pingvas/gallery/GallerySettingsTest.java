@@ -24,14 +24,4 @@ class GallerySettingsTest {
         Map.of("PINGVAS_IMAGES_TOMBSTONE_TTL", "12h")))).isInstanceOf(ConfigException.class)
         .hasMessageContaining("images.tombstone-ttl");
   }
-
-  @Test
-  void unconfirmedImagesAreSettledOnlyAfterTheLateUploadRecheck() {
-    assertThat(GallerySettings.from(ConfigLoader.load("/gallery-defaults.yaml", Map.of())).confirmAfter())
-        .isEqualTo(Duration.ofHours(1));
-    // settled earlier, an unsucceeded attempt's upload not yet rechecked could be confirmed as a result
-    assertThatThrownBy(() -> GallerySettings.from(ConfigLoader.load("/gallery-defaults.yaml",
-        Map.of("PINGVAS_IMAGES_CONFIRM_AFTER", "20m")))).isInstanceOf(ConfigException.class)
-        .hasMessageContaining("images.confirm-after");
-  }
 }

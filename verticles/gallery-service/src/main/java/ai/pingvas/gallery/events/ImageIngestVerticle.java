@@ -16,7 +16,9 @@ import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * <p>It also deletes the uploads nobody will ever serve: those of a job's attempts that did not
  * succeed (a worker presumed dead, a timed-out or canceled attempt, a failed job). A terminal event
  * of attempt {@code n} removes the objects of attempts up to {@code n} under the job's prefix,
- * except the succeeded attempt's images and thumbnails; a later attempt's objects (an operator
- * re-ran the job) are never touched, whatever the order events are replayed in. The job is looked
+ * except the succeeded attempt's images and thumbnails, and the rows recorded for them when their
+ * uploads were verified; a later attempt's objects (an operator re-ran the job) are never touched,
+ * whatever the order events are replayed in. The job is looked
  * at again {@code recheckAfter} later ({@link LateUploadSweeperVerticle}), once the upload URLs a
  * worker presumed dead may still hold have expired.
  */
@@ -57,7 +60,8 @@ public final class ImageIngestVerticle extends VerticleBase {
     this.objects = objects;
     this.thumbnailer = thumbnailer;
     this.ingested = Counter.builder("pingvas_gallery_images_ingested_total")
-        .description("images recorded from job.succeeded events").register(registry);
+        .description("images the ingest recorded from job.succeeded events (ones not already recorded when the "
+            + "router verified their uploads)").register(registry);
     this.thumbnailsMissing = Counter.builder("pingvas_gallery_thumbnails_failed_total")
         .description("images recorded without a thumbnail (object missing or not decodable)").register(registry);
     this.orphans = new OrphanRemover(objects, registry);
@@ -75,14 +79,15 @@ public final class ImageIngestVerticle extends VerticleBase {
   }
 
   private void ingest(KafkaConsumerRecords<String, String> records) {
-    List<Image> images = new ArrayList<>();
+    // one per id: a relay that crashed after publishing publishes again, often into the same batch
+    Map<String, Image> byId = new LinkedHashMap<>();
     List<UploadCleanup> cleanups = new ArrayList<>();
     for (int i = 0; i < records.size(); i++) {
       KafkaConsumerRecord<String, String> record = records.recordAt(i);
       try {
         JsonObject event = new JsonObject(record.value());
         List<Image> own = "job.succeeded".equals(event.getString("type")) ? Image.ofSucceeded(event) : List.of();
-        images.addAll(own);
+        own.forEach(image -> byId.putIfAbsent(image.id(), image));
         UploadCleanup cleanup = UploadCleanup.of(event, own);
         if (cleanup != null) {
           cleanups.add(cleanup);
@@ -91,12 +96,13 @@ public final class ImageIngestVerticle extends VerticleBase {
         LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
       }
     }
+    List<Image> images = List.copyOf(byId.values());
     if (images.isEmpty() && cleanups.isEmpty()) {
       consumer.commit();
       return;
     }
     consumer.pause();
-    // Rows first, so an image is served the moment its job succeeded; thumbnails follow.
+    // Rows first (most were recorded when the router verified their uploads), then thumbnails.
     Future<Void> recorded = images.isEmpty() ? Future.succeededFuture() : store.insert(images)
         .compose(stored -> {
           ingested.increment(stored);

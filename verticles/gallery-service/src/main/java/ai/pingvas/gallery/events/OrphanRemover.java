@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Deletes the objects a finished job's {@link UploadCleanup} removes, at its end and once more later,
- * and the rows of verified images it never confirmed.
+ * and the rows recorded for them.
  */
 final class OrphanRemover {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanRemover.class);
@@ -38,11 +38,12 @@ final class OrphanRemover {
   }
 
   /**
-   * Removes the image rows written when an attempt's uploads were verified that the attempt never
-   * confirmed by succeeding (canceled or fenced off meanwhile); their objects went with the cleanup.
+   * Removes the rows of the images whose uploads the cleanups delete (rows follow their files):
+   * recorded when an attempt's uploads were verified, the attempt then did not succeed (canceled or
+   * fenced off meanwhile).
    */
   Future<Void> forgetRows(ImageStore store, List<UploadCleanup> cleanups) {
-    return store.forgetUnconfirmed(cleanups).map(n -> {
+    return store.forgetRemoved(cleanups).map(n -> {
       if (n > 0) {
         LOG.atInfo().addKeyValue("jobs", cleanups.size()).addKeyValue("images", n)
             .log("forgot verified images of attempts that did not succeed");

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>When the router sends the job's prompt and model, the verified images are recorded before the
  * answer: the router reports the job succeeded only after it, with the images' URLs, and those must
- * not be 404 until the {@code job.succeeded} event reaches the ingest. The rows are not listed until
- * that event confirms them; the job's cleanup removes them if the attempt did not succeed after all.
+ * not be 404 until the {@code job.succeeded} event reaches the ingest (which then finds them stored
+ * and makes their thumbnails). If the attempt did not succeed after all (canceled meanwhile), the
+ * job's cleanup deletes the rows with the uploads.
  */
 final class UploadVerifier {
   private static final Logger LOG = LoggerFactory.getLogger(UploadVerifier.class);
@@ -65,7 +66,7 @@ final class UploadVerifier {
     }
     // Recording is a head start on the ingest, not a condition: with the gallery's database away the
     // job still succeeds (its images are served once the ingest records them, as the URLs would be).
-    Future.all(checks).compose(all -> store.insertVerified(rows).otherwise(err -> {
+    Future.all(checks).compose(all -> store.insert(rows).otherwise(err -> {
       LOG.atWarn().addKeyValue("job_id", body.getString("job_id")).addKeyValue("error", err.toString())
           .log("could not record verified images; the ingest will");
       return 0;

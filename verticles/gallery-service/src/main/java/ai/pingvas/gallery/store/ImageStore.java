@@ -9,22 +9,17 @@ import java.util.Set;
 /** Image metadata in Postgres. */
 public interface ImageStore {
   /**
-   * Stores the images of a {@code job.succeeded} event, confirming rows written at verification and
-   * ignoring ones already confirmed (ingest is idempotent); returns how many were new or confirmed.
+   * Stores images, ignoring ones already stored (ingest is idempotent; the router's verification
+   * recorded most of them already) and deleted ones; returns how many were new.
    */
   Future<Integer> insert(List<Image> images);
 
   /**
-   * Stores images whose uploads the router's verification just passed, not listed until their job's
-   * event confirms them (served by id meanwhile); ignores known and deleted ones.
+   * Removes the rows whose objects the cleanups delete (rows follow their files): images of
+   * attempts up to {@code upTo} not kept, recorded when an attempt that then did not succeed was
+   * verified; how many went.
    */
-  Future<Integer> insertVerified(List<Image> images);
-
-  /**
-   * Removes the rows written at verification that the cleanups' jobs never confirmed: images of
-   * attempts up to {@code upTo} not kept (the attempt did not succeed after all); how many went.
-   */
-  Future<Integer> forgetUnconfirmed(List<UploadCleanup> cleanups);
+  Future<Integer> forgetRemoved(List<UploadCleanup> cleanups);
 
   /** Which of these images are stored without a thumbnail. */
   Future<Set<String>> withoutThumbnail(List<String> ids);
@@ -32,16 +27,10 @@ public interface ImageStore {
   /** Records an image's thumbnail; false if the image is gone (deleted meanwhile). */
   Future<Boolean> setThumbnail(String imageId, String key, long bytes);
 
-  /** The image if it exists and belongs to the user (confirmed or only verified), else null. */
+  /** The image if it exists and belongs to the user, else null. */
   Future<Image> get(String userId, String imageId);
 
-  /** Up to {@code limit} of the oldest images still unconfirmed that were recorded before {@code before}. */
-  Future<List<Image>> unconfirmedBefore(Instant before, int limit);
-
-  /** Confirms ({@code keep}) or removes an image still unconfirmed; false if it was not (any more). */
-  Future<Boolean> settleUnconfirmed(String imageId, boolean keep);
-
-  /** A page of the user's confirmed images, newest first. */
+  /** A page of the user's images, newest first. */
   Future<ImagePage> list(String userId, String cursor, int limit);
 
   /**

@@ -24,26 +24,19 @@ public final class PgImageStore implements ImageStore {
    */
   private static final String COLUMNS = "id, user_id, job_id, attempt, idx, object_key, prompt, model, seed, width, "
       + "height, size_bytes, sha256, created_at, thumbnail_key, thumbnail_bytes";
-  private static final String INSERT_ROWS = """
+  private static final String INSERT = """
       INSERT INTO images (id, user_id, job_id, attempt, idx, object_key, prompt, model, seed, width, height,
-                          size_bytes, sha256, thumbnail_key, thumbnail_bytes, confirmed)
-      SELECT *, $16::boolean FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::text[],
-                           $7::text[], $8::text[], $9::bigint[], $10::int[], $11::int[], $12::bigint[], $13::text[],
-                           $14::text[], $15::bigint[]) AS t(id)
+                          size_bytes, sha256, thumbnail_key, thumbnail_bytes)
+      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::text[], $7::text[],
+                           $8::text[], $9::bigint[], $10::int[], $11::int[], $12::bigint[], $13::text[], $14::text[],
+                           $15::bigint[]) AS t(id)
       WHERE NOT EXISTS (SELECT 1 FROM deleted_images d WHERE d.id = t.id)
-      """;
-  /** The job's event confirms a row written at verification; a replay changes nothing. */
-  private static final String INSERT = INSERT_ROWS
-      + "ON CONFLICT (id) DO UPDATE SET confirmed = true WHERE NOT images.confirmed";
-  private static final String INSERT_VERIFIED = INSERT_ROWS + "ON CONFLICT (id) DO NOTHING";
-  private static final String FORGET_UNCONFIRMED = """
+      ON CONFLICT (id) DO NOTHING""";
+  /** The rows whose objects a finished job's cleanup deletes: rows follow their files. */
+  private static final String FORGET_REMOVED = """
       DELETE FROM images i USING unnest($1::uuid[], $2::int[], $3::text[]) AS t(job_id, up_to, keep)
-      WHERE i.job_id = t.job_id AND NOT i.confirmed AND i.attempt <= t.up_to
+      WHERE i.job_id = t.job_id AND i.attempt <= t.up_to
         AND NOT (i.object_key = ANY(ARRAY(SELECT jsonb_array_elements_text(t.keep::jsonb))))""";
-  private static final String UNCONFIRMED_BEFORE = "SELECT " + COLUMNS + " FROM images WHERE NOT confirmed "
-      + "AND created_at < $1 ORDER BY created_at LIMIT $2";
-  private static final String CONFIRM = "UPDATE images SET confirmed = true WHERE id = $1 AND NOT confirmed";
-  private static final String FORGET = "DELETE FROM images WHERE id = $1 AND NOT confirmed";
   private static final String WITHOUT_THUMBNAIL = "SELECT id FROM images WHERE id = ANY($1::uuid[]) "
       + "AND thumbnail_key IS NULL";
   private static final String SET_THUMBNAIL = "UPDATE images SET thumbnail_key = $2, thumbnail_bytes = $3 WHERE id = $1";
@@ -80,20 +73,6 @@ public final class PgImageStore implements ImageStore {
 
   @Override
   public Future<Integer> insert(List<Image> images) {
-    return insert(INSERT, images, true);
-  }
-
-  @Override
-  public Future<Integer> insertVerified(List<Image> images) {
-    return insert(INSERT_VERIFIED, images, false);
-  }
-
-  private Future<Integer> insert(String sql, List<Image> unique, boolean confirmed) {
-    // one row per id: a replayed event often lands in the same batch as the original, and an
-    // ON CONFLICT DO UPDATE may not touch a row twice (the whole batch would fail, and fail again)
-    List<Image> images = List.copyOf(unique.stream()
-        .collect(java.util.stream.Collectors.toMap(Image::id, i -> i, (a, b) -> a, java.util.LinkedHashMap::new))
-        .values());
     if (images.isEmpty()) {
       return Future.succeededFuture(0);
     }
@@ -134,19 +113,19 @@ public final class PgImageStore implements ImageStore {
     Tuple args = Tuple.of(ids, users, jobs).addArrayOfInteger(attempts).addArrayOfInteger(indexes)
         .addArrayOfString(keys).addArrayOfString(prompts).addArrayOfString(models).addArrayOfLong(seeds)
         .addArrayOfInteger(widths).addArrayOfInteger(heights).addArrayOfLong(sizes).addArrayOfString(hashes)
-        .addArrayOfString(thumbKeys).addArrayOfLong(thumbSizes).addBoolean(confirmed);
-    return pool.preparedQuery(sql).execute(args).map(SqlResult::rowCount);
+        .addArrayOfString(thumbKeys).addArrayOfLong(thumbSizes);
+    return pool.preparedQuery(INSERT).execute(args).map(SqlResult::rowCount);
   }
 
   @Override
-  public Future<Integer> forgetUnconfirmed(List<UploadCleanup> cleanups) {
+  public Future<Integer> forgetRemoved(List<UploadCleanup> cleanups) {
     if (cleanups.isEmpty()) {
       return Future.succeededFuture(0);
     }
     UUID[] jobs = cleanups.stream().map(c -> UUID.fromString(c.jobId())).toArray(UUID[]::new);
     Integer[] upTo = cleanups.stream().map(UploadCleanup::upTo).toArray(Integer[]::new);
     String[] keep = cleanups.stream().map(c -> new JsonArray(List.copyOf(c.keep())).encode()).toArray(String[]::new);
-    return pool.preparedQuery(FORGET_UNCONFIRMED)
+    return pool.preparedQuery(FORGET_REMOVED)
         .execute(Tuple.tuple().addArrayOfUUID(jobs).addArrayOfInteger(upTo).addArrayOfString(keep))
         .map(SqlResult::rowCount);
   }
@@ -156,22 +135,6 @@ public final class PgImageStore implements ImageStore {
     return pool.preparedQuery(GET)
         .execute(Tuple.of(UUID.fromString(imageId), UUID.fromString(userId)))
         .map(rows -> rows.size() == 0 ? null : toImage(rows.iterator().next()));
-  }
-
-  @Override
-  public Future<List<Image>> unconfirmedBefore(Instant before, int limit) {
-    return pool.preparedQuery(UNCONFIRMED_BEFORE).execute(Tuple.of(before.atOffset(ZoneOffset.UTC), limit))
-        .map(rows -> {
-          List<Image> out = new ArrayList<>(rows.size());
-          rows.forEach(row -> out.add(toImage(row)));
-          return out;
-        });
-  }
-
-  @Override
-  public Future<Boolean> settleUnconfirmed(String imageId, boolean keep) {
-    return pool.preparedQuery(keep ? CONFIRM : FORGET).execute(Tuple.of(UUID.fromString(imageId)))
-        .map(rows -> rows.rowCount() == 1);
   }
 
   @Override
@@ -209,7 +172,7 @@ public final class PgImageStore implements ImageStore {
 
   @Override
   public Future<ImagePage> list(String userId, String cursor, int limit) {
-    String sql = "SELECT " + COLUMNS + " FROM images WHERE user_id = $1 AND confirmed"
+    String sql = "SELECT " + COLUMNS + " FROM images WHERE user_id = $1"
         + (cursor == null ? "" : " AND (created_at, id) < ($3, $4)")
         + " ORDER BY created_at DESC, id DESC LIMIT $2";
     Tuple args = Tuple.of(UUID.fromString(userId), limit + 1);
