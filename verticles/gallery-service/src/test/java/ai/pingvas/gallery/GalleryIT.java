@@ -185,6 +185,29 @@ class GalleryIT {
   }
 
   /**
+   * A re-published event of a retried job (attempt 2) reaches the ingest twice in one batch: one
+   * cleanup for the job, one recheck scheduled. Two made the recheck's upsert touch its row twice,
+   * which failed the batch on every replay and stopped the ingest.
+   */
+  @Test
+  void aRetriedJobsEventPublishedTwiceInOneBatchSchedulesOneRecheck() throws Exception {
+    GalleryStack.User user = stack.newUser("pro");
+    String job = java.util.UUID.randomUUID().toString();
+    byte[] png = png(32, 32);
+    String first = verified(user, job, 1, png, 32, 32);
+    String second = verified(user, job, 2, png, 32, 32);
+    JsonObject event = succeeded(user.id(), job, ai.pingvas.platform.ids.Uuids.imageId(second), second)
+        .put("attempt", 2);
+    publish(job, event, event);
+    awaitCount("SELECT count(*) FROM gallery.cleanup_rechecks WHERE job_id = '" + job + "'", 1,
+        "the job's recheck to be scheduled");
+    awaitThumbnail(job);
+    try (var s3 = stack.s3()) {
+      assertThat(keys(s3, "images/" + user.id() + "/" + job + "/")).doesNotContain(first);
+    }
+  }
+
+  /**
    * Attempt 1 was verified but its result fenced off (the worker was presumed dead meanwhile);
    * attempt 2 succeeded. Attempt 2's event keeps its own image and forgets attempt 1's with its
    * upload; an operator's re-run (attempt 3) verified before that event arrives is left alone.

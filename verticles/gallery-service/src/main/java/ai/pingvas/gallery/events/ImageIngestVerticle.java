@@ -81,7 +81,10 @@ public final class ImageIngestVerticle extends VerticleBase {
   private void ingest(KafkaConsumerRecords<String, String> records) {
     // one per id: a relay that crashed after publishing publishes again, often into the same batch
     Map<String, Image> byId = new LinkedHashMap<>();
-    List<UploadCleanup> cleanups = new ArrayList<>();
+    // one per job, its latest attempt's (which covers the earlier ones): a re-published terminal
+    // event, or a failed attempt and an operator's re-run that succeeded, in one batch would
+    // otherwise have the recheck's upsert touch a row twice, failing the batch on every replay
+    Map<String, UploadCleanup> cleanupByJob = new LinkedHashMap<>();
     for (int i = 0; i < records.size(); i++) {
       KafkaConsumerRecord<String, String> record = records.recordAt(i);
       try {
@@ -90,13 +93,14 @@ public final class ImageIngestVerticle extends VerticleBase {
         own.forEach(image -> byId.putIfAbsent(image.id(), image));
         UploadCleanup cleanup = UploadCleanup.of(event, own);
         if (cleanup != null) {
-          cleanups.add(cleanup);
+          cleanupByJob.merge(cleanup.jobId(), cleanup, (a, b) -> b.upTo() >= a.upTo() ? b : a);
         }
       } catch (RuntimeException e) {
         LOG.warn("skipping malformed event at {}-{}@{}", record.topic(), record.partition(), record.offset());
       }
     }
     List<Image> images = List.copyOf(byId.values());
+    List<UploadCleanup> cleanups = List.copyOf(cleanupByJob.values());
     if (images.isEmpty() && cleanups.isEmpty()) {
       consumer.commit();
       return;
