@@ -237,6 +237,35 @@ class GalleryIT {
         + "' AND attempt = 3")).as("a later attempt's image is left alone").isEqualTo(1);
   }
 
+  /**
+   * The router's client takes a request the gallery refuses as malformed (400) as final, like an
+   * invalid image (422): retrying the same request held the worker's result until the execution
+   * timeout, on every attempt.
+   */
+  @Test
+  void theRoutersClientTakesARefusedVerificationAsFinal() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      var client = new ai.pingvas.generation.dispatch.GalleryClient(vertx, stack.galleryUrl(),
+          GalleryStack.INTERNAL_TOKEN, true, "http://localhost");
+      String user = java.util.UUID.randomUUID().toString();
+      var image = new ai.pingvas.protocol.ImageOutput(0, "images/" + user + "/x/1-0.png", 8, 8, 1, 100, "00");
+      Throwable malformed = client.verify("not-a-job-id", user, 1, "p", "sd-1.5", List.of(image))
+          .toCompletionStage().toCompletableFuture().handle((ok, err) -> err).get(30, TimeUnit.SECONDS);
+      assertThat(malformed).isInstanceOf(ai.pingvas.generation.dispatch.GalleryClient.InvalidOutput.class)
+          .hasMessageContaining("must be UUIDs");
+      String job = java.util.UUID.randomUUID().toString();
+      var missing = new ai.pingvas.protocol.ImageOutput(0, "images/" + user + "/" + job + "/1-0.png", 8, 8, 1, 100,
+          "00");
+      Throwable invalid = client.verify(job, user, 1, "p", "sd-1.5", List.of(missing))
+          .toCompletionStage().toCompletableFuture().handle((ok, err) -> err).get(30, TimeUnit.SECONDS);
+      assertThat(invalid).isInstanceOf(ai.pingvas.generation.dispatch.GalleryClient.InvalidOutput.class)
+          .hasMessageContaining("was not uploaded");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void aVerificationNamingAnImageIdThatIsNotItsKeysIsRefused() throws Exception {
     String user = java.util.UUID.randomUUID().toString();

@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * Asks gallery-service to verify a worker's uploads (object exists, size, PNG signature) before a
- * job may succeed. A verdict of "invalid" fails the attempt; gallery being unreachable is retried.
+ * job may succeed. A verdict of "invalid" (or a request the gallery refuses as malformed) fails the
+ * attempt; gallery being unreachable or failing (5xx, 401/403 while tokens are rotated) is retried.
  */
 public final class GalleryClient {
   /** Thrown when the gallery rejected the images (the attempt failed). */
@@ -67,7 +68,10 @@ public final class GalleryClient {
           if (response.statusCode() == 200) {
             return Future.succeededFuture(stored);
           }
-          if (response.statusCode() == 422) {
+          // 422: the images are not what the worker reported; 400: the gallery cannot take this
+          // request at all. Either way the same request would be refused again: retrying it would
+          // hold the result until the execution timeout
+          if (response.statusCode() == 422 || response.statusCode() == 400) {
             JsonObject problem = response.bodyAsJsonObject();
             return Future.failedFuture(new InvalidOutput(problem == null ? "images rejected"
                 : problem.getString("detail", "images rejected")));
