@@ -11,7 +11,6 @@ import ai.pingvas.platform.config.ConfigException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 /** generation-service configuration, typed and checked once at start. */
 public record GenerationSettings(String routerId, DispatchSettings dispatch, JanitorVerticle.Settings janitor) {
@@ -23,8 +22,7 @@ public record GenerationSettings(String routerId, DispatchSettings dispatch, Jan
   public static GenerationSettings from(Config config) {
     // Every process start is a new replica identity: jobs of a previous incarnation are recovered
     // through worker adoption or the lease reaper, never mistaken for this process's own.
-    String prefix = config.optionalString("router.id");
-    String routerId = (prefix == null ? Host.name("router") : prefix) + "-" + UUID.randomUUID().toString().substring(0, 8);
+    String routerId = Host.replicaId(config.optionalString("router.id"), "router");
     Map<String, Tier> tiers = new LinkedHashMap<>();
     for (String name : new String[] {"free", "pro", "studio"}) {
       tiers.put(name, new Tier(name, config.decimal("tiers." + name + ".weight"),

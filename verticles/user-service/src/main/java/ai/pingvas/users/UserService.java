@@ -28,7 +28,6 @@ import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +73,7 @@ public final class UserService {
           settings.keyReloadEvery());
       // brute-force brakes counted across replicas (each syncs its counts through Postgres), one of
       // each for all API verticles
-      String replica = Host.name("users") + "-" + UUID.randomUUID().toString().substring(0, 8);
+      String replica = Host.replicaId(null, "users");
       SharedRateLimiter perIp = new SharedRateLimiter(pool, "ip", replica, Duration.ofMinutes(1), 100_000);
       SharedRateLimiter logins = new SharedRateLimiter(pool, "login", replica, settings.loginWindow(), 100_000);
       AuthRateLimits limits = new AuthRateLimits(settings, perIp, logins);

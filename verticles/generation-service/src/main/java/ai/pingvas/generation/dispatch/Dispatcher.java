@@ -698,24 +698,20 @@ final class Dispatcher {
    */
   private Map<String, String> sourcesToInstall(String workerId, JobParams p) {
     WorkerView view = fleet.get(workerId);
-    Map<String, String> sources = null;
-    if (view == null || !view.reportedHolding(p.model())) {
-      sources = withSource(null, p.model());
-    }
+    Map<String, String> sources = withSource(Map.of(), view, p.model());
     for (LoraRef lora : p.loras()) {
-      if (view == null || !view.reportedHolding(lora.name())) {
-        sources = withSource(sources, lora.name());
-      }
+      sources = withSource(sources, view, lora.name());
     }
-    return sources == null ? Map.of() : sources;
+    return sources;
   }
 
-  private Map<String, String> withSource(Map<String, String> sources, String model) {
-    String source = models.sourceOf(model);
+  /** {@code sources} with the model's, unless the worker reported holding it or it has none. */
+  private Map<String, String> withSource(Map<String, String> sources, WorkerView view, String model) {
+    String source = view != null && view.reportedHolding(model) ? null : models.sourceOf(model);
     if (source == null) {
       return sources;
     }
-    Map<String, String> out = sources == null ? new LinkedHashMap<>() : sources;
+    Map<String, String> out = sources.isEmpty() ? new LinkedHashMap<>() : sources;
     out.put(model, source);
     return out;
   }

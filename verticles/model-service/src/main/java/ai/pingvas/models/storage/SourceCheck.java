@@ -2,6 +2,7 @@ package ai.pingvas.models.storage;
 
 import ai.pingvas.platform.config.Config;
 import ai.pingvas.platform.http.ApiException;
+import ai.pingvas.platform.storage.S3Uri;
 import ai.pingvas.platform.storage.StorageCredentials;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -113,14 +114,12 @@ public final class SourceCheck implements AutoCloseable {
   /** Bucket and key of an {@code s3://bucket/key} source (the contract's pattern admits no other). */
   record Location(String bucket, String key) {
     static Location of(String source) {
-      if (source == null || !source.startsWith("s3://")) {
-        throw ApiException.badRequest("invalid_source", "'" + source + "' is not an s3://bucket/key source");
+      try {
+        S3Uri object = S3Uri.parse(source);
+        return new Location(object.bucket(), object.key());
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest("invalid_source", e.getMessage());
       }
-      int slash = source.indexOf('/', "s3://".length());
-      if (slash < 0 || slash == source.length() - 1) {
-        throw ApiException.badRequest("invalid_source", "'" + source + "' names no object (s3://bucket/key)");
-      }
-      return new Location(source.substring("s3://".length(), slash), source.substring(slash + 1));
     }
   }
 

@@ -19,4 +19,13 @@ public final class Host {
       return fallback;
     }
   }
+
+  /**
+   * A new identity for this process among its service's replicas: {@code prefix} (else the host
+   * name, else {@code fallback}) and 8 random hex digits, so a restarted pod is never taken for
+   * its previous incarnation.
+   */
+  public static String replicaId(String prefix, String fallback) {
+    return (prefix == null ? name(fallback) : prefix) + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+  }
 }

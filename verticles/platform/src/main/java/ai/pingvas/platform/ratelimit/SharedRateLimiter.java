@@ -104,17 +104,7 @@ public final class SharedRateLimiter {
         return Future.succeededFuture(tryAcquire(key, limit));
       }
     }
-    long now = clock.getAsLong();
-    long currentStart = now - Math.floorMod(now, windowMs);
-    return pool.preparedQuery(OTHERS).execute(Tuple.tuple().addArrayOfString(new String[] {key})
-            .addLong(currentStart - windowMs).addString(replica))
-        .map(rows -> {
-          synchronized (this) {
-            usage.computeIfAbsent(key, k -> new Usage());
-            applyOthers(List.of(key), rows, currentStart);
-          }
-          return (Void) null;
-        })
+    return readOthers(List.of(key), windowStart(clock.getAsLong()) - windowMs, true)
         .otherwiseEmpty()
         .map(v -> tryAcquire(key, limit));
   }
@@ -122,7 +112,7 @@ public final class SharedRateLimiter {
   /** The decision on what this replica knows now (no lookup). */
   synchronized Decision tryAcquire(String key, long limit) {
     long now = clock.getAsLong();
-    long windowStart = now - Math.floorMod(now, windowMs);
+    long windowStart = windowStart(now);
     Usage u = usage.computeIfAbsent(key, k -> new Usage());
     roll(u, windowStart);
     u.lastUsedMs = now;
@@ -135,6 +125,11 @@ public final class SharedRateLimiter {
     u.localCurrent++;
     pending.merge(new PendingKey(key, windowStart), 1, Integer::sum);
     return new Decision(true, 0);
+  }
+
+  /** The start of the window {@code now} falls in. */
+  private long windowStart(long now) {
+    return now - Math.floorMod(now, windowMs);
   }
 
   /** Moves a key's counts to the window starting at {@code windowStart}. */
@@ -185,7 +180,7 @@ public final class SharedRateLimiter {
    */
   public Future<Void> sync() {
     long now = clock.getAsLong();
-    long since = now - Math.floorMod(now, windowMs) - windowMs;
+    long since = windowStart(now) - windowMs;
     Map<PendingKey, Integer> toWrite;
     List<String> recent = new ArrayList<>();
     synchronized (this) {
@@ -204,7 +199,7 @@ public final class SharedRateLimiter {
       }
       return Future.failedFuture(err);
     });
-    return written.compose(v -> recent.isEmpty() ? Future.succeededFuture() : readOthers(recent, since))
+    return written.compose(v -> recent.isEmpty() ? Future.succeededFuture() : readOthers(recent, since, false))
         .compose(v -> forgetOld(now))
         .recover(err -> {
           // every interval while Postgres is away: one line per 30 s is enough to see it
@@ -239,11 +234,18 @@ public final class SharedRateLimiter {
         .addString(replica).addArrayOfInteger(used)).mapEmpty();
   }
 
-  private Future<Void> readOthers(List<String> keys, long since) {
+  /**
+   * Reads the other replicas' counts of {@code keys} in the windows from {@code since}: for the keys
+   * known here, or also for new ones ({@code addMissing}: a key's first sight on this replica).
+   */
+  private Future<Void> readOthers(List<String> keys, long since, boolean addMissing) {
     return pool.preparedQuery(OTHERS).execute(Tuple.tuple().addArrayOfString(keys.toArray(new String[0]))
             .addLong(since).addString(replica))
         .map(rows -> {
           synchronized (this) {
+            if (addMissing) {
+              keys.forEach(key -> usage.computeIfAbsent(key, k -> new Usage()));
+            }
             applyOthers(keys, rows, since + windowMs);
           }
           return null;
@@ -280,7 +282,7 @@ public final class SharedRateLimiter {
       return Future.succeededFuture();
     }
     lastForgetMs = now;
-    return pool.preparedQuery(FORGET).execute(Tuple.of(now - Math.floorMod(now, windowMs) - 2 * windowMs, scope))
+    return pool.preparedQuery(FORGET).execute(Tuple.of(windowStart(now) - 2 * windowMs, scope))
         .mapEmpty();
   }
 }

@@ -1,6 +1,7 @@
 package ai.pingvas.worker.engine.invokeai;
 
 import ai.pingvas.platform.config.Config;
+import ai.pingvas.platform.storage.S3Uri;
 import ai.pingvas.platform.storage.StorageCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -48,17 +49,17 @@ public final class ModelDownloads implements AutoCloseable {
 
   /** A source InvokeAI can install from: a presigned URL for {@code s3://}, anything else as it is. */
   public Future<String> fetchable(String source) {
-    if (!source.startsWith("s3://")) {
+    if (!S3Uri.is(source)) {
       return Future.succeededFuture(source);
     }
-    int slash = source.indexOf('/', "s3://".length());
-    if (slash < 0 || slash == source.length() - 1) {
-      return Future.failedFuture(new IllegalArgumentException("'" + source + "' names no object (s3://bucket/key)"));
+    S3Uri object;
+    try {
+      object = S3Uri.parse(source);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
     }
-    String bucket = source.substring("s3://".length(), slash);
-    String key = source.substring(slash + 1);
     return vertx.executeBlocking(() -> presigner.presignGetObject(r -> r.signatureDuration(ttl)
-        .getObjectRequest(get -> get.bucket(bucket).key(key))).url().toString(), false);
+        .getObjectRequest(get -> get.bucket(object.bucket()).key(object.key()))).url().toString(), false);
   }
 
   /**
