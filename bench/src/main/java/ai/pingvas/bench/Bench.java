@@ -139,9 +139,11 @@ public final class Bench {
       List<long[]> timeline = new ArrayList<>();
       Thread sampler = sampler(() -> (long) routerMetric(router, "pingvas_attempt_outcomes_total",
           "outcome=\"succeeded\""), load, timeline, t0);
+      CpuUse cpu = env.cpuUse().start();
       load.closedLoop(16, measureMs(), () -> router, () -> key, () -> LoadGen.body("t", "sd-1.5", 1));
       double seconds = (System.nanoTime() - t0) / 1e9;
       long accepted = load.accepted.get() - accepted0;
+      JsonObject cpuUse = cpu.stop(accepted);
       long done = succeeded(env) - done0;
       sampler.interrupt();
       timelines.put("throughput", timeline);
@@ -153,6 +155,7 @@ public final class Bench {
           // stored already dispatched in their submission's commit, instead of queued and claimed
           .put("placed_at_admission_share", round((routerMetric(router, "pingvas_placed_at_admission_total", null)
               - placed0) / Math.max(1, accepted)))
+          .put("cpu", cpuUse)
           .put("target", "accepted >= 5000/s, completed >= 3000/s");
     }
   }

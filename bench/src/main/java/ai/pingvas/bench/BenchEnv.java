@@ -131,6 +131,19 @@ final class BenchEnv implements AutoCloseable {
     return url;
   }
 
+  /**
+   * CPU accounting over this scenario's processes: each router, fleet and user-service JVM,
+   * Postgres (its whole process tree), Kafka, and this JVM (load generator and harness).
+   */
+  CpuUse cpuUse() {
+    CpuUse cpu = new CpuUse();
+    for (JavaProcess process : processes) {
+      cpu.process(process.name(), process.pid());
+    }
+    return cpu.tree("postgres", infra.postgres().pid()).process("kafka", infra.kafka().pid())
+        .process("load generator and harness", ProcessHandle.current().pid());
+  }
+
   JavaProcess routerProcess(int index) {
     return processes.stream().filter(p -> p.name().startsWith("router")).toList().get(index);
   }

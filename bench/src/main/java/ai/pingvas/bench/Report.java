@@ -38,6 +38,22 @@ final class Report {
     Files.writeString(dir.resolve("report.md"), markdown(new JsonObject(Files.readString(dir.resolve("report.json")))));
   }
 
+  /** Where the machine's CPU went during a window (see {@link CpuUse}). */
+  static String cpuTable(JsonObject cpu, String unit) {
+    JsonObject cores = cpu.getJsonObject("cores");
+    JsonObject perJob = cpu.getJsonObject("cpu_us_per_job");
+    StringBuilder md = new StringBuilder("Where the CPU went in the measured window (").append(cpu.getValue("seconds"))
+        .append(" s; the machine's ").append(cpu.getValue("cpus")).append(" CPUs were busy ")
+        .append(cpu.getValue("machine_busy_cores")).append(" cores on average):\n\n")
+        .append("| process | cores | CPU µs per ").append(unit).append(" |\n|---|---|---|\n");
+    for (String name : cores.fieldNames()) {
+      md.append("| ").append(name).append(" | ").append(cores.getValue(name)).append(" | ")
+          .append(perJob.getValue(name, "—")).append(" |\n");
+    }
+    return md.append("| **all** | ").append(cpu.getValue("machine_busy_cores")).append(" | ")
+        .append(perJob.getValue("all")).append(" |\n\n").toString();
+  }
+
   private static String markdown(JsonObject json) {
     JsonObject env = json.getJsonObject("environment");
     JsonObject r = json.getJsonObject("results");
@@ -115,6 +131,9 @@ final class Report {
           .append(t.getValue("placed_at_admission_share", "—")).append(" | ")
           .append(t.getString("target")).append(" |\n\nPlaced at admission: the share of jobs stored already ")
           .append("dispatched in their submission's commit (one transaction) instead of queued and then claimed.\n\n");
+      if (t.containsKey("cpu")) {
+        md.append(cpuTable(t.getJsonObject("cpu"), "accepted job"));
+      }
     }
     if (r.containsKey("latency")) {
       JsonObject l = r.getJsonObject("latency");

@@ -217,6 +217,11 @@ public final class PostgresServer implements AutoCloseable {
     stop();
   }
 
+  /** The postmaster's process id, or -1 when the server is not running. */
+  public long pid() {
+    return postmasterPid();
+  }
+
   private long postmasterPid() {
     Path pidFile = dataDir.resolve("postmaster.pid");
     try {
