@@ -109,12 +109,25 @@ public final class PostgresServer implements AutoCloseable {
 
   /** A fresh database owned by the application role; returns its postgresql:// URL. */
   public String createDatabase(String name) {
+    return createDatabase(name, null);
+  }
+
+  /**
+   * A fresh database whose character classification ({@code LC_CTYPE}, e.g. {@code C.utf8}: what
+   * {@code lower()} and {@code upper()} do beyond ASCII) is the given locale's instead of the
+   * cluster's, as a production database in a UTF-8 locale has; null keeps the cluster's.
+   */
+  public String createDatabase(String name, String ctype) {
     if (!name.matches("[a-z_][a-z0-9_]*")) {
       throw new IllegalArgumentException("database name must be a plain identifier: " + name);
     }
+    if (ctype != null && !ctype.matches("[A-Za-z0-9_.@-]+")) {
+      throw new IllegalArgumentException("not a locale name: " + ctype);
+    }
     try (Connection c = admin(); Statement s = c.createStatement()) {
       s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-      s.execute("CREATE DATABASE " + name + " OWNER " + USER);
+      s.execute("CREATE DATABASE " + name + " OWNER " + USER
+          + (ctype == null ? "" : " TEMPLATE template0 ENCODING 'UTF8' LC_CTYPE '" + ctype + "'"));
     } catch (SQLException e) {
       throw new IllegalStateException("cannot create database " + name + ": " + e.getMessage(), e);
     }

@@ -37,8 +37,13 @@ public final class SharedInfra {
 
   /** A fresh, empty database for one test class; returns its postgresql:// URL. */
   public static String newDatabase(String prefix) {
+    return newDatabase(prefix, null);
+  }
+
+  /** A new database whose {@code LC_CTYPE} is {@code ctype} (see {@link PostgresServer#createDatabase(String, String)}). */
+  public static String newDatabase(String prefix, String ctype) {
     String name = (prefix + "_" + DATABASES.incrementAndGet()).toLowerCase().replaceAll("[^a-z0-9_]", "_");
-    return get().postgres().createDatabase(name);
+    return get().postgres().createDatabase(name, ctype);
   }
 
   private static void shutdown() {

@@ -70,7 +70,7 @@ public final class UserService {
       PasswordHasher hasher = new PasswordHasher(settings.argon2MemoryKib(), settings.argon2Iterations(),
           settings.argon2Parallelism());
       KeyRotationVerticle rotation = new KeyRotationVerticle(signingKeys, ring, settings.keyPolicy(),
-          settings.keyReloadEvery());
+          settings.keyReloadEvery(), foundation.database().connectOptions());
       // brute-force brakes counted across replicas (each syncs its counts through Postgres), one of
       // each for all API verticles
       String replica = Host.replicaId(null, "users");

@@ -4,6 +4,9 @@ import ai.pingvas.testing.Http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -120,6 +123,85 @@ class AccountsIT {
     assertThat(http.post("/v1/auth/revoke", null, new JsonObject().put("refresh_token", token)).status())
         .isEqualTo(204);
     assertThat(http.post("/v1/auth/token", null, refresh(token)).status()).isEqualTo(401);
+  }
+
+  /**
+   * Slows the storing of the user's refresh tokens (a trigger sleeping 600 ms on their INSERT), so a
+   * second request can arrive while a rotation is between using up a token and storing the next one.
+   */
+  private static String slowRefreshTokens(String userId) {
+    String name = "slow_refresh_" + userId.replace("-", "");
+    users.execute("CREATE FUNCTION users." + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        + "IF NEW.user_id = '" + userId + "' THEN PERFORM pg_sleep(0.6); END IF; RETURN NEW; END $$; "
+        + "CREATE TRIGGER " + name + " BEFORE INSERT ON users.refresh_tokens FOR EACH ROW "
+        + "EXECUTE FUNCTION users." + name + "()");
+    return "DROP TRIGGER " + name + " ON users.refresh_tokens; DROP FUNCTION users." + name + "()";
+  }
+
+  @Test
+  void aReplayRacingARotationAlsoRevokesTheTokenTheRotationAdds() throws Exception {
+    JsonObject account = users.signUp();
+    String stolen = account.getJsonObject("tokens").getString("refresh_token");
+    String drop = slowRefreshTokens(account.getJsonObject("user").getString("id"));
+    try {
+      // the thief refreshes first; the owner presents the same token while that rotation is in flight
+      CompletableFuture<Http.Response> thief = CompletableFuture.supplyAsync(
+          () -> http.post("/v1/auth/token", null, refresh(stolen)));
+      Thread.sleep(200);
+      assertThat(http.post("/v1/auth/token", null, refresh(stolen)).status()).isEqualTo(401);
+      Http.Response thiefs = thief.get(10, TimeUnit.SECONDS);
+      assertThat(thiefs.status()).isEqualTo(200);
+      // the replay revoked the family, including the token the thief's rotation stored after it
+      assertThat(http.post("/v1/auth/token", null, refresh(thiefs.json().getString("refresh_token"))).status())
+          .isEqualTo(401);
+    } finally {
+      users.execute(drop);
+    }
+  }
+
+  @Test
+  void aLogoutRacingARotationAlsoRevokesTheTokenTheRotationAdds() throws Exception {
+    JsonObject account = users.signUp();
+    String token = account.getJsonObject("tokens").getString("refresh_token");
+    String drop = slowRefreshTokens(account.getJsonObject("user").getString("id"));
+    try {
+      CompletableFuture<Http.Response> rotation = CompletableFuture.supplyAsync(
+          () -> http.post("/v1/auth/token", null, refresh(token)));
+      Thread.sleep(200);
+      assertThat(http.post("/v1/auth/revoke", null, new JsonObject().put("refresh_token", token)).status())
+          .isEqualTo(204);
+      Http.Response rotated = rotation.get(10, TimeUnit.SECONDS);
+      assertThat(rotated.status()).isEqualTo(200);
+      assertThat(http.post("/v1/auth/token", null, refresh(rotated.json().getString("refresh_token"))).status())
+          .as("the logout ends the login, including the token a rotation in flight stored").isEqualTo(401);
+    } finally {
+      users.execute(drop);
+    }
+  }
+
+  @Test
+  void aSignUpThatFailsToIssueItsTokensLeavesNoAccountSoItsRetrySucceeds() {
+    String email = "retry-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+    String name = "fail_once_" + email.substring(6, 14);
+    // the first refresh token stored for this e-mail fails (a sequence: not undone by the rollback)
+    users.execute("CREATE SEQUENCE users." + name + "; CREATE FUNCTION users." + name + "() RETURNS trigger "
+        + "LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN IF (SELECT email FROM users.users WHERE id = NEW.user_id) = '" + email
+        + "' AND nextval('users." + name + "') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF; "
+        + "RETURN NEW; END $$; CREATE TRIGGER " + name + " BEFORE INSERT ON users.refresh_tokens "
+        + "FOR EACH ROW EXECUTE FUNCTION users." + name + "()");
+    try {
+      JsonObject body = new JsonObject().put("email", email).put("password", "correct horse battery");
+      Http.Response failed = http.post("/v1/users", null, body);
+      assertThat(failed.status()).isGreaterThanOrEqualTo(500);
+      assertThat(users.query("SELECT count(*) FROM users.users WHERE email = '" + email + "'")).isEqualTo("0");
+      Http.Response retried = http.post("/v1/users", null, body);
+      assertThat(retried.status()).as(retried.body()).isEqualTo(201);
+      assertThat(http.get("/v1/me", retried.json().getJsonObject("tokens").getString("access_token")).status())
+          .isEqualTo(200);
+    } finally {
+      users.execute("DROP TRIGGER " + name + " ON users.refresh_tokens; DROP FUNCTION users." + name
+          + "(); DROP SEQUENCE users." + name);
+    }
   }
 
   @Test

@@ -95,6 +95,32 @@ class RateLimitIT {
     assertThat(login(guess.copy().put("email", "nobody@example.com"), "10.0.3.1").status()).isEqualTo(401);
   }
 
+  @Test
+  void aSpellingThatPostgresMatchesButJavaLowerCasesApartIsNoFreshBudget() {
+    // In a UTF-8 locale (as production's database has) Postgres's lower() makes "İ" an "i", so
+    // "vİctim@..." finds the account of "victim@..."; Java's lower case of "İ" is "i" plus a dot
+    // above, so a limiter keyed by Java's lower case gave each such spelling a budget of its own.
+    try (UserHarness utf8 = UserHarness.withCtype("ratelimit_utf8", "C.utf8")
+        .with("PINGVAS_RATELIMIT_AUTH_PER_IP", "100").with("PINGVAS_RATELIMIT_LOGIN_PER_ACCOUNT", "3")
+        .with("PINGVAS_RATELIMIT_TRUST_FORWARDED_FOR", "true").start()) {
+      assertThat(utf8.query("SELECT lower('VİCTIM')")).as("the database's lower case").isEqualTo("victim");
+      String email = "victim-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+      assertThat(utf8.http.post("/v1/users", null, new JsonObject().put("email", email)
+          .put("password", "correct horse battery")).status()).isEqualTo(201);
+      JsonObject guess = new JsonObject().put("grant_type", "password").put("email", email)
+          .put("password", "not the password");
+      for (int i = 0; i < 3; i++) {
+        assertThat(utf8.http.post("/v1/auth/token", null, guess, "X-Forwarded-For", "10.0.6." + i).status())
+            .isEqualTo(401);
+      }
+      String dotted = "v\u0130ctim" + email.substring("victim".length());
+      Http.Response other = utf8.http.post("/v1/auth/token", null,
+          guess.copy().put("email", dotted).put("password", "correct horse battery"), "X-Forwarded-For", "10.0.6.9");
+      assertThat(other.status()).as("the same account by another spelling, after its budget is spent")
+          .isEqualTo(429);
+    }
+  }
+
   private static Http.Response login(JsonObject body, String ip) {
     return users.http.post("/v1/auth/token", null, body, "X-Forwarded-For", ip);
   }

@@ -157,13 +157,56 @@ class TokensIT {
     assertThat(http.send("DELETE", path, UserHarness.ADMIN_KEY, null).status()).as("already gone").isEqualTo(404);
   }
 
-  /** Logs in until a token comes back signed with {@code kid} (after the publish-ahead), or null. */
+  @Test
+  void aKeyRetiredOnOneReplicaLeavesEveryReplicaAtOnce() throws Exception {
+    // the other replica reloads its ring only every minute: what it learns sooner, it was told
+    try (UserHarness other = users.replica().with("PINGVAS_SIGNING_RELOAD_EVERY", "60s").start()) {
+      JsonObject signUp = users.signUp();
+      String old = UserHarness.accessToken(signUp);
+      String oldKid = segment(old, 0).getString("kid");
+      assertThat(other.http.get("/v1/me", old).status()).isEqualTo(200);
+
+      String newKid = http.post("/v1/auth/signing-keys", UserHarness.ADMIN_KEY).json().getString("kid");
+      assertThat(waitFor(() -> other.http.get("/.well-known/jwks.json", null).body().contains(newKid)))
+          .as("a key made on one replica is published by the other").isTrue();
+      assertThat(tokenSignedWith(signUp, newKid)).as("the new key signs").isNotNull();
+      assertThat(http.send("DELETE", "/v1/auth/signing-keys/" + oldKid, UserHarness.ADMIN_KEY, null).status())
+          .isEqualTo(204);
+
+      assertThat(waitFor(() -> !other.http.get("/.well-known/jwks.json", null).body().contains(oldKid)))
+          .as("the retired key left the other replica's JWK Set").isTrue();
+      assertThat(waitFor(() -> other.http.get("/v1/me", old).status() == 401))
+          .as("a token of the retired key at the other replica").isTrue();
+    }
+  }
+
+  /** Polls {@code condition} for up to 3 s (the other replica's own reload is a minute away). */
+  private static boolean waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      Thread.sleep(50);
+    }
+    return condition.getAsBoolean();
+  }
+
+  /**
+   * Refreshes the sign-up's login until a token comes back signed with {@code kid} (after the
+   * publish-ahead), or null. Refreshes, not logins: a login's per-account limit (10 a window) would
+   * refuse polling that goes on for more than about a second.
+   */
   private static String tokenSignedWith(JsonObject signUp, String kid) throws InterruptedException {
-    JsonObject login = new JsonObject().put("grant_type", "password").put("email", signUp.getString("email"))
-        .put("password", "correct horse battery");
+    JsonObject tokens = signUp.getJsonObject("tokens");
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (System.nanoTime() < deadline) {
-      String token = http.post("/v1/auth/token", null, login).json().getString("access_token");
+      Http.Response r = http.post("/v1/auth/token", null, new JsonObject().put("grant_type", "refresh_token")
+          .put("refresh_token", tokens.getString("refresh_token")));
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      // the next refresh presents the token this one returned (each is single use)
+      tokens.put("refresh_token", r.json().getString("refresh_token"));
+      String token = r.json().getString("access_token");
       if (segment(token, 0).getString("kid").equals(kid)) {
         return token;
       }

@@ -28,6 +28,11 @@ final class UserHarness implements AutoCloseable {
     this(SharedInfra.newDatabase(name), 0);
   }
 
+  /** On a new database whose character classification is {@code ctype}'s (e.g. {@code C.utf8}). */
+  static UserHarness withCtype(String name, String ctype) {
+    return new UserHarness(SharedInfra.newDatabase(name, ctype), 0);
+  }
+
   private UserHarness(String dbUrl, int unused) {
     this.dbUrl = dbUrl;
     env.put("PINGVAS_HTTP_PORT", Integer.toString(port));
@@ -93,6 +98,17 @@ final class UserHarness implements AutoCloseable {
     try (var c = java.sql.DriverManager.getConnection(SharedInfra.get().postgres().jdbcUrl(db), "postgres", "");
         var s = c.createStatement(); var rs = s.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Runs SQL statements (as the superuser) that return nothing, e.g. a trigger a test installs. */
+  void execute(String sql) {
+    String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
+    try (var c = java.sql.DriverManager.getConnection(SharedInfra.get().postgres().jdbcUrl(db), "postgres", "");
+        var s = c.createStatement()) {
+      s.execute(sql);
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException(e);
     }

@@ -14,7 +14,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
-import java.util.UUID;
 import java.util.stream.Collectors;
 
 /** Sign-up, the caller's own account, admin changes to accounts, and the tier table. */
@@ -43,10 +42,13 @@ final class AccountHandlers {
               .put("detail", "must be at least " + settings.passwordMinLength() + " characters"))));
       return;
     }
+    TokenHandlers.NewRefresh refresh = tokens.newRefresh();
     vertx.executeBlocking(() -> hasher.hash(password), false)
-        .compose(hash -> users.create(body.getString("email").trim(), body.getString("name"), hash))
-        .compose(user -> tokens.issue(user, UUID.randomUUID().toString())
-            .map(pair -> new JsonObject().put("user", user.toJson()).put("tokens", pair)))
+        // the account and its first tokens commit together: a failure leaves no account, so a retry is no 409
+        .compose(hash -> users.create(body.getString("email").trim(), body.getString("name"), hash,
+            refresh.grant(), tokens::accessToken))
+        .map(granted -> new JsonObject().put("user", granted.user().toJson())
+            .put("tokens", tokens.pair(granted.accessToken(), refresh.secret())))
         .onSuccess(json -> {
           ctx.response().putHeader("Location", "/v1/users/" + json.getJsonObject("user").getString("id"));
           TokenHandlers.ok(ctx, 201, json);

@@ -5,7 +5,6 @@ import ai.pingvas.platform.ratelimit.SharedRateLimiter;
 import ai.pingvas.users.UserSettings;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
-import java.util.Locale;
 
 /**
  * Brute-force brakes on the unauthenticated endpoints: per client IP, and per account for password
@@ -36,9 +35,12 @@ public final class AuthRateLimits {
     }).onFailure(ctx::fail);
   }
 
-  /** Fails with 429 once an account has had {@code ratelimit.login-per-account} logins in the window. */
-  Future<Void> loginAttempt(String email) {
-    return logins.acquire(email.toLowerCase(Locale.ROOT), settings.loginPerAccount()).compose(decision ->
+  /**
+   * Fails with 429 once an account (named by {@code account}: its id, or the address tried when no
+   * account has it) has had {@code ratelimit.login-per-account} logins in the window.
+   */
+  Future<Void> loginAttempt(String account) {
+    return logins.acquire(account, settings.loginPerAccount()).compose(decision ->
         decision.allowed() ? Future.succeededFuture() : Future.failedFuture(ApiException.tooManyRequests(
             "rate_limited", "too many login attempts for this account; retry later", decision.retryAfterSeconds())));
   }

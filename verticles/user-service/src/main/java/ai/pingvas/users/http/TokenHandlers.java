@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.UUID;
 
 /** Login, refresh and logout: access tokens (JWT) plus single-use refresh tokens. */
@@ -56,12 +57,16 @@ final class TokenHandlers {
     if (email == null || password == null) {
       return Future.failedFuture(ApiException.badRequest("invalid_request", "email and password are required"));
     }
-    // one form for the per-account limit and the lookup: " a@x.com" must not be a fresh budget for a@x.com
+    // The per-account limit counts by the account the e-mail finds (Postgres's own case-insensitive
+    // match), so no spelling of an address that reaches the account is a fresh budget: not " a@x.com",
+    // and not a letter whose lower case Java and Postgres spell differently (Java's lower case of "İ"
+    // is two characters, Postgres's in a UTF-8 locale is "i"). Unknown addresses count by their text.
     String account = email.trim();
-    return limits.loginAttempt(account).compose(allowed -> users.byEmail(account))
+    return users.byEmail(account).compose(user -> limits.loginAttempt(user == null
+            ? "email:" + account.toLowerCase(Locale.ROOT) : "account:" + user.id()).map(user))
         .compose(user -> vertx.executeBlocking(
             () -> hasher.verify(password, user == null ? decoy : user.passwordHash()) && user != null, false)
-        .compose(matches -> matches ? issue(user, UUID.randomUUID().toString()) : Future.failedFuture(
+        .compose(matches -> matches ? issue(user) : Future.failedFuture(
             ApiException.unauthorized("wrong e-mail or password"))));
   }
 
@@ -69,29 +74,53 @@ final class TokenHandlers {
     if (token == null) {
       return Future.failedFuture(ApiException.badRequest("invalid_request", "refresh_token is required"));
     }
-    return users.useRefreshToken(Secrets.sha256(token)).compose(use -> {
-      if (!use.valid()) {
-        return Future.failedFuture(ApiException.unauthorized("refresh token is unknown, used, revoked or expired"));
-      }
-      return users.byId(use.userId()).compose(user -> user == null
-          ? Future.failedFuture(ApiException.unauthorized("the account no longer exists"))
-          : issue(user, use.family()));
-    });
+    String next = Secrets.generate(Secrets.REFRESH_PREFIX);
+    return users.rotateRefreshToken(Secrets.sha256(token), Secrets.sha256(next), refreshExpiry(), this::accessToken)
+        .compose(granted -> granted.refused()
+            ? Future.failedFuture(ApiException.unauthorized("refresh token is unknown, used, revoked or expired"))
+            : Future.succeededFuture(pair(granted.accessToken(), next)));
   }
 
-  /** A new access token and a new refresh token of the given family. */
-  Future<JsonObject> issue(User user, String family) {
+  /** A new access token and the first refresh token of a new family (a login). */
+  private Future<JsonObject> issue(User user) {
     String access;
     try {
-      access = ring.issue(user);
-    } catch (IllegalStateException e) {
-      return Future.failedFuture(ApiException.unavailable("keys_unavailable", "no signing key is ready yet", 2));
+      access = accessToken(user);
+    } catch (ApiException e) {
+      return Future.failedFuture(e);
     }
-    String refresh = Secrets.generate(Secrets.REFRESH_PREFIX);
-    return users.saveRefreshToken(user.id(), family, Secrets.sha256(refresh), Instant.now().plus(settings.refreshTtl()))
-        .map(v -> new JsonObject().put("access_token", access).put("token_type", "Bearer")
-            .put("expires_in", settings.accessTtl().toSeconds()).put("refresh_token", refresh)
-            .put("refresh_expires_in", settings.refreshTtl().toSeconds()));
+    NewRefresh refresh = newRefresh();
+    return users.saveRefreshToken(user.id(), refresh.grant()).map(v -> pair(access, refresh.secret()));
+  }
+
+  /** A refresh token of a new family: its secret (for the answer) and what is stored of it. */
+  record NewRefresh(String secret, UserStore.RefreshGrant grant) {
+  }
+
+  NewRefresh newRefresh() {
+    String secret = Secrets.generate(Secrets.REFRESH_PREFIX);
+    return new NewRefresh(secret, new UserStore.RefreshGrant(Secrets.sha256(secret), UUID.randomUUID().toString(),
+        refreshExpiry()));
+  }
+
+  private Instant refreshExpiry() {
+    return Instant.now().plus(settings.refreshTtl());
+  }
+
+  /** Signs an access token; 503 (thrown, so a transaction around it rolls back) while no key can sign. */
+  String accessToken(User user) {
+    try {
+      return ring.issue(user);
+    } catch (IllegalStateException e) {
+      throw ApiException.unavailable("keys_unavailable", "no signing key is ready yet", 2);
+    }
+  }
+
+  /** The token answer: an access token and a refresh token. */
+  JsonObject pair(String access, String refresh) {
+    return new JsonObject().put("access_token", access).put("token_type", "Bearer")
+        .put("expires_in", settings.accessTtl().toSeconds()).put("refresh_token", refresh)
+        .put("refresh_expires_in", settings.refreshTtl().toSeconds());
   }
 
   static void ok(RoutingContext ctx, int status, JsonObject json) {

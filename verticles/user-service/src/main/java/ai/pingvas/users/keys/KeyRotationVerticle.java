@@ -4,14 +4,19 @@ import ai.pingvas.users.domain.KeyPolicy;
 import ai.pingvas.users.store.SigningKeyStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.pubsub.PgSubscriber;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the key ring current on every replica: makes the first key, makes a new one when rotation
- * is due (one replica wins, under an advisory lock), and re-reads the ring every {@code reloadEvery}
- * so a key made elsewhere is published here well before it starts signing.
+ * is due (one replica wins, under an advisory lock), and re-reads the ring when another replica
+ * notifies a change ({@link SigningKeyStore#CHANGES_CHANNEL}: a key retired on one replica stops
+ * verifying and leaves the JWK Set of every replica within a moment, not at its next reload) and
+ * every {@code reloadEvery}, which also covers notifications missed while the LISTEN connection was
+ * down (it reconnects every second and reloads when it has).
  */
 public final class KeyRotationVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(KeyRotationVerticle.class);
@@ -20,22 +25,48 @@ public final class KeyRotationVerticle extends VerticleBase {
   private final KeyRing ring;
   private final KeyPolicy policy;
   private final Duration reloadEvery;
+  private final PgConnectOptions listenOn;
   private long timer = -1;
   private boolean running;
+  private PgSubscriber subscriber;
+  /** The last reload: reloads run one after another, so an older read never replaces a newer one. */
+  private Future<Void> reloads = Future.succeededFuture();
 
-  public KeyRotationVerticle(SigningKeyStore store, KeyRing ring, KeyPolicy policy, Duration reloadEvery) {
+  /** {@code listenOn}: where to LISTEN for changes made by other replicas (null: periodic reloads only). */
+  public KeyRotationVerticle(SigningKeyStore store, KeyRing ring, KeyPolicy policy, Duration reloadEvery,
+      PgConnectOptions listenOn) {
     this.store = store;
     this.ring = ring;
     this.policy = policy;
     this.reloadEvery = reloadEvery;
+    this.listenOn = listenOn;
   }
 
   @Override
   public Future<?> start() {
+    if (listenOn != null) {
+      subscriber = PgSubscriber.subscriber(vertx, listenOn).reconnectPolicy(retries -> 1_000L);
+      subscriber.channel(SigningKeyStore.CHANGES_CHANNEL)
+          .subscribeHandler(v -> reload("listening"))
+          .handler(change -> reload(change));
+      subscriber.connect().onFailure(err ->
+          LOG.warn("cannot LISTEN for key changes; reloading every {} only: {}", reloadEvery, err.toString()));
+    }
     return refresh().onSuccess(v -> timer = vertx.setPeriodic(reloadEvery.toMillis(), id -> {
       if (!running) {
         refresh().onFailure(err -> LOG.warn("key ring refresh failed: {}", err.toString()));
       }
+    }));
+  }
+
+  /** Re-reads the ring after a change notified by a replica (or after (re)connecting to listen). */
+  private void reload(String why) {
+    reloads = reloads.transform(ar -> store.list().onSuccess(keys -> {
+      ring.load(keys);
+      LOG.atDebug().addKeyValue("change", why).log("key ring reloaded");
+    }).<Void>mapEmpty().recover(err -> {
+      LOG.warn("key ring reload after '{}' failed (the periodic reload retries): {}", why, err.toString());
+      return Future.succeededFuture();
     }));
   }
 
@@ -57,6 +88,6 @@ public final class KeyRotationVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(timer);
-    return Future.succeededFuture();
+    return subscriber == null ? Future.succeededFuture() : subscriber.close();
   }
 }

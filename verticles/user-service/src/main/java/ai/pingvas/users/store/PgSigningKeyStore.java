@@ -28,6 +28,8 @@ public final class PgSigningKeyStore implements SigningKeyStore {
   private static final String INSERT =
       "INSERT INTO signing_keys (kid, public_jwk, private_key, signs_from) VALUES ($1, $2, $3, $4)";
   private static final String DELETE = "DELETE FROM signing_keys WHERE kid = $1";
+  /** Tells every replica (each LISTENs, see KeyRotationVerticle) that the ring changed; sent at commit. */
+  private static final String NOTIFY = "SELECT pg_notify('" + CHANGES_CHANNEL + "', $1)";
 
   private final Pool pool;
   private final KeyCipher cipher;
@@ -65,7 +67,9 @@ public final class PgSigningKeyStore implements SigningKeyStore {
       if (policy.signer(keys, clock.instant()).map(k -> k.kid().equals(kid)).orElse(false)) {
         return Future.succeededFuture(Retirement.SIGNING);
       }
-      return conn.preparedQuery(DELETE).execute(Tuple.of(kid)).map(v -> Retirement.RETIRED);
+      return conn.preparedQuery(DELETE).execute(Tuple.of(kid))
+          .compose(v -> conn.preparedQuery(NOTIFY).execute(Tuple.of("retired " + kid)))
+          .map(v -> Retirement.RETIRED);
     }));
   }
 
@@ -87,6 +91,7 @@ public final class PgSigningKeyStore implements SigningKeyStore {
     byte[] sealed = cipher.encrypt(pair.getPrivate().getEncoded());
     return conn.preparedQuery(INSERT)
         .execute(Tuple.of(kid, jwk, Buffer.buffer(sealed), signsFrom.atOffset(ZoneOffset.UTC)))
+        .compose(v -> conn.preparedQuery(NOTIFY).execute(Tuple.of("created " + kid)))
         .map(v -> kid);
   }
 

@@ -10,6 +10,7 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 
 /** {@link UserStore} on Postgres: every statement of the service's account tables is here. */
 public final class PgUserStore implements UserStore {
@@ -57,13 +59,18 @@ public final class PgUserStore implements UserStore {
       SELECT u.id, u.tier, u.roles FROM k JOIN users u ON u.id = k.user_id""";
   private static final String INSERT_REFRESH = "INSERT INTO refresh_tokens (id, user_id, family, token_hash, "
       + "expires_at) VALUES ($1, $2, $3, $4, $5)";
+  private static final String FAMILY_OF = "SELECT family FROM refresh_tokens WHERE token_hash = $1";
+  /**
+   * A family's lock, held to commit by every write that adds a token to the family or revokes it: a
+   * statement run after taking it sees what the others committed, so a revocation reaches a token
+   * that a racing rotation added (a statement's snapshot alone would miss a row committed meanwhile).
+   */
+  private static final String LOCK_FAMILY = "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7262))";
   private static final String LOCK_REFRESH = "SELECT user_id, family, expires_at, used_at, revoked_at "
       + "FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE";
   private static final String USE_REFRESH = "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1";
   private static final String REVOKE_FAMILY = "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) "
       + "WHERE family = $1";
-  private static final String REVOKE_FAMILY_OF = "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) "
-      + "WHERE family = (SELECT family FROM refresh_tokens WHERE token_hash = $1)";
 
   private final Pool pool;
 
@@ -72,12 +79,32 @@ public final class PgUserStore implements UserStore {
   }
 
   @Override
-  public Future<User> create(String email, String name, String passwordHash) {
-    return pool.preparedQuery(INSERT_USER).execute(Tuple.of(UUID.randomUUID(), email, name, passwordHash))
-        .map(rows -> toUser(rows.iterator().next()))
+  public Future<Granted> create(String email, String name, String passwordHash, RefreshGrant first,
+      Function<User, String> accessToken) {
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_USER)
+            .execute(Tuple.of(UUID.randomUUID(), email, name, passwordHash))
+            .compose(rows -> grant(conn, toUser(rows.iterator().next()), first, accessToken)))
         .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
             ? Future.failedFuture(ApiException.conflict("email_taken", "an account with this e-mail exists"))
             : Future.failedFuture(err));
+  }
+
+  /** Signs the access token (within the transaction: if it throws, the transaction rolls back), then stores the refresh token. */
+  private static Future<Granted> grant(SqlConnection conn, User user, RefreshGrant refresh,
+      Function<User, String> accessToken) {
+    String access;
+    try {
+      access = accessToken.apply(user);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return conn.preparedQuery(INSERT_REFRESH).execute(refreshRow(user.id(), refresh))
+        .map(v -> new Granted(user, access));
+  }
+
+  private static Tuple refreshRow(String userId, RefreshGrant grant) {
+    return Tuple.of(UUID.randomUUID(), UUID.fromString(userId), UUID.fromString(grant.family()),
+        Buffer.buffer(grant.hash()), grant.expiresAt().atOffset(ZoneOffset.UTC));
   }
 
   @Override
@@ -144,35 +171,51 @@ public final class PgUserStore implements UserStore {
   }
 
   @Override
-  public Future<Void> saveRefreshToken(String userId, String family, byte[] tokenHash, Instant expiresAt) {
-    return pool.preparedQuery(INSERT_REFRESH).execute(Tuple.of(UUID.randomUUID(), UUID.fromString(userId),
-        UUID.fromString(family), Buffer.buffer(tokenHash), expiresAt.atOffset(ZoneOffset.UTC))).mapEmpty();
+  public Future<Void> saveRefreshToken(String userId, RefreshGrant grant) {
+    return pool.preparedQuery(INSERT_REFRESH).execute(refreshRow(userId, grant)).mapEmpty();
   }
 
   @Override
-  public Future<RefreshUse> useRefreshToken(byte[] tokenHash) {
-    Tuple hash = Tuple.of(Buffer.buffer(tokenHash));
-    return pool.withTransaction(conn -> conn.preparedQuery(LOCK_REFRESH).execute(hash).compose(rows -> {
-      if (rows.size() == 0) {
-        return Future.succeededFuture(new RefreshUse(null, null, false));
-      }
-      Row row = rows.iterator().next();
-      String userId = row.getUUID("user_id").toString();
-      UUID family = row.getUUID("family");
-      if (row.getOffsetDateTime("used_at") != null || row.getOffsetDateTime("revoked_at") != null) {
-        return conn.preparedQuery(REVOKE_FAMILY).execute(Tuple.of(family))
-            .map(v -> new RefreshUse(userId, family.toString(), false));
-      }
-      if (row.getOffsetDateTime("expires_at").isBefore(OffsetDateTime.now())) {
-        return Future.succeededFuture(new RefreshUse(userId, family.toString(), false));
-      }
-      return conn.preparedQuery(USE_REFRESH).execute(hash).map(v -> new RefreshUse(userId, family.toString(), true));
-    }));
+  public Future<Granted> rotateRefreshToken(byte[] presented, byte[] nextHash, Instant nextExpiresAt,
+      Function<User, String> accessToken) {
+    Tuple hash = Tuple.of(Buffer.buffer(presented));
+    return pool.withTransaction(conn -> lockFamily(conn, hash).compose(family -> family == null
+        ? Future.succeededFuture(Granted.REFUSED)
+        : conn.preparedQuery(LOCK_REFRESH).execute(hash).compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(Granted.REFUSED); // its account was deleted meanwhile
+          }
+          Row row = rows.iterator().next();
+          if (row.getOffsetDateTime("used_at") != null || row.getOffsetDateTime("revoked_at") != null) {
+            return conn.preparedQuery(REVOKE_FAMILY).execute(Tuple.of(family)).map(v -> Granted.REFUSED);
+          }
+          if (row.getOffsetDateTime("expires_at").isBefore(OffsetDateTime.now())) {
+            return Future.succeededFuture(Granted.REFUSED);
+          }
+          return conn.preparedQuery(USE_REFRESH).execute(hash)
+              .compose(v -> conn.preparedQuery(BY_ID).execute(Tuple.of(row.getUUID("user_id"))))
+              .compose(users -> users.size() == 0 ? Future.succeededFuture(Granted.REFUSED)
+                  : grant(conn, toUser(users.iterator().next()),
+                      new RefreshGrant(nextHash, family.toString(), nextExpiresAt), accessToken));
+        })));
   }
 
   @Override
   public Future<Void> revokeRefreshFamily(byte[] tokenHash) {
-    return pool.preparedQuery(REVOKE_FAMILY_OF).execute(Tuple.of(Buffer.buffer(tokenHash))).mapEmpty();
+    return pool.withTransaction(conn -> lockFamily(conn, Tuple.of(Buffer.buffer(tokenHash)))
+        .compose(family -> family == null ? Future.succeededFuture()
+            : conn.preparedQuery(REVOKE_FAMILY).execute(Tuple.of(family)).mapEmpty()));
+  }
+
+  /** The family of a token, locked until the transaction ends (see {@link #LOCK_FAMILY}); null for an unknown token. */
+  private static Future<UUID> lockFamily(SqlConnection conn, Tuple tokenHash) {
+    return conn.preparedQuery(FAMILY_OF).execute(tokenHash).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.succeededFuture(null);
+      }
+      UUID family = rows.iterator().next().getUUID("family");
+      return conn.preparedQuery(LOCK_FAMILY).execute(Tuple.of(family.toString())).map(v -> family);
+    });
   }
 
   private static User firstUser(RowSet<Row> rows) {

@@ -7,6 +7,12 @@ import java.util.List;
 
 /** The token signing keys, shared by every replica through Postgres. */
 public interface SigningKeyStore {
+  /**
+   * The Postgres channel a change of the ring (a key made or retired) is notified on, when it
+   * commits: replicas reload at once instead of at their next periodic reload.
+   */
+  String CHANGES_CHANNEL = "pingvas_signing_keys";
+
   /** Every key, private parts decrypted. */
   Future<List<SigningKey>> list();
 
