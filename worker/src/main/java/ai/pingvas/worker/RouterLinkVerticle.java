@@ -173,12 +173,23 @@ public final class RouterLinkVerticle extends VerticleBase {
 
   /** Without the router for too long, our attempts will be re-queued elsewhere: stop them first. */
   private void abandonIfCutOff() {
+    if (socket != null && !welcomed) {
+      // Heartbeats (and their pings) start with the welcome. Until then this watchdog pings, so a
+      // router that is alive but slow to welcome (its lookup of our running jobs retried while its
+      // database is away) keeps answering pongs and keeps us, while one that took the upgrade and
+      // then died without a FIN, or froze, falls silent below. Without this, nothing ever closed
+      // such a socket: the worker stayed unready for good, its attempts ran on while the router
+      // re-queued them elsewhere, and a SIGTERM waited its whole grace for a report it could not send.
+      socket.writePing(PING);
+    }
     long silentMs = System.currentTimeMillis() - lastHeardMs;
-    if (socket != null && welcomed && silentMs > Math.max(settings.disconnectAbort().toMillis(), 2 * heartbeatEveryMs)) {
+    if (socket != null && silentMs > Math.max(settings.disconnectAbort().toMillis(), 2 * heartbeatEveryMs)) {
       // a half-open link (no FIN ever came): the router hears no heartbeats either and will re-queue
       // our attempts after its heartbeat timeout, so give them up first and dial again
       LOG.atWarn().addKeyValue("silent_ms", silentMs).addKeyValue("attempts", attempts.size())
-          .log("router silent on an open connection (no pong); abandoning attempts and reconnecting");
+          .addKeyValue("welcomed", welcomed)
+          .log(welcomed ? "router silent on an open connection (no pong); abandoning attempts and reconnecting"
+              : "router silent since it took the connection (no welcome, no pong); abandoning attempts and reconnecting");
       WebSocket ws = socket;
       detach();
       abandonAll();
