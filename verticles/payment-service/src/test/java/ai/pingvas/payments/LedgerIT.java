@@ -131,6 +131,45 @@ class LedgerIT {
   }
 
   @Test
+  void anAdjustmentRetriedWithItsIdempotencyKeyPostsOnce() {
+    JsonObject user = fundedUser(5);
+    String key = "ticket-" + UUID.randomUUID();
+    JsonObject body = new JsonObject().put("user_id", user.getString("id")).put("amount", 5000)
+        .put("reason", "goodwill for ticket");
+    Http.Response first = h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, body,
+        "Idempotency-Key", key);
+    assertThat(first.status()).as(first.body()).isEqualTo(201);
+    assertThat(first.headers().firstValue("Idempotent-Replayed").orElse(null)).isEqualTo("false");
+    // the operator's client retries after a timeout although the first request committed
+    Http.Response retried = h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, body,
+        "Idempotency-Key", key);
+    assertThat(retried.status()).as(retried.body()).isEqualTo(201);
+    assertThat(retried.headers().firstValue("Idempotent-Replayed").orElse(null)).isEqualTo("true");
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(5005);
+    // the same key for another amount is refused, not posted
+    Http.Response other = h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY,
+        body.copy().put("amount", 7000), "Idempotency-Key", key);
+    assertThat(other.status()).as(other.body()).isEqualTo(409);
+    assertThat(other.json().getString("code")).isEqualTo("idempotency_key_reused");
+    // a debit replayed after the balance dropped is still the same adjustment, not "insufficient"
+    String debitKey = "debit-" + UUID.randomUUID();
+    JsonObject debit = new JsonObject().put("user_id", user.getString("id")).put("amount", -5000)
+        .put("reason", "clawback");
+    assertThat(h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, debit, "Idempotency-Key", debitKey)
+        .status()).isEqualTo(201);
+    Http.Response debitAgain = h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, debit,
+        "Idempotency-Key", debitKey);
+    assertThat(debitAgain.status()).as(debitAgain.body()).isEqualTo(201);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(5);
+    // without a key every request is its own adjustment
+    JsonObject plain = new JsonObject().put("user_id", user.getString("id")).put("amount", 1).put("reason", "x");
+    h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, plain);
+    h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, plain);
+    assertThat(h.balance(user.getString("key")).getLong("available")).isEqualTo(7);
+    assertConsistent();
+  }
+
+  @Test
   void anAdjustmentOfNothingIsRefusedNamingTheAmount() {
     JsonObject user = fundedUser(5);
     Http.Response zero = h.billing.post("/v1/billing/adjustments", BillingHarness.ADMIN_KEY, new JsonObject()

@@ -55,6 +55,36 @@ class StripeBillingIT {
   }
 
   @Test
+  void aPlanCheckoutWhileSubscribedIsRefusedInsteadOfStartingASecondSubscription() {
+    JsonObject user = h.newUser();
+    deliverSubscription("customer.subscription.created", StripeEvents.now(), subscriptionId(), user.getString("id"),
+        "active", BillingHarness.PRO_PRICE);
+    int sessions = h.stripe.requests.size();
+    Http.Response upgrade = h.billing.post("/v1/billing/checkout", user.getString("key"),
+        new JsonObject().put("plan", "studio"));
+    assertThat(upgrade.status()).as(upgrade.body()).isEqualTo(409);
+    assertThat(upgrade.json().getString("code")).isEqualTo("already_subscribed");
+    assertThat(upgrade.json().getString("detail")).contains("pro");
+    assertThat(h.stripe.requests).as("no checkout session was opened").hasSize(sessions);
+    // credit packs stay on sale to subscribers
+    assertThat(h.billing.post("/v1/billing/checkout", user.getString("key"), new JsonObject().put("pack", "starter"))
+        .status()).isEqualTo(201);
+  }
+
+  @Test
+  void aPlanCheckoutAfterTheSubscriptionEndedStartsANewOne() {
+    JsonObject user = h.newUser();
+    String sub = subscriptionId();
+    long t = StripeEvents.now();
+    deliverSubscription("customer.subscription.created", t, sub, user.getString("id"), "active",
+        BillingHarness.PRO_PRICE);
+    deliverSubscription("customer.subscription.deleted", t + 1, sub, user.getString("id"), "canceled",
+        BillingHarness.PRO_PRICE);
+    assertThat(h.billing.post("/v1/billing/checkout", user.getString("key"), new JsonObject().put("plan", "studio"))
+        .status()).isEqualTo(201);
+  }
+
+  @Test
   void aPaidCheckoutCreditsTheBuyerExactlyOnceWhateverTheRedeliveries() {
     JsonObject user = h.newUser();
     String session = "cs_test_" + UUID.randomUUID().toString().replace("-", "");

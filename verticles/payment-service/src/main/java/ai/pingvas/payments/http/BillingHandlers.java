@@ -1,6 +1,7 @@
 package ai.pingvas.payments.http;
 
 import ai.pingvas.payments.PaymentSettings;
+import ai.pingvas.payments.domain.Tiers;
 import ai.pingvas.payments.store.BillingStore;
 import ai.pingvas.payments.stripe.StripeGateway;
 import ai.pingvas.platform.auth.AuthHandler;
@@ -64,7 +65,12 @@ final class BillingHandlers {
       String price = settings.stripe().planPrices().get(plan);
       session = price == null ? Future.failedFuture(ApiException.badRequest("unknown_plan",
           "plan must be one of " + settings.stripe().planPrices().keySet()))
-          : stripe.subscribe(principal.userId(), plan, price);
+          : store.subscribedTiers(principal.userId()).compose(tiers -> tiers.isEmpty()
+              ? stripe.subscribe(principal.userId(), plan, price)
+              // a checkout always starts a new subscription: a second one would be billed alongside the first
+              : Future.failedFuture(ApiException.conflict("already_subscribed", "you already have an active "
+                  + Tiers.best(tiers) + " subscription; a checkout would start a second one billed alongside it, "
+                  + "so plan changes are not made through checkout")));
     } else {
       session = Future.failedFuture(ApiException.badRequest("bad_request", "send either pack or plan"));
     }
@@ -77,12 +83,16 @@ final class BillingHandlers {
 
   void adjust(RoutingContext ctx) {
     JsonObject body = ctx.body().asJsonObject();
-    String ref = "adjustment:" + UUID.randomUUID();
     // accounts are named by the id's canonical (lower-case) text: an upper-case id must credit the same one
     String userId = Uuids.canonical(body.getString("user_id"));
+    // with an Idempotency-Key, a retried request (e.g. after a timeout) posts nothing twice
+    String key = ctx.request().getHeader("Idempotency-Key");
+    String ref = key == null ? "adjustment:" + UUID.randomUUID() : "adjustment:" + userId + ":" + key;
     store.adjust(userId, body.getLong("amount"), body.getString("reason"), ref)
-        .onSuccess(v -> ok(ctx, 201, new JsonObject().put("user_id", userId)
-            .put("amount", body.getLong("amount"))))
+        .onSuccess(replayed -> {
+          ctx.response().putHeader("Idempotent-Replayed", Boolean.toString(replayed));
+          ok(ctx, 201, new JsonObject().put("user_id", userId).put("amount", body.getLong("amount")));
+        })
         .onFailure(ctx::fail);
   }
 

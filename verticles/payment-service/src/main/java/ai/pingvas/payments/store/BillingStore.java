@@ -71,8 +71,15 @@ public interface BillingStore {
   /** A page of the user's transactions, newest first. */
   Future<JsonObject> ledger(String userId, String cursor, int limit);
 
-  /** Credits moved by an operator (admin), positive or negative, never below zero. */
-  Future<Void> adjust(String userId, long amount, String reason, String ref);
+  /**
+   * Credits moved by an operator (admin), positive or negative, never below zero; posted once per
+   * {@code ref}. Presented again with the same user, amount and reason it is {@code true} (a replay,
+   * nothing posted); with others, 409 {@code idempotency_key_reused}.
+   */
+  Future<Boolean> adjust(String userId, long amount, String reason, String ref);
+
+  /** The tiers of the user's subscriptions that grant one now (active, trialing, past due). */
+  Future<List<String>> subscribedTiers(String userId);
 
   /** Checks the books: balances = sums of entries, every transaction sums to zero, holds = open reservations. */
   Future<JsonObject> reconcile();

@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
@@ -30,6 +31,7 @@ public final class PgBillingStore implements BillingStore {
   private static final Logger LOG = LoggerFactory.getLogger(PgBillingStore.class);
   private static final String POST_TXN = "INSERT INTO ledger_transactions (id, kind, user_id, ref, detail) "
       + "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (ref) DO NOTHING RETURNING id";
+  private static final String FIND_TXN = "SELECT user_id, detail FROM ledger_transactions WHERE ref = $1";
   private static final String POST_ENTRIES = "INSERT INTO ledger_entries (txn_id, account, amount) "
       + "SELECT $1, a, m FROM unnest($2::text[], $3::bigint[]) AS t(a, m)";
   private static final String ENSURE_BALANCE = "INSERT INTO balances (account, amount) VALUES ($1, 0) "
@@ -271,15 +273,37 @@ public final class PgBillingStore implements BillingStore {
   }
 
   @Override
-  public Future<Void> adjust(String userId, long amount, String reason, String ref) {
-    return pool.withTransaction(conn -> lockAvailable(conn, userId).compose(available -> {
-      if (available + amount < 0) {
-        return Future.failedFuture(ApiException.conflict("insufficient_credits",
-            "the balance is " + available + "; it cannot go below zero"));
+  public Future<Boolean> adjust(String userId, long amount, String reason, String ref) {
+    JsonObject detail = new JsonObject().put("reason", reason).put("amount", amount);
+    // a replay is answered before the balance check: the balance may have moved since it was posted
+    return pool.withTransaction(conn -> replayed(conn, ref, userId, detail).compose(replay -> replay
+        ? Future.succeededFuture(true)
+        : lockAvailable(conn, userId).compose(available -> {
+          if (available + amount < 0) {
+            return Future.failedFuture(ApiException.conflict("insufficient_credits",
+                "the balance is " + available + "; it cannot go below zero"));
+          }
+          return post(conn, "adjustment", userId, ref, detail,
+                  List.of(new Entry(Accounts.ADJUSTMENTS, -amount), new Entry(Accounts.available(userId), amount)))
+              // not new: a request with the same reference committed while this one waited for the lock
+              .compose(posted -> posted ? Future.succeededFuture(false) : replayed(conn, ref, userId, detail));
+        })));
+  }
+
+  /** Whether {@code ref} was posted already with this user and detail; 409 if with others. */
+  private static Future<Boolean> replayed(SqlConnection conn, String ref, String userId, JsonObject detail) {
+    return conn.preparedQuery(FIND_TXN).execute(Tuple.of(ref)).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.succeededFuture(false);
       }
-      return post(conn, "adjustment", userId, ref, new JsonObject().put("reason", reason),
-          List.of(new Entry(Accounts.ADJUSTMENTS, -amount), new Entry(Accounts.available(userId), amount)));
-    })).mapEmpty();
+      Row row = rows.iterator().next();
+      JsonObject posted = row.getJsonObject("detail");
+      boolean same = row.getUUID("user_id").toString().equals(userId)
+          && detail.getLong("amount").equals(posted.getLong("amount"))
+          && detail.getString("reason").equals(posted.getString("reason"));
+      return same ? Future.succeededFuture(true) : Future.failedFuture(ApiException.conflict("idempotency_key_reused",
+          "this Idempotency-Key was used for another adjustment (" + posted.encode() + ")"));
+    });
   }
 
   @Override
@@ -468,16 +492,24 @@ public final class PgBillingStore implements BillingStore {
           if (upserted.size() == 0) {
             return Future.<Void>succeededFuture(); // older than what we know: delivered out of order
           }
-          return conn.preparedQuery(USER_SUBSCRIPTIONS).execute(Tuple.of(user)).compose(rows -> {
-            List<String> granted = new ArrayList<>();
-            rows.forEach(r -> {
-              if (Tiers.grants(r.getString("status"))) {
-                granted.add(r.getString("tier"));
-              }
-            });
-            return setTier.apply(s.userId(), Tiers.best(granted));
-          });
+          return conn.preparedQuery(USER_SUBSCRIPTIONS).execute(Tuple.of(user))
+              .compose(rows -> setTier.apply(s.userId(), Tiers.best(granting(rows))));
         });
+  }
+
+  @Override
+  public Future<List<String>> subscribedTiers(String userId) {
+    return pool.preparedQuery(USER_SUBSCRIPTIONS).execute(Tuple.of(UUID.fromString(userId))).map(PgBillingStore::granting);
+  }
+
+  private static List<String> granting(RowSet<Row> rows) {
+    List<String> granted = new ArrayList<>();
+    rows.forEach(r -> {
+      if (Tiers.grants(r.getString("status"))) {
+        granted.add(r.getString("tier"));
+      }
+    });
+    return granted;
   }
 
   /** Ensures the user's balance row exists and locks it for the rest of the transaction. */
