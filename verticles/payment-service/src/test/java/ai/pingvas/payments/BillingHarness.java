@@ -167,6 +167,15 @@ final class BillingHarness implements AutoCloseable {
   }
 
   /** Runs one SQL query (as the superuser) and returns the first column of the first row. */
+  /** Runs SQL statements (as the superuser) that return nothing, e.g. a trigger a test installs. */
+  void execute(String sql) {
+    try (var c = connection(); var s = c.createStatement()) {
+      s.execute(sql);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   String query(String sql) {
     try (var c = connection(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;

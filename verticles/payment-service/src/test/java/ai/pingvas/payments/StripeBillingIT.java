@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -119,6 +121,34 @@ class StripeBillingIT {
     deliverSubscription("customer.subscription.deleted", t + 5, sub, id, "canceled", BillingHarness.PRO_PRICE);
     deliverSubscription("customer.subscription.updated", t + 5, sub, id, "active", BillingHarness.PRO_PRICE);
     assertThat(tier(user)).isEqualTo("free");
+  }
+
+  @Test
+  void anUpgradesNewSubscriptionAndTheOldOnesEndAppliedAtOnceLeaveTheNewTier() throws Exception {
+    JsonObject user = h.newUser();
+    String id = user.getString("id");
+    String pro = subscriptionId();
+    String studio = subscriptionId();
+    long t = StripeEvents.now();
+    deliverSubscription("customer.subscription.created", t, pro, id, "active", BillingHarness.PRO_PRICE);
+    assertThat(tier(user)).isEqualTo("pro");
+    // the studio subscription's event commits slowly (a deferred trigger sleeps at its commit), after
+    // it has read the user's subscriptions and set the tier; the pro one's end arrives meanwhile
+    String name = "slow_commit_" + studio.substring(4);
+    h.execute("CREATE FUNCTION payments." + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        + "PERFORM pg_sleep(1.5); RETURN NULL; END $$; CREATE CONSTRAINT TRIGGER " + name
+        + " AFTER INSERT ON payments.subscriptions DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+        + "WHEN (NEW.id = '" + studio + "') EXECUTE FUNCTION payments." + name + "()");
+    try {
+      CompletableFuture<Void> upgrade = CompletableFuture.runAsync(() -> deliverSubscription(
+          "customer.subscription.created", t + 1, studio, id, "active", BillingHarness.STUDIO_PRICE));
+      Thread.sleep(400);
+      deliverSubscription("customer.subscription.deleted", t + 1, pro, id, "canceled", BillingHarness.PRO_PRICE);
+      upgrade.get(20, TimeUnit.SECONDS);
+      assertThat(tier(user)).as("the studio subscription is active").isEqualTo("studio");
+    } finally {
+      h.execute("DROP TRIGGER " + name + " ON payments.subscriptions; DROP FUNCTION payments." + name + "()");
+    }
   }
 
   private static String subscriptionId() {

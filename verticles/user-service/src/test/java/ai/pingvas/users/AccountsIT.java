@@ -126,16 +126,32 @@ class AccountsIT {
   }
 
   /**
-   * Slows the storing of the user's refresh tokens (a trigger sleeping 600 ms on their INSERT), so a
+   * Slows the storing of the user's refresh tokens (a trigger sleeping 1 s on their INSERT), so a
    * second request can arrive while a rotation is between using up a token and storing the next one.
    */
   private static String slowRefreshTokens(String userId) {
     String name = "slow_refresh_" + userId.replace("-", "");
     users.execute("CREATE FUNCTION users." + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        + "IF NEW.user_id = '" + userId + "' THEN PERFORM pg_sleep(0.6); END IF; RETURN NEW; END $$; "
+        + "IF NEW.user_id = '" + userId + "' THEN PERFORM pg_sleep(1.0); END IF; RETURN NEW; END $$; "
         + "CREATE TRIGGER " + name + " BEFORE INSERT ON users.refresh_tokens FOR EACH ROW "
         + "EXECUTE FUNCTION users." + name + "()");
     return "DROP TRIGGER " + name + " ON users.refresh_tokens; DROP FUNCTION users." + name + "()";
+  }
+
+  /**
+   * Waits until a request sleeps in the slowed INSERT (see {@link #slowRefreshTokens}): its rotation
+   * has used up the token and holds the family's lock, so what comes next races it, whatever the
+   * machine's speed.
+   */
+  private static void awaitSlowedInsert() throws InterruptedException {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+    while (!"1".equals(users.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' "
+        + "AND datname = current_database()"))) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the first request never reached the slowed insert");
+      }
+      Thread.sleep(10);
+    }
   }
 
   @Test
@@ -147,7 +163,7 @@ class AccountsIT {
       // the thief refreshes first; the owner presents the same token while that rotation is in flight
       CompletableFuture<Http.Response> thief = CompletableFuture.supplyAsync(
           () -> http.post("/v1/auth/token", null, refresh(stolen)));
-      Thread.sleep(200);
+      awaitSlowedInsert();
       assertThat(http.post("/v1/auth/token", null, refresh(stolen)).status()).isEqualTo(401);
       Http.Response thiefs = thief.get(10, TimeUnit.SECONDS);
       assertThat(thiefs.status()).isEqualTo(200);
@@ -167,7 +183,7 @@ class AccountsIT {
     try {
       CompletableFuture<Http.Response> rotation = CompletableFuture.supplyAsync(
           () -> http.post("/v1/auth/token", null, refresh(token)));
-      Thread.sleep(200);
+      awaitSlowedInsert();
       assertThat(http.post("/v1/auth/revoke", null, new JsonObject().put("refresh_token", token)).status())
           .isEqualTo(204);
       Http.Response rotated = rotation.get(10, TimeUnit.SECONDS);

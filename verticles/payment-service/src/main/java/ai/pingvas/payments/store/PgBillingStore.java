@@ -83,6 +83,8 @@ public final class PgBillingStore implements BillingStore {
       + "FROM ledger_transactions WHERE ref = $1 AND kind = 'dispute'";
   private static final String REFUNDED_CREDITS = "SELECT coalesce(max((detail->>'credits_owed')::bigint), 0) AS owed "
       + "FROM ledger_transactions WHERE kind = 'refund' AND detail->>'payment_intent' = $1";
+  private static final String LOCK_USER_SUBSCRIPTIONS =
+      "SELECT pg_advisory_xact_lock(hashtextextended('subscriptions:' || $1::text, 0))";
   private static final String USER_SUBSCRIPTIONS = "SELECT tier, status FROM subscriptions WHERE user_id = $1";
   private static final String RECONCILE_BALANCES = """
       WITH sums AS (SELECT account, sum(amount) AS total FROM ledger_entries GROUP BY account)
@@ -275,17 +277,20 @@ public final class PgBillingStore implements BillingStore {
   @Override
   public Future<Boolean> adjust(String userId, long amount, String reason, String ref) {
     JsonObject detail = new JsonObject().put("reason", reason).put("amount", amount);
-    // a replay is answered before the balance check: the balance may have moved since it was posted
-    return pool.withTransaction(conn -> replayed(conn, ref, userId, detail).compose(replay -> replay
-        ? Future.succeededFuture(true)
-        : lockAvailable(conn, userId).compose(available -> {
+    // A replay is recognised under the balance lock and before the balance check: the first request
+    // (which took the lock first) may have committed while this one waited, and a debit it posted
+    // must not make its replay "insufficient".
+    return pool.withTransaction(conn -> lockAvailable(conn, userId).compose(available ->
+        replayed(conn, ref, userId, detail).compose(replay -> {
+          if (replay) {
+            return Future.succeededFuture(true);
+          }
           if (available + amount < 0) {
             return Future.failedFuture(ApiException.conflict("insufficient_credits",
                 "the balance is " + available + "; it cannot go below zero"));
           }
           return post(conn, "adjustment", userId, ref, detail,
                   List.of(new Entry(Accounts.ADJUSTMENTS, -amount), new Entry(Accounts.available(userId), amount)))
-              // not new: a request with the same reference committed while this one waited for the lock
               .compose(posted -> posted ? Future.succeededFuture(false) : replayed(conn, ref, userId, detail));
         })));
   }
@@ -486,8 +491,13 @@ public final class PgBillingStore implements BillingStore {
     WebhookEvent.Subscription s = event.subscription();
     UUID user = UUID.fromString(s.userId());
     String tier = s.tier() == null ? "free" : s.tier();
-    return conn.preparedQuery(UPSERT_SUBSCRIPTION).execute(Tuple.of(s.id(), user, s.status(), tier,
-            event.created().atOffset(ZoneOffset.UTC)))
+    // One user's subscription events apply one at a time: each reads the user's subscriptions after
+    // the one before committed. Without the lock, the events of two subscriptions of one user (an
+    // upgrade's new one created, the old one deleted) each read the other's row as it was before it
+    // and pushed a tier computed from half the picture; the later PUT won, e.g. free for a studio user.
+    return conn.preparedQuery(LOCK_USER_SUBSCRIPTIONS).execute(Tuple.of(s.userId()))
+        .compose(locked -> conn.preparedQuery(UPSERT_SUBSCRIPTION).execute(Tuple.of(s.id(), user, s.status(), tier,
+            event.created().atOffset(ZoneOffset.UTC))))
         .compose(upserted -> {
           if (upserted.size() == 0) {
             return Future.<Void>succeededFuture(); // older than what we know: delivered out of order

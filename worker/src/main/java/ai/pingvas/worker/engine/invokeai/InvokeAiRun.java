@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One job's queue items on InvokeAI, followed to the end on one Vert.x context: socket.io events
@@ -29,6 +31,9 @@ import java.util.function.BooleanSupplier;
  */
 final class InvokeAiRun {
   private static final Set<String> TERMINAL = Set.of("completed", "failed", "canceled");
+  /** Tries of a cancel before giving up (the last ~8 s after the first). */
+  static final int CANCEL_ATTEMPTS = 5;
+  private static final Logger LOG = LoggerFactory.getLogger(InvokeAiRun.class);
   private static final int MAX_PREVIEW = 256 * 1024;
 
   private final Vertx vertx;
@@ -250,9 +255,32 @@ final class InvokeAiRun {
   private void cancelOpenItems() {
     for (long item : items) {
       if (!TERMINAL.contains(status.getOrDefault(item, "pending"))) {
-        client.cancel(item);
+        cancelItem(item, 1);
       }
     }
+  }
+
+  /**
+   * Asks InvokeAI to cancel an item, again on failure (a timeout, a 5xx, the connection lost), 0.5 s,
+   * 1 s, 2 s, ... apart: the attempt already ended here and its slot is free, so an item left
+   * running would render a whole job nobody collects, on the GPU the next job waits for. An item
+   * InvokeAI no longer has (404) needs nothing more.
+   */
+  private void cancelItem(long item, int attempt) {
+    client.cancel(item).onFailure(err -> {
+      if (err instanceof InvokeAiException e && e.status() == 404) {
+        return;
+      }
+      if (attempt >= CANCEL_ATTEMPTS) {
+        LOG.atWarn().addKeyValue("item_id", item).addKeyValue("job_id", job.jobId())
+            .addKeyValue("error", err.getMessage())
+            .log("could not cancel an InvokeAI queue item; it may run to its end");
+        return;
+      }
+      LOG.atInfo().addKeyValue("item_id", item).addKeyValue("attempt", attempt).addKeyValue("error", err.getMessage())
+          .log("canceling an InvokeAI queue item failed; retrying");
+      vertx.setTimer(500L << (attempt - 1), id -> cancelItem(item, attempt + 1));
+    });
   }
 
   private void fail(EngineException e) {

@@ -51,6 +51,8 @@ public final class FakeInvokeAi implements AutoCloseable {
   volatile long stepDelayMs = 5;
   volatile boolean socketEnabled = true;
   volatile boolean processorPaused;
+  /** Cancels still to fail with a 500 (e.g. the server busy), before they work again. */
+  volatile int failCancels;
   volatile String failNextType;
   volatile String failNextMessage;
   /** Serve completed images cut to a few bytes (a broken or truncated file). */
@@ -399,6 +401,15 @@ public final class FakeInvokeAi implements AutoCloseable {
     JsonObject item = lookup(ctx);
     if (item == null) {
       return;
+    }
+    synchronized (this) {
+      if (failCancels > 0) {
+        failCancels--;
+        // what Starlette answers for an unhandled exception
+        ctx.response().setStatusCode(500).putHeader("content-type", "text/plain; charset=utf-8")
+            .end("Internal Server Error");
+        return;
+      }
     }
     boolean changed;
     synchronized (this) {

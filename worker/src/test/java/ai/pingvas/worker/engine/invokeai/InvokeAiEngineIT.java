@@ -260,6 +260,25 @@ class InvokeAiEngineIT {
   }
 
   @Test
+  void aCancelThatInvokeAiFailsIsSentAgainSoTheItemDoesNotRenderOn() throws Exception {
+    start(true, Map.of(), 20_000);
+    fake.withModel("sd-1.5", "sd-1", "main");
+    fake.stepDelayMs = 100;
+    fake.failCancels = 2;
+    List<Step> steps = new CopyOnWriteArrayList<>();
+    CancelSignal cancel = new CancelSignal();
+    // 50 steps of 100 ms: the item would complete ~5 s after it started if no cancel got through
+    Future<List<RenderedImage>> running = generate(job("sd-1.5", 1, 50, List.of()), steps, cancel);
+    awaitUntil(() -> steps.size() >= 2);
+    cancel.cancel();
+    assertThat(failure(running).code()).isEqualTo("canceled");
+    awaitUntil(() -> !"in_progress".equals(fake.item(1).getString("status")));
+    assertThat(fake.item(1).getString("status")).isEqualTo("canceled");
+    assertThat(fake.requests.stream().filter(r -> r.equals("PUT /api/v1/queue/default/i/1/cancel")).count())
+        .as("two failed cancels, then the one that worked").isEqualTo(3);
+  }
+
+  @Test
   void anInvokeAiRestartMidJobFailsRetryableAndTheNextJobRuns() throws Exception {
     start(true, Map.of(), 20_000);
     fake.withModel("sd-1.5", "sd-1", "main");
