@@ -18,19 +18,23 @@ public final class KafkaSettings {
   private final int partitions;
   private final short replication;
   private final String compression;
+  private final long lingerMs;
 
-  private KafkaSettings(String bootstrap, String clientId, int partitions, short replication, String compression) {
+  private KafkaSettings(String bootstrap, String clientId, int partitions, short replication, String compression,
+      long lingerMs) {
     this.bootstrap = bootstrap;
     this.clientId = clientId;
     this.partitions = partitions;
     this.replication = replication;
     this.compression = compression;
+    this.lingerMs = lingerMs;
   }
 
   public static KafkaSettings fromConfig(Config config, String clientId) {
     return new KafkaSettings(config.string("kafka.bootstrap"), clientId,
         config.integer("kafka.partitions"), (short) config.integer("kafka.replication"),
-        config.oneOf("kafka.compression", List.of("none", "lz4", "zstd", "snappy", "gzip")));
+        config.oneOf("kafka.compression", List.of("none", "lz4", "zstd", "snappy", "gzip")),
+        config.duration("kafka.linger").toMillis());
   }
 
   public String bootstrap() {
@@ -47,7 +51,7 @@ public final class KafkaSettings {
     config.put("acks", "all");
     config.put("enable.idempotence", "true");
     config.put("max.in.flight.requests.per.connection", "5");
-    config.put("linger.ms", "1");
+    config.put("linger.ms", Long.toString(lingerMs));
     config.put("batch.size", "65536");
     config.put("compression.type", compression);
     config.put("delivery.timeout.ms", "30000");
