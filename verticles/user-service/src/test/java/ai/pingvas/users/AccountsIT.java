@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -154,29 +155,12 @@ class AccountsIT {
     }
   }
 
-  @Test
-  void aReplayRacingARotationAlsoRevokesTheTokenTheRotationAdds() throws Exception {
-    JsonObject account = users.signUp();
-    String stolen = account.getJsonObject("tokens").getString("refresh_token");
-    String drop = slowRefreshTokens(account.getJsonObject("user").getString("id"));
-    try {
-      // the thief refreshes first; the owner presents the same token while that rotation is in flight
-      CompletableFuture<Http.Response> thief = CompletableFuture.supplyAsync(
-          () -> http.post("/v1/auth/token", null, refresh(stolen)));
-      awaitSlowedInsert();
-      assertThat(http.post("/v1/auth/token", null, refresh(stolen)).status()).isEqualTo(401);
-      Http.Response thiefs = thief.get(10, TimeUnit.SECONDS);
-      assertThat(thiefs.status()).isEqualTo(200);
-      // the replay revoked the family, including the token the thief's rotation stored after it
-      assertThat(http.post("/v1/auth/token", null, refresh(thiefs.json().getString("refresh_token"))).status())
-          .isEqualTo(401);
-    } finally {
-      users.execute(drop);
-    }
-  }
-
-  @Test
-  void aLogoutRacingARotationAlsoRevokesTheTokenTheRotationAdds() throws Exception {
+  /**
+   * Refreshes a new login's token and, while that rotation is in flight (between using the token up
+   * and storing the next), runs {@code racer} with the same token; returns what the racer got, then
+   * what the rotation got.
+   */
+  private static Http.Response[] raceARotation(Function<String, Http.Response> racer) throws Exception {
     JsonObject account = users.signUp();
     String token = account.getJsonObject("tokens").getString("refresh_token");
     String drop = slowRefreshTokens(account.getJsonObject("user").getString("id"));
@@ -184,15 +168,32 @@ class AccountsIT {
       CompletableFuture<Http.Response> rotation = CompletableFuture.supplyAsync(
           () -> http.post("/v1/auth/token", null, refresh(token)));
       awaitSlowedInsert();
-      assertThat(http.post("/v1/auth/revoke", null, new JsonObject().put("refresh_token", token)).status())
-          .isEqualTo(204);
-      Http.Response rotated = rotation.get(10, TimeUnit.SECONDS);
-      assertThat(rotated.status()).isEqualTo(200);
-      assertThat(http.post("/v1/auth/token", null, refresh(rotated.json().getString("refresh_token"))).status())
-          .as("the logout ends the login, including the token a rotation in flight stored").isEqualTo(401);
+      Http.Response raced = racer.apply(token);
+      return new Http.Response[] {raced, rotation.get(10, TimeUnit.SECONDS)};
     } finally {
       users.execute(drop);
     }
+  }
+
+  @Test
+  void aReplayRacingARotationAlsoRevokesTheTokenTheRotationAdds() throws Exception {
+    // a thief refreshes first; the owner presents the same token while that rotation is in flight
+    Http.Response[] race = raceARotation(stolen -> http.post("/v1/auth/token", null, refresh(stolen)));
+    assertThat(race[0].status()).isEqualTo(401);
+    assertThat(race[1].status()).isEqualTo(200);
+    // the replay revoked the family, including the token the thief's rotation stored after it
+    assertThat(http.post("/v1/auth/token", null, refresh(race[1].json().getString("refresh_token"))).status())
+        .isEqualTo(401);
+  }
+
+  @Test
+  void aLogoutRacingARotationAlsoRevokesTheTokenTheRotationAdds() throws Exception {
+    Http.Response[] race = raceARotation(token -> http.post("/v1/auth/revoke", null,
+        new JsonObject().put("refresh_token", token)));
+    assertThat(race[0].status()).isEqualTo(204);
+    assertThat(race[1].status()).isEqualTo(200);
+    assertThat(http.post("/v1/auth/token", null, refresh(race[1].json().getString("refresh_token"))).status())
+        .as("the logout ends the login, including the token a rotation in flight stored").isEqualTo(401);
   }
 
   @Test

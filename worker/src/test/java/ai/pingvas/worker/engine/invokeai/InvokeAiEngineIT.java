@@ -244,36 +244,35 @@ class InvokeAiEngineIT {
         .code()).isEqualTo("generation_failed");
   }
 
-  @Test
-  void cancelingStopsTheQueueItemOnInvokeAi() throws Exception {
+  /**
+   * Runs a 50-step job at {@code stepMs} a step (it would complete well after the test if no cancel
+   * got through), cancels it after its second step, and expects the attempt to end canceled; returns
+   * the item's final status on InvokeAI. Its first {@code failedCancels} cancels fail with a 500.
+   */
+  private String cancelMidRun(long stepMs, int failedCancels) throws Exception {
     start(true, Map.of(), 20_000);
     fake.withModel("sd-1.5", "sd-1", "main");
-    fake.stepDelayMs = 200;
+    fake.stepDelayMs = stepMs;
+    fake.failCancels = failedCancels;
     List<Step> steps = new CopyOnWriteArrayList<>();
     CancelSignal cancel = new CancelSignal();
-    Future<List<RenderedImage>> running = generate(job("sd-1.5", 1, 50, List.of()), steps, cancel);
-    awaitUntil(() -> steps.size() >= 2);
-    cancel.cancel();
-    assertThat(failure(running).code()).isEqualTo("canceled");
-    awaitUntil(() -> "canceled".equals(fake.item(1).getString("status")));
-    assertThat(fake.requests).contains("PUT /api/v1/queue/default/i/1/cancel");
-  }
-
-  @Test
-  void aCancelThatInvokeAiFailsIsSentAgainSoTheItemDoesNotRenderOn() throws Exception {
-    start(true, Map.of(), 20_000);
-    fake.withModel("sd-1.5", "sd-1", "main");
-    fake.stepDelayMs = 100;
-    fake.failCancels = 2;
-    List<Step> steps = new CopyOnWriteArrayList<>();
-    CancelSignal cancel = new CancelSignal();
-    // 50 steps of 100 ms: the item would complete ~5 s after it started if no cancel got through
     Future<List<RenderedImage>> running = generate(job("sd-1.5", 1, 50, List.of()), steps, cancel);
     awaitUntil(() -> steps.size() >= 2);
     cancel.cancel();
     assertThat(failure(running).code()).isEqualTo("canceled");
     awaitUntil(() -> !"in_progress".equals(fake.item(1).getString("status")));
-    assertThat(fake.item(1).getString("status")).isEqualTo("canceled");
+    return fake.item(1).getString("status");
+  }
+
+  @Test
+  void cancelingStopsTheQueueItemOnInvokeAi() throws Exception {
+    assertThat(cancelMidRun(200, 0)).isEqualTo("canceled");
+    assertThat(fake.requests).contains("PUT /api/v1/queue/default/i/1/cancel");
+  }
+
+  @Test
+  void aCancelThatInvokeAiFailsIsSentAgainSoTheItemDoesNotRenderOn() throws Exception {
+    assertThat(cancelMidRun(100, 2)).isEqualTo("canceled");
     assertThat(fake.requests.stream().filter(r -> r.equals("PUT /api/v1/queue/default/i/1/cancel")).count())
         .as("two failed cancels, then the one that worked").isEqualTo(3);
   }
