@@ -131,7 +131,17 @@ public final class InvokeAiEngine implements Engine {
   }
 
   private Future<InvokeAiRun> enqueue(JobSpec job, JsonObject batch, StepListener listener, CancelSignal cancel) {
-    return client.enqueueBatch(batch).compose(result -> {
+    return client.enqueueBatch(batch).recover(err -> {
+      if (err instanceof InvokeAiException e && e.status() / 100 == 4) {
+        return Future.failedFuture(err); // refused: nothing was enqueued
+      }
+      // No answer (a timeout, a reset, a 5xx): InvokeAI may have taken the batch anyway, and its
+      // sessions would render with nobody to collect them, ahead of the next job. Cancel by our id.
+      String batchId = batch.getString("batch_id");
+      LOG.atWarn().addKeyValue("job_id", job.jobId()).addKeyValue("batch_id", batchId)
+          .addKeyValue("error", err.getMessage()).log("enqueue got no answer; canceling its batch in case it was taken");
+      return client.cancelBatch(batchId).otherwiseEmpty().compose(v -> Future.failedFuture(err));
+    }).compose(result -> {
       List<Long> items = new ArrayList<>();
       result.getJsonArray("item_ids").forEach(id -> items.add(((Number) id).longValue()));
       items.sort(null);

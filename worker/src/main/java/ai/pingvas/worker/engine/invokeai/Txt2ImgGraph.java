@@ -5,6 +5,7 @@ import ai.pingvas.worker.engine.EngineException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * Builds InvokeAI's text-to-image {@code Batch} for a job: the graph the web UI's linear mode
@@ -51,8 +52,10 @@ final class Txt2ImgGraph {
     }
     JsonArray data = new JsonArray().add(new JsonArray().add(new JsonObject().put("node_path", NOISE_NODE)
         .put("field_name", "seed").put("items", seeds)));
-    return new JsonObject().put("origin", "pingvas").put("destination", job.jobId()).put("runs", 1)
-        .put("data", data).put("graph", graph(job, model, loras));
+    // our own batch id (InvokeAI's default is a uuid4 it makes): an enqueue whose answer is lost
+    // (a timeout, a reset) after InvokeAI took it can still be cancelled by it
+    return new JsonObject().put("batch_id", UUID.randomUUID().toString()).put("origin", "pingvas")
+        .put("destination", job.jobId()).put("runs", 1).put("data", data).put("graph", graph(job, model, loras));
   }
 
   static JsonObject graph(JobSpec job, ModelRef model, List<LoraUse> loras) {

@@ -51,6 +51,8 @@ public final class FakeInvokeAi implements AutoCloseable {
   volatile long stepDelayMs = 5;
   volatile boolean socketEnabled = true;
   volatile boolean processorPaused;
+  /** How long an enqueue's answer takes (its sessions are queued at once). */
+  volatile long enqueueDelayMs;
   /** Cancels still to fail with a 500 (e.g. the server busy), before they work again. */
   volatile int failCancels;
   volatile String failNextType;
@@ -236,9 +238,11 @@ public final class FakeInvokeAi implements AutoCloseable {
     emit("batch_enqueued", new JsonObject().put("timestamp", epoch()).put("queue_id", "default")
         .put("batch_id", batchId).put("enqueued", ids.size()).put("requested", requested).put("priority", 0)
         .put("origin", batch.getString("origin")).put("user_id", "system"));
-    json(ctx, 200, new JsonObject().put("queue_id", "default").put("enqueued", ids.size()).put("requested", requested)
-        .put("batch", echoed).put("priority", 0).put("item_ids", new JsonArray(ids)));
+    JsonObject result = new JsonObject().put("queue_id", "default").put("enqueued", ids.size())
+        .put("requested", requested).put("batch", echoed).put("priority", 0).put("item_ids", new JsonArray(ids));
     vertx.runOnContext(v -> processNext());
+    // a slow answer (a busy server): the sessions are already queued and start meanwhile
+    vertx.setTimer(Math.max(1, enqueueDelayMs), t -> json(ctx, 200, result));
   }
 
   /** One list of field values per session: zipped within a group, cartesian across groups. */

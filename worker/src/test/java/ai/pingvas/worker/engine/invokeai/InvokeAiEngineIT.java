@@ -60,9 +60,13 @@ class InvokeAiEngineIT {
   }
 
   private void start(boolean events, Map<String, String> sources, long budgetMb) {
+    start(events, sources, budgetMb, Duration.ofSeconds(5));
+  }
+
+  private void start(boolean events, Map<String, String> sources, long budgetMb, Duration requestTimeout) {
     fake = new FakeInvokeAi(freePort()).start();
     InvokeAiSettings settings = new InvokeAiSettings("http://127.0.0.1:" + fake.port, "default", events,
-        Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(10), sources);
+        Duration.ofMillis(100), requestTimeout, Duration.ofSeconds(3), Duration.ofSeconds(10), sources);
     // static keys: these tests install from configured sources only (S3ModelInstallIT covers S3)
     engine = new InvokeAiEngine(vertx, settings, new ModelDownloads(vertx, "us-east-1", null, true, "unused",
         "unused", Duration.ofHours(1)), new ModelLru(budgetMb, 4), new ModelSizes(List.of(), 3000), registry);
@@ -275,6 +279,26 @@ class InvokeAiEngineIT {
     assertThat(cancelMidRun(100, 2)).isEqualTo("canceled");
     assertThat(fake.requests.stream().filter(r -> r.equals("PUT /api/v1/queue/default/i/1/cancel")).count())
         .as("two failed cancels, then the one that worked").isEqualTo(3);
+  }
+
+  @Test
+  void anEnqueueWhoseAnswerTimesOutIsCanceledByItsBatchSoItsSessionsDoNotRenderOn() throws Exception {
+    start(true, Map.of(), 20_000, Duration.ofMillis(500));
+    fake.withModel("sd-1.5", "sd-1", "main");
+    fake.stepDelayMs = 100;
+    fake.enqueueDelayMs = 2_000; // InvokeAI takes the batch but answers after the worker gave up
+    EngineException e = failure(generate(job("sd-1.5", 2, 30, List.of()), new CopyOnWriteArrayList<>(),
+        new CancelSignal()));
+    assertThat(e.retryable()).isTrue();
+    String sent = fake.batches.get(0).getJsonObject("batch").getString("batch_id");
+    assertThat(sent).as("the worker names its batches").isNotBlank();
+    // both sessions end canceled; 30 steps of 100 ms each would have completed them ~3 and ~6 s in
+    awaitUntil(() -> fake.item(1) != null && fake.item(2) != null
+        && !List.of("pending", "in_progress").contains(fake.item(1).getString("status"))
+        && !List.of("pending", "in_progress").contains(fake.item(2).getString("status")));
+    assertThat(List.of(fake.item(1).getString("status"), fake.item(2).getString("status")))
+        .containsOnly("canceled");
+    assertThat(fake.requests).contains("PUT /api/v1/queue/default/cancel_by_batch_ids");
   }
 
   @Test
