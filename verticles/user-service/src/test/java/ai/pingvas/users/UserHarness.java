@@ -94,9 +94,7 @@ final class UserHarness implements AutoCloseable {
 
   /** Runs one SQL query (as the superuser) and returns the first column of the first row. */
   String query(String sql) {
-    String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
-    try (var c = java.sql.DriverManager.getConnection(SharedInfra.get().postgres().jdbcUrl(db), "postgres", "");
-        var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+    try (var c = connection(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException(e);
@@ -105,13 +103,17 @@ final class UserHarness implements AutoCloseable {
 
   /** Runs SQL statements (as the superuser) that return nothing, e.g. a trigger a test installs. */
   void execute(String sql) {
-    String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
-    try (var c = java.sql.DriverManager.getConnection(SharedInfra.get().postgres().jdbcUrl(db), "postgres", "");
-        var s = c.createStatement()) {
+    try (var c = connection(); var s = c.createStatement()) {
       s.execute(sql);
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** A JDBC connection to this service's database, as the superuser. */
+  private java.sql.Connection connection() throws java.sql.SQLException {
+    String db = dbUrl.substring(dbUrl.lastIndexOf('/') + 1);
+    return java.sql.DriverManager.getConnection(SharedInfra.get().postgres().jdbcUrl(db), "postgres", "");
   }
 
   @Override

@@ -4,6 +4,7 @@ import ai.pingvas.payments.domain.Accounts;
 import ai.pingvas.payments.domain.Allowance;
 import ai.pingvas.payments.domain.Tiers;
 import ai.pingvas.payments.stripe.WebhookEvent;
+import ai.pingvas.platform.db.AdvisoryLock;
 import ai.pingvas.platform.db.PageCursor;
 import ai.pingvas.platform.http.ApiException;
 import io.vertx.core.Future;
@@ -83,8 +84,6 @@ public final class PgBillingStore implements BillingStore {
       + "FROM ledger_transactions WHERE ref = $1 AND kind = 'dispute'";
   private static final String REFUNDED_CREDITS = "SELECT coalesce(max((detail->>'credits_owed')::bigint), 0) AS owed "
       + "FROM ledger_transactions WHERE kind = 'refund' AND detail->>'payment_intent' = $1";
-  private static final String LOCK_USER_SUBSCRIPTIONS =
-      "SELECT pg_advisory_xact_lock(hashtextextended('subscriptions:' || $1::text, 0))";
   private static final String USER_SUBSCRIPTIONS = "SELECT tier, status FROM subscriptions WHERE user_id = $1";
   private static final String RECONCILE_BALANCES = """
       WITH sums AS (SELECT account, sum(amount) AS total FROM ledger_entries GROUP BY account)
@@ -495,7 +494,7 @@ public final class PgBillingStore implements BillingStore {
     // the one before committed. Without the lock, the events of two subscriptions of one user (an
     // upgrade's new one created, the old one deleted) each read the other's row as it was before it
     // and pushed a tier computed from half the picture; the later PUT won, e.g. free for a studio user.
-    return conn.preparedQuery(LOCK_USER_SUBSCRIPTIONS).execute(Tuple.of(s.userId()))
+    return AdvisoryLock.untilCommit(conn, "subscriptions:" + s.userId())
         .compose(locked -> conn.preparedQuery(UPSERT_SUBSCRIPTION).execute(Tuple.of(s.id(), user, s.status(), tier,
             event.created().atOffset(ZoneOffset.UTC))))
         .compose(upserted -> {

@@ -1,6 +1,7 @@
 package ai.pingvas.users.store;
 
 import ai.pingvas.platform.auth.Principal;
+import ai.pingvas.platform.db.AdvisoryLock;
 import ai.pingvas.platform.http.ApiException;
 import ai.pingvas.users.domain.ApiKey;
 import ai.pingvas.users.domain.User;
@@ -60,12 +61,6 @@ public final class PgUserStore implements UserStore {
   private static final String INSERT_REFRESH = "INSERT INTO refresh_tokens (id, user_id, family, token_hash, "
       + "expires_at) VALUES ($1, $2, $3, $4, $5)";
   private static final String FAMILY_OF = "SELECT family FROM refresh_tokens WHERE token_hash = $1";
-  /**
-   * A family's lock, held to commit by every write that adds a token to the family or revokes it: a
-   * statement run after taking it sees what the others committed, so a revocation reaches a token
-   * that a racing rotation added (a statement's snapshot alone would miss a row committed meanwhile).
-   */
-  private static final String LOCK_FAMILY = "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7262))";
   private static final String LOCK_REFRESH = "SELECT user_id, family, expires_at, used_at, revoked_at "
       + "FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE";
   private static final String USE_REFRESH = "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1";
@@ -207,14 +202,16 @@ public final class PgUserStore implements UserStore {
             : conn.preparedQuery(REVOKE_FAMILY).execute(Tuple.of(family)).mapEmpty()));
   }
 
-  /** The family of a token, locked until the transaction ends (see {@link #LOCK_FAMILY}); null for an unknown token. */
+  /** The family of a token, locked until the transaction ends (see {@link AdvisoryLock}); null for an unknown token. */
   private static Future<UUID> lockFamily(SqlConnection conn, Tuple tokenHash) {
     return conn.preparedQuery(FAMILY_OF).execute(tokenHash).compose(rows -> {
       if (rows.size() == 0) {
         return Future.succeededFuture(null);
       }
       UUID family = rows.iterator().next().getUUID("family");
-      return conn.preparedQuery(LOCK_FAMILY).execute(Tuple.of(family.toString())).map(v -> family);
+      // held to commit by every write that adds a token to the family or revokes it, so a revocation
+      // reaches a token that a racing rotation added
+      return AdvisoryLock.untilCommit(conn, "refresh-family:" + family).map(v -> family);
     });
   }
 
